@@ -1,0 +1,89 @@
+// Environment -> validated configuration. The only module that reads process.env for settings.
+import { z } from "zod";
+
+const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+const positiveInt = (min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  PORT: positiveInt(0, 65535).default(4000),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  ISSUER: z
+    .url({ protocol: /^https?$/ })
+    .refine((u) => !u.endsWith("/") && !u.includes("?") && !u.includes("#"), {
+      message: "must be an http(s) URL without a trailing slash, query or fragment",
+    })
+    .optional(),
+  DATABASE_URL: z
+    .string()
+    .refine((u) => u.startsWith("file:") || /^postgres(ql)?:\/\//.test(u), {
+      message: "must start with file: (SQLite) or postgresql:// (PostgreSQL)",
+    })
+    .default("file:./data/scopekeeper.db"),
+  LOG_LEVEL: z.enum(logLevels).default("info"),
+  SCOPEKEEPER_KEY_ENCRYPTION_SECRET: z
+    .string()
+    .min(32, { message: "must be at least 32 characters" })
+    .optional(),
+  SCOPEKEEPER_PLUGINS: z.string().default(""),
+  SCOPEKEEPER_PLUGINS_DIR: z.string().optional(),
+  /** Access-token lifetime in seconds. */
+  ACCESS_TOKEN_TTL: positiveInt(60, 86400).default(3600),
+  /** Argon2id cost (OWASP minimum by default); tests may lower it, benchmarks never do. */
+  ARGON2_MEMORY_KIB: positiveInt(1024, 4 * 1024 * 1024).default(19456),
+  ARGON2_TIME_COST: positiveInt(1, 100).default(2),
+  ARGON2_PARALLELISM: positiveInt(1, 16).default(1),
+});
+
+export type Env = z.input<typeof envSchema>;
+
+export interface Config {
+  env: "development" | "production" | "test";
+  port: number;
+  host: string;
+  issuer: string;
+  databaseUrl: string;
+  logLevel: (typeof logLevels)[number];
+  keyEncryptionSecret: string | undefined;
+  /** Module specifiers of hubs published as npm packages. */
+  pluginModules: string[];
+  /** Folder of built-in hubs (plugins/ of this repository unless overridden). */
+  pluginsDir: string | undefined;
+  accessTokenTtlSeconds: number;
+  argon2: { memoryCost: number; timeCost: number; parallelism: number };
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Parses an environment; throws ConfigError whose message is one line naming the variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings mean "unset": shells and .env files produce them for cleared variables.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = envSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? "environment");
+    const value = cleaned[name];
+    const shown = name === "SCOPEKEEPER_KEY_ENCRYPTION_SECRET" || value === undefined ? "" : ` (got ${JSON.stringify(value)})`;
+    throw new ConfigError(`Invalid configuration: ${name} ${issue.message}${shown}`);
+  }
+  const e = parsed.data;
+  const publicHost = e.HOST === "0.0.0.0" || e.HOST === "::" ? "127.0.0.1" : e.HOST;
+  return {
+    env: e.NODE_ENV,
+    port: e.PORT,
+    host: e.HOST,
+    issuer: e.ISSUER ?? `http://${publicHost.includes(":") ? `[${publicHost}]` : publicHost}:${e.PORT}`,
+    databaseUrl: e.DATABASE_URL,
+    logLevel: e.LOG_LEVEL,
+    keyEncryptionSecret: e.SCOPEKEEPER_KEY_ENCRYPTION_SECRET,
+    pluginModules: e.SCOPEKEEPER_PLUGINS.split(",").map((s) => s.trim()).filter(Boolean),
+    pluginsDir: e.SCOPEKEEPER_PLUGINS_DIR,
+    accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL,
+    argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: e.ARGON2_PARALLELISM },
+  };
+}

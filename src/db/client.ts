@@ -1,0 +1,34 @@
+// Prisma client factory: one generated client per provider, one client type for the rest of
+// the code. The PostgreSQL client is generated from a schema derived from the SQLite one, so
+// the two expose the same model API; the cast below is checked by test/db-schema.test.ts.
+import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient as SqliteClient } from "../../generated/sqlite/client.ts";
+import { ensureSqliteDirectory, providerOf, type Provider } from "./url.ts";
+
+export type Db = SqliteClient;
+export type { Prisma } from "../../generated/sqlite/client.ts";
+
+export interface DbHandle {
+  db: Db;
+  provider: Provider;
+}
+
+export async function createDb(databaseUrl: string): Promise<DbHandle> {
+  const provider = providerOf(databaseUrl);
+  if (provider === "sqlite") {
+    const file = ensureSqliteDirectory(databaseUrl);
+    // timeout = busy timeout: wait for a concurrent writer rather than fail at once.
+    const adapter = new PrismaBetterSqlite3({ url: file, timeout: 5000 });
+    const db = new SqliteClient({ adapter });
+    // WAL lets readers proceed while one writer commits; it persists in the file.
+    await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
+    await db.$queryRawUnsafe("PRAGMA synchronous = NORMAL");
+    await db.$queryRawUnsafe("PRAGMA foreign_keys = ON");
+    return { db, provider };
+  }
+  const { PrismaClient: PgClient } = await import("../../generated/postgresql/client.ts");
+  const adapter = new PrismaPg({ connectionString: databaseUrl, max: 10 });
+  const db = new PgClient({ adapter }) as unknown as Db;
+  return { db, provider };
+}
