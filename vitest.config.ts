@@ -1,6 +1,14 @@
+import { createRequire } from "node:module";
 import { defineConfig } from "vitest/config";
 
+const require = createRequire(import.meta.url);
+
 export default defineConfig({
+  resolve: {
+    // graphql 16 ships .mjs and .js builds; Node (and so Pothos and Yoga) loads the .js one,
+    // so the sources under test must too, or instanceof checks fail across the two copies.
+    alias: { graphql: require.resolve("graphql") },
+  },
   test: {
     include: ["test/**/*.test.ts"],
     testTimeout: 30_000,

@@ -14,13 +14,23 @@ export interface DbHandle {
   provider: Provider;
 }
 
-export async function createDb(databaseUrl: string): Promise<DbHandle> {
+export interface DbOptions {
+  /** Called with every SQL statement: for tests that prove a constant query count. */
+  onQuery?: (sql: string) => void;
+}
+
+export async function createDb(databaseUrl: string, options: DbOptions = {}): Promise<DbHandle> {
+  const log = options.onQuery ? ([{ emit: "event", level: "query" }] as const) : undefined;
+  const listen = (db: Db) => {
+    if (options.onQuery) (db as unknown as { $on(e: "query", cb: (e: { query: string }) => void): void }).$on("query", (e) => options.onQuery!(e.query));
+    return db;
+  };
   const provider = providerOf(databaseUrl);
   if (provider === "sqlite") {
     const file = ensureSqliteDirectory(databaseUrl);
     // timeout = busy timeout: wait for a concurrent writer rather than fail at once.
     const adapter = new PrismaBetterSqlite3({ url: file, timeout: 5000 });
-    const db = new SqliteClient({ adapter });
+    const db = listen(new SqliteClient({ adapter, ...(log ? { log: [...log] } : {}) }));
     // WAL lets readers proceed while one writer commits; it persists in the file.
     await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
     await db.$queryRawUnsafe("PRAGMA synchronous = NORMAL");
@@ -29,6 +39,6 @@ export async function createDb(databaseUrl: string): Promise<DbHandle> {
   }
   const { PrismaClient: PgClient } = await import("../../generated/postgresql/client.ts");
   const adapter = new PrismaPg({ connectionString: databaseUrl, max: 10 });
-  const db = new PgClient({ adapter }) as unknown as Db;
+  const db = listen(new PgClient({ adapter, ...(log ? { log: [...log] } : {}) }) as unknown as Db);
   return { db, provider };
 }

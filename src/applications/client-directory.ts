@@ -1,0 +1,109 @@
+// An in-memory view of applications as the token endpoint needs them, so the hot path does
+// not wait on the database. Changes made in this process invalidate at once; changes made
+// by other processes sharing the database are picked up within MAX_STALE_MS.
+import { LRUCache } from "lru-cache";
+import type { Db } from "../db/client.ts";
+import { isConfidential, type ApplicationType, type Platform } from "./rules.ts";
+
+export interface SecretView {
+  id: string;
+  hash: string;
+  expiresAt: number | null;
+  revoked: boolean;
+}
+
+export interface ClientView {
+  id: string;
+  clientId: string;
+  organizationId: string | null;
+  applicationType: ApplicationType;
+  platform: Platform | null;
+  confidential: boolean;
+  usesPkce: boolean;
+  isFirstParty: boolean;
+  applicationGrants: ReadonlySet<string>;
+  delegatedGrants: ReadonlySet<string>;
+  secrets: ReadonlyMap<string, SecretView>;
+}
+
+interface Entry {
+  view: ClientView | null;
+  loadedAt: number;
+}
+
+/** Served without a look at the database while younger than this. */
+const FRESH_MS = 1500;
+/** Served while a refresh runs in the background until this old; older entries are reloaded first. */
+const MAX_STALE_MS = 4000;
+
+export class ClientDirectory {
+  #db: Db;
+  #cache = new LRUCache<string, Entry>({ max: 20_000 });
+  #inflight = new Map<string, Promise<Entry>>();
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  async get(clientId: string): Promise<ClientView | null> {
+    const entry = this.#cache.get(clientId);
+    const age = entry ? Date.now() - entry.loadedAt : Infinity;
+    if (entry && age < FRESH_MS) return entry.view;
+    if (entry && age < MAX_STALE_MS) {
+      void this.#load(clientId).catch(() => undefined);
+      return entry.view;
+    }
+    return (await this.#load(clientId)).view;
+  }
+
+  /** Called after every change to an application made in this process. */
+  invalidate(clientId: string): void {
+    this.#cache.delete(clientId);
+  }
+
+  #load(clientId: string): Promise<Entry> {
+    let pending = this.#inflight.get(clientId);
+    if (!pending) {
+      pending = this.#fetch(clientId)
+        .then((view) => {
+          const entry = { view, loadedAt: Date.now() };
+          this.#cache.set(clientId, entry);
+          return entry;
+        })
+        .finally(() => this.#inflight.delete(clientId));
+      this.#inflight.set(clientId, pending);
+    }
+    return pending;
+  }
+
+  async #fetch(clientId: string): Promise<ClientView | null> {
+    const app = await this.#db.connectApplication.findUnique({
+      where: { clientId },
+      include: {
+        scopeGrants: { select: { scope: true, kind: true } },
+        clientSecrets: { select: { id: true, hash: true, expiresAt: true, revokedAt: true } },
+      },
+    });
+    if (!app) return null;
+    const applicationType = app.applicationType as ApplicationType;
+    const platform = app.platform as Platform | null;
+    return {
+      id: app.id,
+      clientId: app.clientId,
+      organizationId: app.organizationId,
+      applicationType,
+      platform,
+      confidential: isConfidential(applicationType, platform),
+      usesPkce: app.usesPkce,
+      isFirstParty: app.isFirstParty,
+      applicationGrants: new Set(app.scopeGrants.filter((g) => g.kind === "APPLICATION").map((g) => g.scope)),
+      delegatedGrants: new Set(app.scopeGrants.filter((g) => g.kind === "DELEGATED").map((g) => g.scope)),
+      secrets: new Map(
+        app.clientSecrets.map((s) => [
+          s.id,
+          { id: s.id, hash: s.hash, expiresAt: s.expiresAt?.getTime() ?? null, revoked: s.revokedAt !== null },
+        ]),
+      ),
+    };
+  }
+}

@@ -1,0 +1,32 @@
+// Domain errors. GraphQL renders them as the union members of each mutation's result.
+import type { FieldError } from "./rules.ts";
+
+export class ValidationError extends Error {
+  override name = "ValidationError";
+  readonly fieldErrors: FieldError[];
+  constructor(fieldErrors: FieldError[], message?: string) {
+    super(message ?? fieldErrors.map((e) => `${e.path.join(".")}: ${e.message}`).join("; "));
+    this.fieldErrors = fieldErrors;
+  }
+}
+
+/** Also used for another organization's objects, so their existence never leaks. */
+export class NotFoundError extends Error {
+  override name = "NotFoundError";
+  constructor(what = "application") {
+    super(`no ${what} with that id`);
+  }
+}
+
+export class ForbiddenError extends Error {
+  override name = "ForbiddenError";
+  readonly requiredScope: string;
+  constructor(requiredScope: string) {
+    super(`this token lacks the scope ${requiredScope}`);
+    this.requiredScope = requiredScope;
+  }
+}
+
+export function assertValid(errors: FieldError[]): void {
+  if (errors.length > 0) throw new ValidationError(errors);
+}

@@ -1,0 +1,39 @@
+// Verifies presented client secrets. argon2id runs once per (secret, process): afterwards a
+// bounded cache keyed by a keyed hash of the presented secret (never the secret itself)
+// answers, and it consults the live ClientView each time, so revocation and expiry still
+// apply at once. Concurrent first requests for one secret share a single argon2 run.
+import { createHmac, randomBytes } from "node:crypto";
+import { LRUCache } from "lru-cache";
+import { parseSecretId, verifySecretHash } from "../crypto/secrets.ts";
+import type { ClientView } from "./client-directory.ts";
+
+export class SecretVerifier {
+  // A per-process key: cache keys are useless to anyone who reads this process's memory dump later.
+  #key = randomBytes(32);
+  /** keyed hash of the presented secret -> the stored hash it verified against */
+  #verified = new LRUCache<string, string>({ max: 10_000 });
+  #inflight = new Map<string, Promise<boolean>>();
+  /** Counts argon2 runs, for tests and benchmarks that prove the cache and coalescing work. */
+  argonRuns = 0;
+
+  /** Returns the id of the secret that matched, or null. */
+  async verify(client: ClientView, presented: string, now = Date.now()): Promise<string | null> {
+    const secretId = parseSecretId(presented);
+    if (!secretId) return null;
+    const secret = client.secrets.get(secretId);
+    if (!secret || secret.revoked || (secret.expiresAt !== null && secret.expiresAt <= now)) return null;
+    const cacheKey = createHmac("sha256", this.#key).update(presented).digest("base64url");
+    if (this.#verified.get(cacheKey) === secret.hash) return secret.id;
+
+    let pending = this.#inflight.get(cacheKey);
+    if (!pending) {
+      this.argonRuns++;
+      pending = verifySecretHash(secret.hash, presented).finally(() => this.#inflight.delete(cacheKey));
+      this.#inflight.set(cacheKey, pending);
+    }
+    const ok = await pending;
+    if (!ok) return null;
+    this.#verified.set(cacheKey, secret.hash);
+    return secret.id;
+  }
+}

@@ -1,0 +1,336 @@
+// Use cases on connect applications: every change is authorized, validated by rules.ts,
+// written together with its AuditEvent in one transaction, and invalidates the token
+// endpoint's in-memory view of the application.
+import { randomBytes } from "node:crypto";
+import type { Catalog, PermissionKind } from "../catalog/index.ts";
+import type { Config } from "../config/index.ts";
+import type { Db, Prisma } from "../db/client.ts";
+import { formatSecret, hashSecret, secretHint } from "../crypto/secrets.ts";
+import { randomId } from "../crypto/random.ts";
+import { canSeeApplication, requireScope, type Principal } from "../auth/principal.ts";
+import type { ClientDirectory } from "./client-directory.ts";
+import { assertValid, NotFoundError, ValidationError } from "./errors.ts";
+import {
+  defaultGrantKind,
+  isConfidential,
+  LIMITS,
+  PERMISSION_KINDS,
+  shapeFromInput,
+  validateApplication,
+  validateGrant,
+  validateSecretInput,
+  type ApplicationInput,
+  type ApplicationShape,
+  type ApplicationType,
+  type FieldError,
+  type Platform,
+} from "./rules.ts";
+
+type Tx = Prisma.TransactionClient;
+type ApplicationRow = Prisma.ConnectApplicationGetPayload<{ include: { redirectUris: true } }>;
+
+export interface CreateApplicationInput extends ApplicationInput {
+  scopes?: string[] | null;
+}
+
+export class ApplicationService {
+  #db: Db;
+  #catalog: Catalog;
+  #config: Config;
+  #directory: ClientDirectory;
+
+  constructor(deps: { db: Db; catalog: Catalog; config: Config; directory: ClientDirectory }) {
+    this.#db = deps.db;
+    this.#catalog = deps.catalog;
+    this.#config = deps.config;
+    this.#directory = deps.directory;
+  }
+
+  /** An application the principal may see, or NotFoundError exactly as if it did not exist. */
+  async findVisible(principal: Principal, id: string, tx: Tx | Db = this.#db): Promise<ApplicationRow> {
+    const app = await tx.connectApplication.findUnique({ where: { id }, include: { redirectUris: true } });
+    if (!app || !canSeeApplication(principal, app)) throw new NotFoundError();
+    return app;
+  }
+
+  async create(principal: Principal, input: CreateApplicationInput) {
+    requireScope(principal, "manage");
+    const shape = shapeFromInput(input);
+    const errors = validateApplication(input, shape, true);
+    errors.push(...(await this.#organizationErrors(principal, shape)));
+    const kind = defaultGrantKind(shape.applicationType);
+    const scopes = [...new Set(input.scopes ?? [])];
+    if (scopes.length > 0 && errors.length === 0) errors.push(...validateGrant(shape, scopes, kind, this.#catalog));
+    assertValid(errors);
+
+    const app = await this.#db.$transaction(async (tx) => {
+      await this.#assertUnique(tx, shape, null);
+      const created = await tx.connectApplication.create({
+        data: {
+          ...this.#columns(shape),
+          clientId: randomId(),
+          applicationType: shape.applicationType,
+          organizationId: shape.organizationId,
+          redirectUris: { create: this.#uriRows(shape) },
+          scopeGrants: { create: scopes.map((scope) => ({ scope, kind, grantedBy: principal.subject })) },
+        },
+      });
+      await audit(tx, principal, created.organizationId, "application.created", created.id, {
+        name: created.name,
+        clientId: created.clientId,
+        applicationType: created.applicationType,
+        scopes,
+      });
+      return created;
+    });
+    return app;
+  }
+
+  async update(principal: Principal, id: string, input: ApplicationInput) {
+    requireScope(principal, "manage");
+    const existing = await this.findVisible(principal, id);
+    const base = this.#shapeOf(existing);
+    // Type, platform and organization are fixed at creation: changing them would change
+    // which credentials and grants are valid.
+    const errors: FieldError[] = [];
+    if (input.applicationType != null && input.applicationType !== existing.applicationType) {
+      errors.push({ path: ["applicationType"], message: "cannot be changed after creation" });
+    }
+    if (input.platform != null && input.platform !== existing.platform) {
+      errors.push({ path: ["platform"], message: "cannot be changed after creation" });
+    }
+    if (input.organizationId != null && input.organizationId !== existing.organizationId) {
+      errors.push({ path: ["organizationId"], message: "cannot be changed after creation" });
+    }
+    const fixed = { ...input, applicationType: undefined, platform: undefined, organizationId: undefined };
+    const shape = shapeFromInput(fixed, base);
+    errors.push(...validateApplication(fixed, shape, false));
+    if (base.onBehalfOfEnabled && !shape.onBehalfOfEnabled) {
+      const obo = await this.#db.scopeGrant.findMany({ where: { applicationId: id } });
+      const left = obo.filter((g) => this.#catalog.scope(g.scope)?.onBehalfOf).map((g) => g.scope);
+      if (left.length > 0) {
+        errors.push({ path: ["onBehalfOfEnabled"], message: `revoke the on-behalf-of scopes first: ${left.join(", ")}` });
+      }
+    }
+    assertValid(errors);
+    const app = await this.#db.$transaction(async (tx) => {
+      await this.#assertUnique(tx, shape, id);
+      if (input.redirectUris !== undefined || input.postLogoutRedirectUris !== undefined) {
+        await tx.redirectUri.deleteMany({ where: { applicationId: id } });
+        await tx.redirectUri.createMany({ data: this.#uriRows(shape).map((r) => ({ ...r, applicationId: id })) });
+      }
+      const updated = await tx.connectApplication.update({ where: { id }, data: this.#columns(shape) });
+      await audit(tx, principal, updated.organizationId, "application.updated", id, {
+        fields: Object.keys(input).filter((k) => (input as Record<string, unknown>)[k] !== undefined),
+      });
+      return updated;
+    });
+    this.#directory.invalidate(app.clientId);
+    return app;
+  }
+
+  async delete(principal: Principal, id: string) {
+    requireScope(principal, "manage");
+    const existing = await this.findVisible(principal, id);
+    await this.#db.$transaction(async (tx) => {
+      await tx.connectApplication.delete({ where: { id } });
+      await audit(tx, principal, existing.organizationId, "application.deleted", id, {
+        name: existing.name,
+        clientId: existing.clientId,
+      });
+    });
+    this.#directory.invalidate(existing.clientId);
+    return existing;
+  }
+
+  async addSecret(principal: Principal, applicationId: string, input: { description?: string | null; expiresInDays?: number | null }) {
+    requireScope(principal, "manage");
+    const app = await this.findVisible(principal, applicationId);
+    if (!isConfidential(app.applicationType as ApplicationType, app.platform as Platform | null)) {
+      throw new ValidationError([
+        { path: ["applicationId"], message: `${app.platform} applications are public clients: they cannot keep a secret, so they use PKCE instead` },
+      ]);
+    }
+    assertValid(validateSecretInput(input));
+    // The id goes into the plaintext so verification finds one hash; hex has no '_'.
+    const id = randomBytes(12).toString("hex");
+    const plaintext = formatSecret(id);
+    // Hash before the transaction: argon2 is slow and must not hold a database lock.
+    const hash = await hashSecret(plaintext, this.#config.argon2);
+    const now = new Date();
+    const secret = await this.#db.$transaction(async (tx) => {
+      const active = await tx.clientSecret.count({
+        where: { applicationId, revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] },
+      });
+      if (active >= LIMITS.activeSecretsMax) {
+        throw new ValidationError([
+          { path: ["applicationId"], message: `an application may have at most ${LIMITS.activeSecretsMax} active secrets: revoke one first` },
+        ]);
+      }
+      const created = await tx.clientSecret.create({
+        data: {
+          id,
+          applicationId,
+          description: input.description ?? null,
+          hash,
+          hint: secretHint(plaintext),
+          expiresAt: input.expiresInDays ? new Date(now.getTime() + input.expiresInDays * 86_400_000) : null,
+        },
+      });
+      await audit(tx, principal, app.organizationId, "client_secret.created", id, {
+        applicationId,
+        hint: created.hint,
+        expiresAt: created.expiresAt?.toISOString() ?? null,
+      });
+      return created;
+    });
+    this.#directory.invalidate(app.clientId);
+    return { secret, plaintext };
+  }
+
+  async revokeSecret(principal: Principal, secretId: string) {
+    requireScope(principal, "manage");
+    const secret = await this.#db.clientSecret.findUnique({ where: { id: secretId }, include: { application: true } });
+    if (!secret || !canSeeApplication(principal, secret.application)) throw new NotFoundError("client secret");
+    const revoked = await this.#db.$transaction(async (tx) => {
+      const updated = await tx.clientSecret.update({
+        where: { id: secretId },
+        data: { revokedAt: secret.revokedAt ?? new Date() },
+      });
+      await audit(tx, principal, secret.application.organizationId, "client_secret.revoked", secretId, {
+        applicationId: secret.applicationId,
+        hint: secret.hint,
+      });
+      return updated;
+    });
+    this.#directory.invalidate(secret.application.clientId);
+    return revoked;
+  }
+
+  async grantScopes(principal: Principal, applicationId: string, scopes: string[], kindInput?: PermissionKind | null) {
+    requireScope(principal, "manage");
+    const app = await this.findVisible(principal, applicationId);
+    const kind = kindInput ?? defaultGrantKind(app.applicationType as ApplicationType);
+    const unique = [...new Set(scopes)];
+    assertValid(validateGrant(this.#shapeOf(app), unique, kind, this.#catalog));
+    await this.#db.$transaction(async (tx) => {
+      const existing = await tx.scopeGrant.findMany({ where: { applicationId, kind, scope: { in: unique } } });
+      const have = new Set(existing.map((g) => g.scope));
+      const added = unique.filter((s) => !have.has(s));
+      if (added.length === 0) return; // granting what is already granted changes nothing
+      await tx.scopeGrant.createMany({ data: added.map((scope) => ({ applicationId, scope, kind, grantedBy: principal.subject })) });
+      await audit(tx, principal, app.organizationId, "scopes.granted", applicationId, { scopes: added, kind });
+    });
+    this.#directory.invalidate(app.clientId);
+    return app;
+  }
+
+  async revokeScopes(principal: Principal, applicationId: string, scopes: string[], kindInput?: PermissionKind | null) {
+    requireScope(principal, "manage");
+    const app = await this.findVisible(principal, applicationId);
+    if (scopes.length === 0) throw new ValidationError([{ path: ["scopes"], message: "name at least one scope" }]);
+    const kinds = kindInput ? [kindInput] : PERMISSION_KINDS;
+    await this.#db.$transaction(async (tx) => {
+      const { count } = await tx.scopeGrant.deleteMany({ where: { applicationId, scope: { in: scopes }, kind: { in: [...kinds] } } });
+      if (count > 0) await audit(tx, principal, app.organizationId, "scopes.revoked", applicationId, { scopes, kinds });
+    });
+    this.#directory.invalidate(app.clientId);
+    return app;
+  }
+
+  /** The organization must exist and be the principal's own; a first-party app without one needs the operator. */
+  async #organizationErrors(principal: Principal, shape: ApplicationShape): Promise<FieldError[]> {
+    if (shape.organizationId) {
+      const sameOrg = shape.organizationId === principal.organizationId;
+      const org = sameOrg ? await this.#db.organization.findUnique({ where: { id: shape.organizationId } }) : null;
+      if (!org) return [{ path: ["organizationId"], message: "no organization with that id" }];
+      return [];
+    }
+    if (shape.applicationType === "OAUTH" && shape.isFirstParty && !principal.isOperator) {
+      return [{ path: ["organizationId"], message: "is required: only the operator organization registers first-party applications without one" }];
+    }
+    return [];
+  }
+
+  async #assertUnique(tx: Tx, shape: ApplicationShape, selfId: string | null): Promise<void> {
+    const errors: FieldError[] = [];
+    const notSelf = selfId ? { id: { not: selfId } } : {};
+    const sameName = await tx.connectApplication.findFirst({
+      where: { organizationId: shape.organizationId, name: shape.name, ...notSelf },
+      select: { id: true },
+    });
+    if (sameName) errors.push({ path: ["name"], message: "is already used by another application of this organization" });
+    if (shape.clientCode) {
+      const sameCode = await tx.connectApplication.findFirst({ where: { clientCode: shape.clientCode, ...notSelf }, select: { id: true } });
+      if (sameCode) errors.push({ path: ["clientCode"], message: "is already taken" });
+    }
+    assertValid(errors);
+  }
+
+  #columns(shape: ApplicationShape) {
+    return {
+      name: shape.name,
+      description: shape.description,
+      platform: shape.applicationType === "M2M" ? null : shape.platform,
+      usesPkce: shape.applicationType === "M2M" ? false : shape.usesPkce,
+      isFirstParty: shape.isFirstParty,
+      clientCode: shape.clientCode,
+      logoUri: shape.logoUri,
+      termsOfServiceUri: shape.termsOfServiceUri,
+      privacyPolicyUri: shape.privacyPolicyUri,
+      onBehalfOfEnabled: shape.onBehalfOfEnabled,
+      tokenExchangeEnabled: shape.tokenExchange.enabled,
+      tokenExchangeAccessTokenTtl: shape.tokenExchange.accessTokenTtlSeconds,
+    };
+  }
+
+  #uriRows(shape: ApplicationShape) {
+    return [
+      ...shape.redirectUris.map((r, position) => ({ uri: r.uri, isDefault: r.default, kind: "REDIRECT", position })),
+      ...shape.postLogoutRedirectUris.map((uri, position) => ({ uri, isDefault: false, kind: "POST_LOGOUT", position })),
+    ];
+  }
+
+  #shapeOf(app: ApplicationRow): ApplicationShape {
+    const byPosition = (kind: string) =>
+      app.redirectUris.filter((r) => r.kind === kind).sort((a, b) => a.position - b.position);
+    return {
+      name: app.name,
+      description: app.description,
+      applicationType: app.applicationType as ApplicationType,
+      platform: app.platform as Platform | null,
+      redirectUris: byPosition("REDIRECT").map((r) => ({ uri: r.uri, default: r.isDefault })),
+      postLogoutRedirectUris: byPosition("POST_LOGOUT").map((r) => r.uri),
+      usesPkce: app.usesPkce,
+      isFirstParty: app.isFirstParty,
+      organizationId: app.organizationId,
+      clientCode: app.clientCode,
+      logoUri: app.logoUri,
+      termsOfServiceUri: app.termsOfServiceUri,
+      privacyPolicyUri: app.privacyPolicyUri,
+      onBehalfOfEnabled: app.onBehalfOfEnabled,
+      tokenExchange: { enabled: app.tokenExchangeEnabled, accessTokenTtlSeconds: app.tokenExchangeAccessTokenTtl },
+    };
+  }
+}
+
+export async function audit(
+  tx: Tx,
+  actor: Pick<Principal, "subject"> | null,
+  organizationId: string | null,
+  action: string,
+  targetId: string,
+  details: Record<string, unknown>,
+): Promise<void> {
+  await tx.auditEvent.create({
+    data: {
+      organizationId,
+      actorType: actor ? "APPLICATION" : "SYSTEM",
+      actorId: actor?.subject ?? null,
+      action,
+      targetType: action.split(".")[0] ?? null,
+      targetId,
+      details: JSON.stringify(details),
+    },
+  });
+}

@@ -1,0 +1,40 @@
+// Client-secret format, generation and argon2id hashing.
+// A secret is sk_<secret id>_<32 random bytes, base64url>: the id lets verification look up
+// exactly one hash instead of trying every active secret of the app.
+import { randomBytes } from "node:crypto";
+import argon2 from "argon2";
+
+export interface Argon2Params {
+  memoryCost: number;
+  timeCost: number;
+  parallelism: number;
+}
+
+const SECRET_PATTERN = /^sk_([A-Za-z0-9]+)_([A-Za-z0-9_-]{43})$/;
+
+export function formatSecret(secretId: string): string {
+  if (secretId.includes("_")) throw new Error("secret ids must not contain '_'");
+  return `sk_${secretId}_${randomBytes(32).toString("base64url")}`;
+}
+
+/** The id inside a presented secret, or null when it is not one of ours. */
+export function parseSecretId(presented: string): string | null {
+  return SECRET_PATTERN.exec(presented)?.[1] ?? null;
+}
+
+export function secretHint(plaintext: string): string {
+  return plaintext.slice(-4);
+}
+
+/** argon2 runs on libuv's thread pool, so hashing never blocks the event loop. */
+export function hashSecret(plaintext: string, params: Argon2Params): Promise<string> {
+  return argon2.hash(plaintext, { type: argon2.argon2id, ...params });
+}
+
+export async function verifySecretHash(hash: string, plaintext: string): Promise<boolean> {
+  try {
+    return await argon2.verify(hash, plaintext);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,148 @@
+// The one owner of signing-key material: creates, rotates, publishes, signs and verifies.
+// Nothing else in the code base touches a private key.
+import { createPrivateKey, sign as nodeSign, type KeyObject } from "node:crypto";
+import {
+  calculateJwkThumbprint,
+  createLocalJWKSet,
+  exportJWK,
+  exportPKCS8,
+  generateKeyPair,
+  jwtVerify,
+  type JSONWebKeySet,
+  type JWK,
+  type JWTPayload,
+  type JWTVerifyOptions,
+} from "jose";
+import type { Db } from "../db/client.ts";
+import { decryptPrivateKey, encryptPrivateKey } from "./key-encryption.ts";
+
+export const SIGNING_ALG = "ES256";
+
+interface LoadedKey {
+  kid: string;
+  publicJwk: JWK;
+  privateKey: KeyObject;
+  retiredAt: Date | null;
+  publishUntil: Date | null;
+  createdAt: Date;
+}
+
+export interface SigningKeysOptions {
+  db: Db;
+  encryptionSecret: string | undefined;
+  /** A retired key stays published this long: the longest lifetime of anything it signed. */
+  publishRetiredForSeconds: number;
+}
+
+export class SigningKeys {
+  #opts: SigningKeysOptions;
+  #keys: LoadedKey[] = [];
+  #active!: LoadedKey;
+  #jwks: JSONWebKeySet = { keys: [] };
+  #verifySet: ReturnType<typeof createLocalJWKSet> = createLocalJWKSet({ keys: [] });
+  #headerCache = new Map<string, string>();
+
+  constructor(opts: SigningKeysOptions) {
+    this.#opts = opts;
+  }
+
+  /** Loads keys, creating the first one when the database has none. */
+  async init(): Promise<void> {
+    await this.reload();
+    if (this.#keys.length === 0) {
+      await this.#createKey();
+      await this.reload();
+    }
+  }
+
+  /** Adds a new active key; the previous one keeps being published until its tokens expire. */
+  async rotate(): Promise<{ kid: string; retired: string[] }> {
+    const now = new Date();
+    const publishUntil = new Date(now.getTime() + this.#opts.publishRetiredForSeconds * 1000);
+    const kid = await this.#opts.db.$transaction(async (tx) => {
+      const current = await tx.signingKey.findMany({ where: { retiredAt: null } });
+      await tx.signingKey.updateMany({ where: { retiredAt: null }, data: { retiredAt: now, publishUntil } });
+      const created = await this.#createKey(tx);
+      return { created, retired: current.map((k) => k.kid) };
+    });
+    await this.reload();
+    return { kid: kid.created, retired: kid.retired };
+  }
+
+  async reload(): Promise<void> {
+    const rows = await this.#opts.db.signingKey.findMany({ orderBy: { createdAt: "desc" } });
+    const now = Date.now();
+    const keys: LoadedKey[] = [];
+    for (const row of rows) {
+      if (row.retiredAt && row.publishUntil && row.publishUntil.getTime() <= now) continue;
+      let pem = row.privateKey;
+      if (row.encrypted) {
+        if (!this.#opts.encryptionSecret) {
+          throw new Error(`signing key ${row.kid} is encrypted but SCOPEKEEPER_KEY_ENCRYPTION_SECRET is not set`);
+        }
+        pem = decryptPrivateKey(pem, this.#opts.encryptionSecret);
+      }
+      keys.push({
+        kid: row.kid,
+        publicJwk: JSON.parse(row.publicJwk) as JWK,
+        privateKey: createPrivateKey(pem),
+        retiredAt: row.retiredAt,
+        publishUntil: row.publishUntil,
+        createdAt: row.createdAt,
+      });
+    }
+    this.#keys = keys;
+    // Newest unretired key signs; if several processes raced to create one, all are published.
+    const active = keys.find((k) => !k.retiredAt) ?? keys[0];
+    if (active) this.#active = active;
+    this.#jwks = { keys: keys.map((k) => ({ ...k.publicJwk, kid: k.kid, alg: SIGNING_ALG, use: "sig" })) };
+    this.#verifySet = createLocalJWKSet(this.#jwks);
+  }
+
+  get activeKid(): string {
+    return this.#active.kid;
+  }
+
+  jwks(): JSONWebKeySet {
+    return this.#jwks;
+  }
+
+  /**
+   * Signs a compact JWS with the active key. node:crypto's synchronous ECDSA is several times
+   * faster than the WebCrypto path, and the header is encoded once per (kid, typ).
+   */
+  signJwt(payload: JWTPayload, typ: string): string {
+    const key = this.#active;
+    const cacheKey = `${key.kid}\u0000${typ}`;
+    let header = this.#headerCache.get(cacheKey);
+    if (!header) {
+      header = Buffer.from(JSON.stringify({ alg: SIGNING_ALG, typ, kid: key.kid })).toString("base64url");
+      this.#headerCache.set(cacheKey, header);
+    }
+    const input = `${header}.${Buffer.from(JSON.stringify(payload)).toString("base64url")}`;
+    const signature = nodeSign("sha256", Buffer.from(input), { key: key.privateKey, dsaEncoding: "ieee-p1363" });
+    return `${input}.${signature.toString("base64url")}`;
+  }
+
+  async verifyJwt(token: string, options: JWTVerifyOptions) {
+    return jwtVerify(token, this.#verifySet, { algorithms: [SIGNING_ALG], ...options });
+  }
+
+  async #createKey(tx: Pick<Db, "signingKey"> = this.#opts.db): Promise<string> {
+    const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALG, { extractable: true });
+    const publicJwk = await exportJWK(publicKey);
+    const kid = await calculateJwkThumbprint(publicJwk);
+    const pem = await exportPKCS8(privateKey);
+    const secret = this.#opts.encryptionSecret;
+    await tx.signingKey.create({
+      data: {
+        kid,
+        alg: SIGNING_ALG,
+        publicJwk: JSON.stringify(publicJwk),
+        privateKey: secret ? encryptPrivateKey(pem, secret) : pem,
+        encrypted: Boolean(secret),
+      },
+    });
+    return kid;
+  }
+}

@@ -1,0 +1,144 @@
+// ConnectApplication and its parts as GraphQL. Relations load through @pothos/plugin-prisma's
+// selections, so a page of applications with URIs, secrets and grants is a fixed number of queries.
+import { requireScope, visibleApplicationsWhere } from "../auth/principal.ts";
+import type { CatalogScope } from "../catalog/index.ts";
+import { builder } from "./builder.ts";
+import { PermissionKindEnum, ScopeRef } from "./catalog.ts";
+
+export const ApplicationTypeEnum = builder.enumType("ApplicationType", { values: ["OAUTH", "M2M"] as const });
+export const PlatformEnum = builder.enumType("Platform", {
+  description: "WEB apps are confidential clients; SPA and NATIVE apps are public clients that must use PKCE.",
+  values: ["WEB", "SPA", "NATIVE"] as const,
+});
+export const VisibilityEnum = builder.enumType("Visibility", {
+  description: "PRIVATE apps may be authorized only by members of their organization.",
+  values: ["PRIVATE", "PUBLIC"] as const,
+});
+
+export const Organization = builder.prismaNode("Organization", {
+  id: { field: "id" },
+  findUnique: (id, ctx) => {
+    requireScope(ctx.principal, "read");
+    // Only one's own organization is visible; anything else reads as absent.
+    return { id: id === ctx.principal.organizationId ? id : "" };
+  },
+  fields: (t) => ({
+    name: t.exposeString("name"),
+    isOperator: t.exposeBoolean("isOperator"),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+  }),
+});
+
+const RedirectUriRef = builder.objectRef<{ uri: string; isDefault: boolean }>("RedirectUri").implement({
+  fields: (t) => ({ uri: t.exposeString("uri"), default: t.exposeBoolean("isDefault") }),
+});
+
+const TokenExchangeRef = builder
+  .objectRef<{ tokenExchangeEnabled: boolean; tokenExchangeAccessTokenTtl: number }>("TokenExchangeSettings")
+  .implement({
+    fields: (t) => ({
+      enabled: t.exposeBoolean("tokenExchangeEnabled"),
+      accessTokenTtlSeconds: t.exposeInt("tokenExchangeAccessTokenTtl"),
+    }),
+  });
+
+export const ClientSecret = builder.prismaNode("ClientSecret", {
+  id: { field: "id" },
+  description: "A credential of a confidential application. The plaintext is shown once, by addClientSecret.",
+  findUnique: (id, ctx) => {
+    requireScope(ctx.principal, "read");
+    return { id, application: visibleApplicationsWhere(ctx.principal) };
+  },
+  fields: (t) => ({
+    description: t.exposeString("description", { nullable: true }),
+    hint: t.exposeString("hint", { description: "The last four characters, to tell secrets apart." }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    expiresAt: t.expose("expiresAt", { type: "DateTime", nullable: true }),
+    lastUsedAt: t.expose("lastUsedAt", { type: "DateTime", nullable: true }),
+    revokedAt: t.expose("revokedAt", { type: "DateTime", nullable: true }),
+    active: t.boolean({
+      resolve: (s) => s.revokedAt === null && (s.expiresAt === null || s.expiresAt.getTime() > Date.now()),
+    }),
+  }),
+});
+
+/** A grant whose scope a removed plugin used to declare still shows, marked as unknown. */
+function scopeOrPlaceholder(scope: CatalogScope | undefined, name: string): CatalogScope {
+  if (scope) return scope;
+  const hub = { id: "unknown", name: "Unknown", description: "", audience: "", builtIn: false, scopes: [], source: "" };
+  return {
+    name,
+    description: "This scope is no longer in the catalog.",
+    consent: name,
+    kinds: [],
+    onBehalfOf: false,
+    adminConsentRequired: false,
+    builtIn: false,
+    hub,
+  } as unknown as CatalogScope;
+}
+
+export const ScopeGrant = builder.prismaObject("ScopeGrant", {
+  fields: (t) => ({
+    scope: t.field({ type: ScopeRef, resolve: (g, _a, ctx) => scopeOrPlaceholder(ctx.catalog.scope(g.scope), g.scope) }),
+    kind: t.field({ type: PermissionKindEnum, resolve: (g) => g.kind as "DELEGATED" | "APPLICATION" }),
+    grantedAt: t.expose("grantedAt", { type: "DateTime" }),
+    grantedBy: t.exposeString("grantedBy", { nullable: true }),
+  }),
+});
+
+export const ConnectApplication = builder.prismaNode("ConnectApplication", {
+  id: { field: "id" },
+  findUnique: (id, ctx) => {
+    requireScope(ctx.principal, "read");
+    return { id, ...visibleApplicationsWhere(ctx.principal) };
+  },
+  fields: (t) => ({
+    clientId: t.exposeString("clientId", { description: "Public identifier used in OAuth requests." }),
+    name: t.exposeString("name"),
+    description: t.exposeString("description", { nullable: true }),
+    applicationType: t.field({ type: ApplicationTypeEnum, resolve: (a) => a.applicationType as "OAUTH" | "M2M" }),
+    platform: t.field({ type: PlatformEnum, nullable: true, resolve: (a) => a.platform as "WEB" | "SPA" | "NATIVE" | null }),
+    confidential: t.boolean({ resolve: (a) => a.applicationType === "M2M" || a.platform === "WEB" }),
+    redirectUris: t.field({
+      type: [RedirectUriRef],
+      select: { redirectUris: { orderBy: { position: "asc" } } },
+      resolve: (a) => a.redirectUris.filter((r) => r.kind === "REDIRECT"),
+    }),
+    postLogoutRedirectUris: t.stringList({
+      select: { redirectUris: { orderBy: { position: "asc" } } },
+      resolve: (a) => a.redirectUris.filter((r) => r.kind === "POST_LOGOUT").map((r) => r.uri),
+    }),
+    usesPkce: t.exposeBoolean("usesPkce"),
+    isFirstParty: t.exposeBoolean("isFirstParty"),
+    organization: t.relation("organization", { nullable: true }),
+    clientCode: t.exposeString("clientCode", { nullable: true }),
+    logoUri: t.exposeString("logoUri", { nullable: true }),
+    termsOfServiceUri: t.exposeString("termsOfServiceUri", { nullable: true }),
+    privacyPolicyUri: t.exposeString("privacyPolicyUri", { nullable: true }),
+    visibility: t.field({ type: VisibilityEnum, resolve: (a) => a.visibility as "PRIVATE" | "PUBLIC" }),
+    onBehalfOfEnabled: t.exposeBoolean("onBehalfOfEnabled"),
+    tokenExchange: t.field({ type: TokenExchangeRef, resolve: (a) => a }),
+    clientSecrets: t.relation("clientSecrets", { query: { orderBy: { createdAt: "asc" } } }),
+    scopeGrants: t.relation("scopeGrants", { query: { orderBy: [{ scope: "asc" }, { kind: "asc" }] } }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime" }),
+  }),
+});
+
+export const AuditEvent = builder.prismaNode("AuditEvent", {
+  id: { field: "id" },
+  findUnique: (id, ctx) => {
+    requireScope(ctx.principal, "read");
+    return { id, organizationId: ctx.principal.organizationId ?? "" };
+  },
+  fields: (t) => ({
+    action: t.exposeString("action"),
+    actorType: t.exposeString("actorType"),
+    actorId: t.exposeString("actorId", { nullable: true }),
+    targetType: t.exposeString("targetType", { nullable: true }),
+    targetId: t.exposeString("targetId", { nullable: true }),
+    details: t.exposeString("details", { description: "JSON; never contains secrets." }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+  }),
+});

@@ -1,0 +1,73 @@
+// Read access to the registry: everything filtered to what the principal may see.
+import { requireScope, visibleApplicationsWhere } from "../auth/principal.ts";
+import { builder } from "./builder.ts";
+import { ApplicationTypeEnum, AuditEvent, ConnectApplication, Organization } from "./applications.ts";
+import { idOf } from "./ids.ts";
+
+builder.queryFields((t) => ({
+  application: t.prismaField({
+    type: ConnectApplication,
+    nullable: true,
+    description: "One application by global id, clientId or clientCode; null when absent or not visible.",
+    args: { id: t.arg.id(), clientId: t.arg.string(), clientCode: t.arg.string() },
+    resolve: async (query, _root, args, ctx) => {
+      requireScope(ctx.principal, "read");
+      const given = [args.id, args.clientId, args.clientCode].filter((v) => v != null);
+      if (given.length !== 1) return null;
+      const by = args.id != null
+        ? { id: idOf(String(args.id), "ConnectApplication") ?? "" }
+        : args.clientId != null
+          ? { clientId: args.clientId }
+          : { clientCode: args.clientCode! };
+      return ctx.db.connectApplication.findFirst({ ...query, where: { AND: [by, visibleApplicationsWhere(ctx.principal)] } });
+    },
+  }),
+  applications: t.prismaConnection({
+    type: ConnectApplication,
+    cursor: "id",
+    defaultSize: 20,
+    maxSize: 100,
+    args: {
+      organizationId: t.arg.id(),
+      applicationType: t.arg({ type: ApplicationTypeEnum }),
+      search: t.arg.string({ description: "Matches name, description, clientId or clientCode." }),
+    },
+    resolve: (query, _root, args, ctx) => {
+      requireScope(ctx.principal, "read");
+      const filters: object[] = [visibleApplicationsWhere(ctx.principal)];
+      if (args.organizationId != null) filters.push({ organizationId: idOf(String(args.organizationId), "Organization") ?? "" });
+      if (args.applicationType) filters.push({ applicationType: args.applicationType });
+      if (args.search) {
+        const s = args.search;
+        filters.push({ OR: [{ name: { contains: s } }, { description: { contains: s } }, { clientId: s }, { clientCode: s }] });
+      }
+      return ctx.db.connectApplication.findMany({ ...query, where: { AND: filters } });
+    },
+  }),
+  organization: t.prismaField({
+    type: Organization,
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (query, _root, args, ctx) => {
+      requireScope(ctx.principal, "read");
+      const id = idOf(String(args.id), "Organization");
+      if (!id || id !== ctx.principal.organizationId) return null;
+      return ctx.db.organization.findUnique({ ...query, where: { id } });
+    },
+  }),
+  auditEvents: t.prismaConnection({
+    type: AuditEvent,
+    cursor: "id",
+    defaultSize: 50,
+    maxSize: 200,
+    description: "The principal's organization's audit trail, newest first.",
+    resolve: (query, _root, _args, ctx) => {
+      requireScope(ctx.principal, "read");
+      return ctx.db.auditEvent.findMany({
+        ...query,
+        where: { organizationId: ctx.principal.organizationId ?? "" },
+        orderBy: [{ createdAt: "desc" }, { id: "desc" }],
+      });
+    },
+  }),
+}));

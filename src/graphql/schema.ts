@@ -1,0 +1,10 @@
+// Assembles the GraphQL schema from the type modules; printed to schema.graphql by scripts/print-schema.ts.
+import { lexicographicSortSchema } from "graphql";
+import { builder } from "./builder.ts";
+import "./errors.ts";
+import "./catalog.ts";
+import "./applications.ts";
+import "./queries.ts";
+import "./mutations.ts";
+
+export const schema = lexicographicSortSchema(builder.toSchema());

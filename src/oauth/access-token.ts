@@ -1,0 +1,49 @@
+// RFC 9068 JWT access tokens. The audience is every hub whose scopes the token carries.
+import type { Catalog } from "../catalog/index.ts";
+import { randomId } from "../crypto/random.ts";
+import type { SigningKeys } from "../crypto/signing-keys.ts";
+
+export interface AccessTokenClaims {
+  subject: string;
+  clientId: string;
+  organizationId: string | null;
+  scopes: readonly string[];
+  ttlSeconds: number;
+  extra?: Record<string, unknown>;
+}
+
+export function audiencesFor(catalog: Catalog, scopes: readonly string[]): string[] {
+  const audiences = new Set<string>();
+  for (const name of scopes) {
+    const scope = catalog.scope(name);
+    if (scope) audiences.add(scope.hub.audience);
+  }
+  return [...audiences];
+}
+
+export function issueAccessToken(
+  keys: SigningKeys,
+  catalog: Catalog,
+  issuer: string,
+  claims: AccessTokenClaims,
+): { token: string; jti: string; expiresIn: number } {
+  const iat = Math.floor(Date.now() / 1000);
+  const jti = randomId();
+  const aud = audiencesFor(catalog, claims.scopes);
+  const token = keys.signJwt(
+    {
+      iss: issuer,
+      sub: claims.subject,
+      aud: aud.length === 1 ? aud[0] : aud,
+      client_id: claims.clientId,
+      scope: claims.scopes.join(" "),
+      iat,
+      exp: iat + claims.ttlSeconds,
+      jti,
+      ...(claims.organizationId ? { org_id: claims.organizationId } : {}),
+      ...claims.extra,
+    },
+    "at+jwt",
+  );
+  return { token, jti, expiresIn: claims.ttlSeconds };
+}

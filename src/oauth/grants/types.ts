@@ -1,0 +1,25 @@
+// The contract of a grant: one module per grant type, registered in src/oauth/token.ts.
+import type { FastifyRequest } from "fastify";
+import type { AuthenticatedClient } from "../client-auth.ts";
+import type { Services } from "../../services.ts";
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: "Bearer";
+  expires_in: number;
+  scope: string;
+  refresh_token?: string;
+  id_token?: string;
+}
+
+export interface Grant {
+  grantType: string;
+  /** Form fields this grant reads; anything else in the body is ignored. */
+  parameters: ReadonlySet<string>;
+  handler(ctx: {
+    client: AuthenticatedClient;
+    params: Record<string, string>;
+    services: Services;
+    request: FastifyRequest;
+  }): Promise<TokenResponse>;
+}

@@ -1,0 +1,32 @@
+// RFC 8414 authorization-server metadata, built from the config and the routes that exist.
+export interface MetadataInput {
+  issuer: string;
+  grantTypes: readonly string[];
+  tokenEndpointAuthMethods: readonly string[];
+  scopes: readonly string[];
+  endpoints: Partial<Record<"authorization" | "token" | "revocation" | "introspection" | "userinfo", string>>;
+}
+
+export function authorizationServerMetadata(m: MetadataInput): Record<string, unknown> {
+  const url = (p: string | undefined) => (p ? `${m.issuer}${p}` : undefined);
+  const doc: Record<string, unknown> = {
+    issuer: m.issuer,
+    authorization_endpoint: url(m.endpoints.authorization),
+    token_endpoint: url(m.endpoints.token),
+    jwks_uri: `${m.issuer}/.well-known/jwks.json`,
+    scopes_supported: m.scopes,
+    response_types_supported: m.endpoints.authorization ? ["code"] : [],
+    grant_types_supported: m.grantTypes,
+    token_endpoint_auth_methods_supported: m.tokenEndpointAuthMethods,
+    token_endpoint_auth_signing_alg_values_supported: undefined,
+    revocation_endpoint: url(m.endpoints.revocation),
+    revocation_endpoint_auth_methods_supported: m.endpoints.revocation ? m.tokenEndpointAuthMethods : undefined,
+    introspection_endpoint: url(m.endpoints.introspection),
+    introspection_endpoint_auth_methods_supported: m.endpoints.introspection
+      ? m.tokenEndpointAuthMethods.filter((a) => a !== "none")
+      : undefined,
+    userinfo_endpoint: url(m.endpoints.userinfo),
+    code_challenge_methods_supported: m.endpoints.authorization ? ["S256"] : undefined,
+  };
+  return Object.fromEntries(Object.entries(doc).filter(([, v]) => v !== undefined));
+}

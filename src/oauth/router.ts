@@ -1,0 +1,29 @@
+// The OAuth REST sub-router, registered under /oauth. Errors are RFC 6749 JSON, never HTML.
+import formbody from "@fastify/formbody";
+import type { FastifyPluginAsync } from "fastify";
+import type { Services } from "../services.ts";
+import { OAuthError } from "./errors.ts";
+import { tokenRoute } from "./token.ts";
+
+export const oauthRouter: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
+  await app.register(formbody, { bodyLimit: 16 * 1024 });
+
+  app.setErrorHandler((error, _request, reply) => {
+    if (error instanceof OAuthError) {
+      return reply.status(error.status).headers({ "cache-control": "no-store", ...error.headers }).send(error.toJSON());
+    }
+    const err = error as { statusCode?: number; validation?: unknown; message?: string; code?: string };
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) app.log.error(error);
+    // Malformed bodies and wrong content types are the client's error, in RFC 6749's words.
+    const code = status === 500 ? "server_error" : "invalid_request";
+    const description =
+      status === 500 ? "the server failed to handle this request" : (err.message ?? "malformed request");
+    return reply.status(status).header("cache-control", "no-store").send({ error: code, error_description: description });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.status(404).send({ error: "not_found", error_description: `no OAuth endpoint at ${request.method} ${request.url}` }),
+  );
+
+  await app.register(tokenRoute, { services });
+};

@@ -1,0 +1,57 @@
+// The HTTP server: Fastify with the OAuth sub-router, the well-known documents, health
+// checks and the GraphQL admin API. Everything it serves comes from `services`.
+import Fastify, { LogController, type FastifyInstance } from "fastify";
+import { loggerOptions } from "./logger.ts";
+import { authorizationServerMetadata } from "./oauth/metadata.ts";
+import { oauthRouter } from "./oauth/router.ts";
+import { grants } from "./oauth/grants/index.ts";
+import { TOKEN_ENDPOINT_AUTH_METHODS } from "./oauth/client-auth.ts";
+import { mountGraphQL } from "./graphql/yoga.ts";
+import type { Services } from "./services.ts";
+
+export async function buildServer(services: Services): Promise<FastifyInstance> {
+  const { config } = services;
+  const app = Fastify({
+    logger: loggerOptions(config),
+    // Per-request lines only when debugging: the token endpoint's hot path stays quiet.
+    logController: new LogController({ disableRequestLogging: config.logLevel !== "debug" && config.logLevel !== "trace" }),
+    trustProxy: false,
+    bodyLimit: 1024 * 1024,
+  });
+
+  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/readyz", async (_request, reply) => {
+    try {
+      await services.db.$queryRawUnsafe("SELECT 1");
+      return { status: "ready" };
+    } catch {
+      return reply.status(503).send({ status: "unavailable", reason: "database unreachable" });
+    }
+  });
+
+  const metadata = authorizationServerMetadata({
+    issuer: config.issuer,
+    grantTypes: [...grants.keys()],
+    tokenEndpointAuthMethods: TOKEN_ENDPOINT_AUTH_METHODS,
+    scopes: services.catalog.hubs.flatMap((h) => h.scopes.map((s) => s.name)),
+    endpoints: { token: "/oauth/token" },
+  });
+  const wellKnownHeaders = { "cache-control": "public, max-age=300", "access-control-allow-origin": "*" };
+  app.get("/.well-known/oauth-authorization-server", async (_req, reply) => reply.headers(wellKnownHeaders).send(metadata));
+  app.get("/.well-known/openid-configuration", async (_req, reply) =>
+    reply.headers(wellKnownHeaders).send({
+      ...metadata,
+      subject_types_supported: ["public"],
+      id_token_signing_alg_values_supported: ["ES256"],
+    }),
+  );
+  app.get("/.well-known/jwks.json", async (_req, reply) => {
+    // Short cache: a rotation must reach resource servers well before the old key retires.
+    return reply.headers({ "cache-control": "public, max-age=60", "access-control-allow-origin": "*" }).send(services.keys.jwks());
+  });
+
+  await app.register(oauthRouter, { prefix: "/oauth", services });
+  await mountGraphQL(app, services);
+  app.addHook("onClose", async () => services.close());
+  return app;
+}

@@ -1,0 +1,64 @@
+// The composition root: builds every long-lived service once per process, in dependency order.
+import { ApplicationService } from "./applications/service.ts";
+import { ClientDirectory } from "./applications/client-directory.ts";
+import { LastUsedRecorder } from "./applications/last-used.ts";
+import { SecretVerifier } from "./applications/secret-verifier.ts";
+import { loadCatalog, type Catalog } from "./catalog/index.ts";
+import type { Config } from "./config/index.ts";
+import { createDb, type Db, type DbOptions } from "./db/client.ts";
+import type { Provider } from "./db/url.ts";
+import { SigningKeys } from "./crypto/signing-keys.ts";
+
+export interface Services {
+  config: Config;
+  db: Db;
+  provider: Provider;
+  catalog: Catalog;
+  keys: SigningKeys;
+  clients: ClientDirectory;
+  secretVerifier: SecretVerifier;
+  lastUsed: LastUsedRecorder;
+  applications: ApplicationService;
+  close(): Promise<void>;
+}
+
+export async function createServices(config: Config, options: { catalog?: Catalog } & DbOptions = {}): Promise<Services> {
+  const { catalog, ...dbOptions } = options;
+  const resolvedCatalog =
+    catalog ??
+    (await loadCatalog({ issuer: config.issuer, pluginModules: config.pluginModules, ...(config.pluginsDir ? { pluginsDir: config.pluginsDir } : {}) }));
+  const { db, provider } = await createDb(config.databaseUrl, dbOptions);
+  try {
+    const keys = new SigningKeys({
+      db,
+      encryptionSecret: config.keyEncryptionSecret,
+      // Retired keys stay published as long as any token they signed can still be valid.
+      publishRetiredForSeconds: config.accessTokenTtlSeconds + 300,
+    });
+    await keys.init();
+    // Rotations made by `scopekeeper keys rotate` or another server process reach this one.
+    const keyRefresh = setInterval(() => void keys.reload().catch(() => undefined), 30_000);
+    keyRefresh.unref();
+    const clients = new ClientDirectory(db);
+    const lastUsed = new LastUsedRecorder(db);
+    return {
+      config,
+      db,
+      provider,
+      catalog: resolvedCatalog,
+      keys,
+      clients,
+      secretVerifier: new SecretVerifier(),
+      lastUsed,
+      applications: new ApplicationService({ db, catalog: resolvedCatalog, config, directory: clients }),
+      async close() {
+        clearInterval(keyRefresh);
+        await lastUsed.close();
+        await db.$disconnect();
+      },
+    };
+  } catch (err) {
+    await db.$disconnect();
+    throw err;
+  }
+}
