@@ -16,6 +16,7 @@ export default defineConfig({
     // Files run in parallel on the two cores; each file gets its own database.
     pool: "forks",
     fileParallelism: true,
-    reporters: ["default"],
+    // CI also writes a JSON report, from which .ci/run prints one plain summary line per database.
+    reporters: process.env.CI ? ["default", ["json", { outputFile: process.env.VITEST_JSON_REPORT ?? "test-output/vitest.json" }]] : ["default"],
   },
 });
