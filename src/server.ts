@@ -34,7 +34,14 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
     grantTypes: [...grants.keys()],
     tokenEndpointAuthMethods: TOKEN_ENDPOINT_AUTH_METHODS,
     scopes: services.catalog.hubs.flatMap((h) => h.scopes.map((s) => s.name)),
-    endpoints: { token: "/oauth/token" },
+    endpoints: {
+      authorization: "/oauth/authorize",
+      token: "/oauth/token",
+      revocation: "/oauth/revoke",
+      introspection: "/oauth/introspect",
+      userinfo: "/oauth/userinfo",
+      endSession: "/oauth/logout",
+    },
   });
   const wellKnownHeaders = { "cache-control": "public, max-age=300", "access-control-allow-origin": "*" };
   app.get("/.well-known/oauth-authorization-server", async (_req, reply) => reply.headers(wellKnownHeaders).send(metadata));
@@ -43,6 +50,7 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
       ...metadata,
       subject_types_supported: ["public"],
       id_token_signing_alg_values_supported: ["ES256"],
+      claims_supported: ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "email", "email_verified", "name"],
     }),
   );
   app.get("/.well-known/jwks.json", async (_req, reply) => {

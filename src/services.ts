@@ -8,6 +8,8 @@ import type { Config } from "./config/index.ts";
 import { createDb, type Db, type DbOptions } from "./db/client.ts";
 import type { Provider } from "./db/url.ts";
 import { SigningKeys } from "./crypto/signing-keys.ts";
+import { SessionStore } from "./auth/sessions.ts";
+import { PasswordLogin } from "./auth/users.ts";
 
 export interface Services {
   config: Config;
@@ -19,6 +21,8 @@ export interface Services {
   secretVerifier: SecretVerifier;
   lastUsed: LastUsedRecorder;
   applications: ApplicationService;
+  sessions: SessionStore;
+  passwordLogin: PasswordLogin;
   close(): Promise<void>;
 }
 
@@ -51,6 +55,8 @@ export async function createServices(config: Config, options: { catalog?: Catalo
       secretVerifier: new SecretVerifier(),
       lastUsed,
       applications: new ApplicationService({ db, catalog: resolvedCatalog, config, directory: clients }),
+      sessions: new SessionStore(db, config.sessionTtlSeconds),
+      passwordLogin: new PasswordLogin(db, config.argon2),
       async close() {
         clearInterval(keyRefresh);
         await lastUsed.close();

@@ -31,6 +31,12 @@ const envSchema = z.object({
   SCOPEKEEPER_PLUGINS_DIR: z.string().optional(),
   /** Access-token lifetime in seconds. */
   ACCESS_TOKEN_TTL: positiveInt(60, 86400).default(3600),
+  /** Browser login sessions at the authorization server, in seconds. */
+  SESSION_TTL: positiveInt(300, 30 * 86400).default(8 * 3600),
+  /** Refresh-token lifetime in seconds (each rotation starts a new one). */
+  REFRESH_TOKEN_TTL: positiveInt(3600, 365 * 86400).default(30 * 86400),
+  /** First-party applications skip the consent page (their users already trust the operator). */
+  FIRST_PARTY_SKIP_CONSENT: z.enum(["true", "false"]).default("true"),
   /** Argon2id cost (OWASP minimum by default); tests may lower it, benchmarks never do. */
   ARGON2_MEMORY_KIB: positiveInt(1024, 4 * 1024 * 1024).default(19456),
   ARGON2_TIME_COST: positiveInt(1, 100).default(2),
@@ -52,6 +58,9 @@ export interface Config {
   /** Folder of built-in hubs (plugins/ of this repository unless overridden). */
   pluginsDir: string | undefined;
   accessTokenTtlSeconds: number;
+  sessionTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  firstPartySkipConsent: boolean;
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
 }
 
@@ -84,6 +93,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     pluginModules: e.SCOPEKEEPER_PLUGINS.split(",").map((s) => s.trim()).filter(Boolean),
     pluginsDir: e.SCOPEKEEPER_PLUGINS_DIR,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL,
+    sessionTtlSeconds: e.SESSION_TTL,
+    refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL,
+    firstPartySkipConsent: e.FIRST_PARTY_SKIP_CONSENT === "true",
     argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: e.ARGON2_PARALLELISM },
   };
 }

@@ -3,6 +3,7 @@
 import { createPrivateKey, sign as nodeSign, type KeyObject } from "node:crypto";
 import {
   calculateJwkThumbprint,
+  compactVerify,
   createLocalJWKSet,
   exportJWK,
   exportPKCS8,
@@ -126,6 +127,12 @@ export class SigningKeys {
 
   async verifyJwt(token: string, options: JWTVerifyOptions) {
     return jwtVerify(token, this.#verifySet, { algorithms: [SIGNING_ALG], ...options });
+  }
+
+  /** The payload of a token this server signed, whatever its expiry (e.g. an id_token_hint). */
+  async verifySignature(token: string): Promise<JWTPayload> {
+    const { payload } = await compactVerify(token, this.#verifySet, { algorithms: [SIGNING_ALG] });
+    return JSON.parse(new TextDecoder().decode(payload)) as JWTPayload;
   }
 
   async #createKey(tx: Pick<Db, "signingKey"> = this.#opts.db): Promise<string> {

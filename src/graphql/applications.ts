@@ -15,6 +15,20 @@ export const VisibilityEnum = builder.enumType("Visibility", {
   values: ["PRIVATE", "PUBLIC"] as const,
 });
 
+export const MemberRoleEnum = builder.enumType("MemberRole", { values: ["ADMIN", "MEMBER"] as const });
+
+export const Member = builder.prismaObject("Membership", {
+  name: "Member",
+  description: "A person in an organization, who can sign in to authorize its applications.",
+  fields: (t) => ({
+    userId: t.exposeString("userId"),
+    role: t.field({ type: MemberRoleEnum, resolve: (m) => m.role as "ADMIN" | "MEMBER" }),
+    email: t.string({ select: { user: { select: { email: true } } }, resolve: (m) => m.user.email }),
+    name: t.string({ nullable: true, select: { user: { select: { name: true } } }, resolve: (m) => m.user.name }),
+    joinedAt: t.expose("createdAt", { type: "DateTime" }),
+  }),
+});
+
 export const Organization = builder.prismaNode("Organization", {
   id: { field: "id" },
   findUnique: (id, ctx) => {
@@ -26,6 +40,7 @@ export const Organization = builder.prismaNode("Organization", {
     name: t.exposeString("name"),
     isOperator: t.exposeBoolean("isOperator"),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
+    members: t.relation("memberships", { query: { orderBy: { createdAt: "asc" } } }),
   }),
 });
 

@@ -5,7 +5,7 @@ import type { ClientView } from "../applications/client-directory.ts";
 import type { Services } from "../services.ts";
 import { InvalidClient, InvalidRequest } from "./errors.ts";
 
-export const TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"] as const;
+export const TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"] as const;
 
 export interface AuthenticatedClient {
   view: ClientView;
@@ -28,16 +28,29 @@ function parseBasic(header: string): { id: string; secret: string } {
   }
 }
 
+/**
+ * `allowPublic`: public clients (SPA, NATIVE) may identify themselves by client_id alone
+ * (`none`), where the grant binds them another way (PKCE for codes, rotation for refresh).
+ */
 export async function authenticateClient(
   request: FastifyRequest,
   body: Record<string, string>,
   services: Services,
+  { allowPublic = false }: { allowPublic?: boolean } = {},
 ): Promise<AuthenticatedClient> {
   const header = request.headers.authorization;
   const basic = header && /^basic /i.test(header) ? parseBasic(header) : null;
   const post = body.client_secret !== undefined;
   if (basic && post) throw new InvalidRequest("use one client authentication method, not both");
-  if (!basic && !post) throw new InvalidRequest("client authentication is required (client_secret_basic or client_secret_post)");
+  if (!basic && !post) {
+    if (allowPublic && body.client_id) {
+      const view = await services.clients.get(body.client_id);
+      // A confidential client must prove itself with its secret; `none` is for public clients only.
+      if (!view || view.confidential) throw new InvalidClient("client authentication failed", "none");
+      return { view, method: "none" };
+    }
+    throw new InvalidRequest("client authentication is required (client_secret_basic or client_secret_post)");
+  }
   const method = basic ? "client_secret_basic" : "client_secret_post";
   const clientId = basic ? basic.id : body.client_id;
   const secret = basic ? basic.secret : body.client_secret!;

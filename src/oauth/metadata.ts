@@ -4,7 +4,7 @@ export interface MetadataInput {
   grantTypes: readonly string[];
   tokenEndpointAuthMethods: readonly string[];
   scopes: readonly string[];
-  endpoints: Partial<Record<"authorization" | "token" | "revocation" | "introspection" | "userinfo", string>>;
+  endpoints: Partial<Record<"authorization" | "token" | "revocation" | "introspection" | "userinfo" | "endSession", string>>;
 }
 
 export function authorizationServerMetadata(m: MetadataInput): Record<string, unknown> {
@@ -18,7 +18,6 @@ export function authorizationServerMetadata(m: MetadataInput): Record<string, un
     response_types_supported: m.endpoints.authorization ? ["code"] : [],
     grant_types_supported: m.grantTypes,
     token_endpoint_auth_methods_supported: m.tokenEndpointAuthMethods,
-    token_endpoint_auth_signing_alg_values_supported: undefined,
     revocation_endpoint: url(m.endpoints.revocation),
     revocation_endpoint_auth_methods_supported: m.endpoints.revocation ? m.tokenEndpointAuthMethods : undefined,
     introspection_endpoint: url(m.endpoints.introspection),
@@ -27,6 +26,10 @@ export function authorizationServerMetadata(m: MetadataInput): Record<string, un
       : undefined,
     userinfo_endpoint: url(m.endpoints.userinfo),
     code_challenge_methods_supported: m.endpoints.authorization ? ["S256"] : undefined,
+    response_modes_supported: m.endpoints.authorization ? ["query"] : undefined,
+    prompt_values_supported: m.endpoints.authorization ? ["none", "login", "consent"] : undefined,
+    authorization_response_iss_parameter_supported: m.endpoints.authorization ? true : undefined,
+    end_session_endpoint: url(m.endpoints.endSession),
   };
   return Object.fromEntries(Object.entries(doc).filter(([, v]) => v !== undefined));
 }

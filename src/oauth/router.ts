@@ -1,12 +1,20 @@
 // The OAuth REST sub-router, registered under /oauth. Errors are RFC 6749 JSON, never HTML.
+import cookie from "@fastify/cookie";
 import formbody from "@fastify/formbody";
 import type { FastifyPluginAsync } from "fastify";
 import type { Services } from "../services.ts";
 import { OAuthError } from "./errors.ts";
+import { authorizeRoutes } from "./authorize.ts";
+import { introspectRoute } from "./introspect.ts";
+import { loginRoutes } from "./login.ts";
+import { logoutRoutes } from "./logout.ts";
+import { revokeRoute } from "./revoke.ts";
 import { tokenRoute } from "./token.ts";
+import { userinfoRoute } from "./userinfo.ts";
 
 export const oauthRouter: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
   await app.register(formbody, { bodyLimit: 16 * 1024 });
+  await app.register(cookie);
 
   app.setErrorHandler((error, _request, reply) => {
     if (error instanceof OAuthError) {
@@ -26,4 +34,10 @@ export const oauthRouter: FastifyPluginAsync<{ services: Services }> = async (ap
   );
 
   await app.register(tokenRoute, { services });
+  await app.register(revokeRoute, { services });
+  await app.register(introspectRoute, { services });
+  await app.register(userinfoRoute, { services });
+  await app.register(authorizeRoutes, { services });
+  await app.register(loginRoutes, { services });
+  await app.register(logoutRoutes, { services });
 };

@@ -14,7 +14,7 @@ export const tokenRoute: FastifyPluginAsync<{ services: Services }> = async (app
     if (!grantType) throw new InvalidRequest("grant_type is required");
     const grant = grants.get(grantType);
     if (!grant) throw new UnsupportedGrantType(`grant_type ${grantType} is not supported`);
-    const client = await authenticateClient(request, body, services);
+    const client = await authenticateClient(request, body, services, { allowPublic: grant.allowsPublicClients ?? false });
     // Only the fields the grant declares reach it, so nothing stray changes its behaviour.
     const params: Record<string, string> = {};
     for (const name of grant.parameters) if (body[name] !== undefined) params[name] = body[name];

@@ -16,6 +16,8 @@ export interface Grant {
   grantType: string;
   /** Form fields this grant reads; anything else in the body is ignored. */
   parameters: ReadonlySet<string>;
+  /** Public clients (SPA, NATIVE) authenticate with client_id alone (`none`) for this grant. */
+  allowsPublicClients?: boolean;
   handler(ctx: {
     client: AuthenticatedClient;
     params: Record<string, string>;

@@ -1,0 +1,143 @@
+// Validation of an authorization request (RFC 6749 §4.1.1, RFC 7636, RFC 9700 §2.1.1).
+// The client and redirect URI are checked first: until both are trusted, errors are shown on
+// a page and never redirected. Everything else goes back to the redirect URI.
+import type { Services } from "../services.ts";
+import { isConfidential, type ApplicationType, type Platform } from "../applications/rules.ts";
+import { OPENID_SCOPES } from "../catalog/index.ts";
+
+export interface AuthorizationApplication {
+  id: string;
+  clientId: string;
+  name: string;
+  description: string | null;
+  logoUri: string | null;
+  termsOfServiceUri: string | null;
+  privacyPolicyUri: string | null;
+  isFirstParty: boolean;
+  organizationId: string | null;
+  visibility: string;
+  confidential: boolean;
+  usesPkce: boolean;
+  delegatedGrants: Set<string>;
+}
+
+export interface AuthorizationRequest {
+  app: AuthorizationApplication;
+  redirectUri: string;
+  redirectUriGiven: boolean;
+  scopes: string[];
+  state: string | undefined;
+  codeChallenge: string | undefined;
+  nonce: string | undefined;
+  prompt: Set<string>;
+  /** The request's own parameters, to carry it across login and consent unchanged. */
+  params: Record<string, string>;
+}
+
+export type AuthorizationCheck =
+  | { kind: "page"; status: number; title: string; message: string }
+  | { kind: "redirect"; redirectUri: string; error: string; description: string; state: string | undefined }
+  | { kind: "ok"; request: AuthorizationRequest };
+
+const CODE_CHALLENGE = /^[A-Za-z0-9._~-]{43,128}$/;
+const PARAMETERS = ["client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge", "code_challenge_method", "nonce", "prompt", "login_hint"];
+
+export async function checkAuthorizationRequest(raw: Record<string, unknown>, services: Services): Promise<AuthorizationCheck> {
+  const page = (message: string, status = 400): AuthorizationCheck => ({ kind: "page", status, title: "This sign-in link is not valid", message });
+  const params: Record<string, string> = {};
+  for (const name of PARAMETERS) {
+    const value = raw[name];
+    if (Array.isArray(value)) {
+      if (name === "client_id" || name === "redirect_uri") return page(`The parameter ${name} was given more than once.`);
+      params[name] = "\u0000duplicate";
+    } else if (typeof value === "string" && value !== "") params[name] = value;
+  }
+  const clientId = params.client_id;
+  if (!clientId) return page("The request names no application (client_id is missing).");
+  const app = await services.db.connectApplication.findUnique({
+    where: { clientId },
+    include: { redirectUris: { where: { kind: "REDIRECT" } }, scopeGrants: { where: { kind: "DELEGATED" } } },
+  });
+  if (!app || app.applicationType !== "OAUTH") return page("The application in this request is not registered.");
+
+  const registered = app.redirectUris;
+  const given = params.redirect_uri;
+  let redirectUri: string;
+  if (given !== undefined) {
+    // Exact string comparison: no normalization, no prefix or wildcard matching (RFC 9700 §4.1.3).
+    if (!registered.some((r) => r.uri === given)) return page("The redirect URI in this request is not registered for this application.");
+    redirectUri = given;
+  } else {
+    const fallback = registered.find((r) => r.isDefault) ?? registered[0];
+    if (!fallback) return page("This application has no redirect URI.");
+    redirectUri = fallback.uri;
+  }
+
+  const state = params.state === "\u0000duplicate" ? undefined : params.state;
+  const fail = (error: string, description: string): AuthorizationCheck => ({ kind: "redirect", redirectUri, error, description, state });
+  const duplicate = Object.entries(params).find(([, v]) => v === "\u0000duplicate");
+  if (duplicate) return fail("invalid_request", `the parameter ${duplicate[0]} was given more than once`);
+  if (params.response_type !== "code") {
+    return fail("unsupported_response_type", params.response_type ? `response_type ${params.response_type} is not supported; use code` : "response_type is required (code)");
+  }
+
+  const confidential = isConfidential(app.applicationType as ApplicationType, app.platform as Platform | null);
+  const method = params.code_challenge_method;
+  if (params.code_challenge !== undefined || method !== undefined) {
+    if (method !== "S256") return fail("invalid_request", "code_challenge_method must be S256 (plain is not supported)");
+    if (!params.code_challenge || !CODE_CHALLENGE.test(params.code_challenge)) {
+      return fail("invalid_request", "code_challenge must be 43-128 characters of base64url");
+    }
+  } else if (!confidential || app.usesPkce) {
+    return fail("invalid_request", "this application must use PKCE: send code_challenge and code_challenge_method=S256");
+  }
+
+  const scopes = [...new Set((params.scope ?? "").split(" ").filter(Boolean))];
+  if (scopes.length === 0) return fail("invalid_scope", "scope is required");
+  const delegated = new Set(app.scopeGrants.map((g) => g.scope));
+  const notGranted = scopes.filter((s) => !delegated.has(s));
+  if (notGranted.length > 0) return fail("invalid_scope", `not granted to this application: ${notGranted.join(" ")}`);
+  if (scopes.includes("openid") && !params.nonce) return fail("invalid_request", "nonce is required when openid is requested");
+
+  const prompt = new Set((params.prompt ?? "").split(" ").filter(Boolean));
+  if (prompt.has("none") && prompt.size > 1) return fail("invalid_request", "prompt=none cannot be combined with other values");
+
+  return {
+    kind: "ok",
+    request: {
+      app: {
+        id: app.id,
+        clientId: app.clientId,
+        name: app.name,
+        description: app.description,
+        logoUri: app.logoUri,
+        termsOfServiceUri: app.termsOfServiceUri,
+        privacyPolicyUri: app.privacyPolicyUri,
+        isFirstParty: app.isFirstParty,
+        organizationId: app.organizationId,
+        visibility: app.visibility,
+        confidential,
+        usesPkce: app.usesPkce,
+        delegatedGrants: delegated,
+      },
+      redirectUri,
+      redirectUriGiven: given !== undefined,
+      scopes,
+      state,
+      codeChallenge: params.code_challenge,
+      nonce: params.nonce,
+      prompt,
+      params,
+    },
+  };
+}
+
+/** Builds the redirect back to the client with RFC 6749 parameters plus iss (RFC 9207). */
+export function redirectWith(redirectUri: string, issuer: string, values: Record<string, string | undefined>): string {
+  const url = new URL(redirectUri);
+  for (const [k, v] of Object.entries(values)) if (v !== undefined) url.searchParams.set(k, v);
+  url.searchParams.set("iss", issuer);
+  return url.toString();
+}
+
+export const IDENTITY_SCOPES = OPENID_SCOPES;

@@ -1,0 +1,116 @@
+// GET /oauth/authorize and the consent decision POSTed back to it (RFC 6749 §4.1.1-4.1.2).
+// The request travels across login and consent as its own parameters and is re-validated at
+// every step, so nothing a browser sends later can widen what was first checked.
+import { randomBytes } from "node:crypto";
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import { consentedScopes, rememberConsent } from "../auth/consents.ts";
+import type { ActiveSession } from "../auth/sessions.ts";
+import { sha256 } from "../crypto/random.ts";
+import type { Services } from "../services.ts";
+import { consentPage } from "../ui/pages.ts";
+import { checkAuthorizationRequest, redirectWith, type AuthorizationRequest } from "./authorize-request.ts";
+import { csrfToken, csrfValid, formFields, sendMessage, sendPage, sessionToken } from "./browser.ts";
+
+const CODE_TTL_MS = 60_000;
+
+export const authorizeRoutes: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
+  const { config, db, catalog } = services;
+
+  const toClient = (reply: FastifyReply, uri: string, values: Record<string, string | undefined>) =>
+    reply.header("cache-control", "no-store").redirect(redirectWith(uri, config.issuer, values), 303);
+
+  const returnPath = (params: Record<string, string>, drop: string[] = []) => {
+    const qs = new URLSearchParams(Object.entries(params).filter(([k]) => !drop.includes(k)));
+    return `/oauth/authorize?${qs.toString()}`;
+  };
+
+  async function isMember(userId: string, organizationId: string): Promise<boolean> {
+    return (await db.membership.count({ where: { userId, organizationId } })) > 0;
+  }
+
+  async function issueCode(reply: FastifyReply, req: AuthorizationRequest, session: ActiveSession) {
+    const code = randomBytes(32).toString("base64url");
+    await db.authorizationCode.create({
+      data: {
+        codeHash: sha256(code),
+        applicationId: req.app.id,
+        userId: session.userId,
+        redirectUri: req.redirectUri,
+        redirectUriGiven: req.redirectUriGiven,
+        scopes: req.scopes.join(" "),
+        codeChallenge: req.codeChallenge ?? null,
+        nonce: req.nonce ?? null,
+        authTime: session.authTime,
+        expiresAt: new Date(Date.now() + CODE_TTL_MS),
+      },
+    });
+    return toClient(reply, req.redirectUri, { code, state: req.state });
+  }
+
+  /** Everything after a valid request: login, visibility, consent, code. */
+  async function proceed(request: FastifyRequest, reply: FastifyReply, req: AuthorizationRequest, decision?: string) {
+    const session = await services.sessions.get(sessionToken(request));
+    if (!session || (req.prompt.has("login") && decision === undefined)) {
+      if (req.prompt.has("none")) return toClient(reply, req.redirectUri, { error: "login_required", error_description: "the user is not signed in", state: req.state });
+      const returnTo = returnPath(req.params, ["prompt"]);
+      return reply.redirect(`/oauth/login?return_to=${encodeURIComponent(returnTo)}`, 303);
+    }
+    // A PRIVATE app is for its own organization's members only: others get a refusal, not a consent page.
+    if (req.app.visibility === "PRIVATE" && req.app.organizationId && !(await isMember(session.userId, req.app.organizationId))) {
+      return sendMessage(
+        reply,
+        403,
+        "This application is private",
+        `${req.app.name} is private to the organization that registered it, and ${session.email} is not a member of it. Ask its administrators for access.`,
+      );
+    }
+
+    if (decision === "deny") {
+      return toClient(reply, req.redirectUri, { error: "access_denied", error_description: "the user denied the request", state: req.state });
+    }
+    if (decision === "approve") {
+      await rememberConsent(db, session.userId, req.app.id, req.scopes);
+      return issueCode(reply, req, session);
+    }
+
+    const consented = await consentedScopes(db, session.userId, req.app.id);
+    const skip = (req.app.isFirstParty && config.firstPartySkipConsent) || req.scopes.every((s) => consented.has(s));
+    if (skip && !req.prompt.has("consent")) {
+      if (req.app.isFirstParty && config.firstPartySkipConsent) await rememberConsent(db, session.userId, req.app.id, req.scopes);
+      return issueCode(reply, req, session);
+    }
+    if (req.prompt.has("none")) {
+      return toClient(reply, req.redirectUri, { error: "consent_required", error_description: "the user has not approved these scopes", state: req.state });
+    }
+    const scopes = req.scopes.map((name) => {
+      const scope = catalog.scope(name)!;
+      return { name, consent: scope.consent, hubName: scope.hub.name };
+    });
+    return sendPage(
+      reply,
+      200,
+      consentPage({ app: req.app, scopes, userEmail: session.email, csrf: csrfToken(request, reply, config), params: req.params }),
+    );
+  }
+
+  async function handle(request: FastifyRequest, reply: FastifyReply, raw: Record<string, unknown>, decision?: string) {
+    const check = await checkAuthorizationRequest(raw, services);
+    if (check.kind === "page") return sendMessage(reply, check.status, check.title, check.message);
+    if (check.kind === "redirect") {
+      return toClient(reply, check.redirectUri, { error: check.error, error_description: check.description, state: check.state });
+    }
+    return proceed(request, reply, check.request, decision);
+  }
+
+  app.get("/authorize", async (request, reply) => handle(request, reply, request.query as Record<string, unknown>));
+
+  app.post("/authorize", async (request, reply) => {
+    const form = formFields(request.body);
+    if (!csrfValid(request, form.csrf)) {
+      return sendMessage(reply, 403, "This form has expired", "Go back to the application and start signing in again.");
+    }
+    const decision = form.decision === "approve" || form.decision === "deny" ? form.decision : undefined;
+    if (!decision) return sendMessage(reply, 400, "Unknown decision", "Choose Allow or Deny.");
+    return handle(request, reply, form, decision);
+  });
+};

@@ -1,0 +1,50 @@
+// The sign-in page. It only ever sends people back into an authorization request, never to an
+// arbitrary URL, and says the same thing for an unknown email and a wrong password.
+import type { FastifyPluginAsync, FastifyRequest } from "fastify";
+import { LOGIN_FAILED } from "../auth/users.ts";
+import { SESSION_COOKIE } from "../auth/sessions.ts";
+import type { Services } from "../services.ts";
+import { loginPage } from "../ui/pages.ts";
+import { cookieOptions, csrfToken, csrfValid, formFields, sendPage, sessionToken } from "./browser.ts";
+
+/** Only paths back into /oauth/authorize are followed after sign-in (no open redirect). */
+function safeReturnTo(value: string | undefined): string {
+  return value && value.startsWith("/oauth/authorize?") && !value.includes("\\") ? value : "/oauth/authorize";
+}
+
+export const loginRoutes: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
+  const { config, db } = services;
+
+  async function appName(returnTo: string): Promise<string | null> {
+    const clientId = new URLSearchParams(returnTo.split("?")[1] ?? "").get("client_id");
+    if (!clientId) return null;
+    const found = await db.connectApplication.findUnique({ where: { clientId }, select: { name: true } });
+    return found?.name ?? null;
+  }
+
+  app.get("/login", async (request, reply) => {
+    const returnTo = safeReturnTo((request.query as Record<string, string | undefined>).return_to);
+    return sendPage(reply, 200, loginPage({ appName: await appName(returnTo), returnTo, csrf: csrfToken(request, reply, config) }));
+  });
+
+  app.post("/login", async (request: FastifyRequest, reply) => {
+    const form = formFields(request.body);
+    const returnTo = safeReturnTo(form.return_to);
+    if (!csrfValid(request, form.csrf)) {
+      return sendPage(reply, 403, loginPage({ appName: await appName(returnTo), returnTo, csrf: csrfToken(request, reply, config), error: "This form has expired. Please sign in again." }));
+    }
+    const user = await services.passwordLogin.verify(form.email ?? "", form.password ?? "", request.ip);
+    if (!user) {
+      return sendPage(
+        reply,
+        401,
+        loginPage({ appName: await appName(returnTo), returnTo, csrf: csrfToken(request, reply, config), email: form.email ?? "", error: LOGIN_FAILED }),
+      );
+    }
+    // A fresh session id on every sign-in (no session fixation).
+    await services.sessions.destroy(sessionToken(request));
+    const token = await services.sessions.create(user.id);
+    reply.setCookie(SESSION_COOKIE, token, cookieOptions(config, services.sessions.ttlSeconds));
+    return reply.redirect(returnTo, 303);
+  });
+};

@@ -1,0 +1,110 @@
+// Tokens issued to an application acting for a user: the access token, a rotating refresh
+// token when offline_access was granted and consented, and an OpenID Connect ID token.
+import { createHash, randomBytes } from "node:crypto";
+import type { Prisma } from "../db/client.ts";
+import { randomId, sha256 } from "../crypto/random.ts";
+import type { Services } from "../services.ts";
+import { issueAccessToken } from "./access-token.ts";
+import type { TokenResponse } from "./grants/types.ts";
+
+type Tx = Prisma.TransactionClient;
+
+export interface UserGrant {
+  applicationId: string;
+  clientId: string;
+  userId: string;
+  scopes: string[];
+  authTime: Date;
+  nonce?: string | null;
+  /** Continue an existing refresh-token family (refresh grant) or start one (code grant). */
+  familyId?: string;
+}
+
+/** OIDC Core §3.1.3.6: the left half of SHA-256 of the access token, base64url. */
+export function atHash(accessToken: string): string {
+  const digest = createHash("sha256").update(accessToken).digest();
+  return digest.subarray(0, digest.length / 2).toString("base64url");
+}
+
+export async function issueUserTokens(services: Services, tx: Tx, grant: UserGrant): Promise<TokenResponse & { jti: string; familyId: string | null }> {
+  const { config, keys, catalog } = services;
+  const ttl = config.accessTokenTtlSeconds;
+  const authTime = Math.floor(grant.authTime.getTime() / 1000);
+  const { token, jti, expiresIn } = issueAccessToken(keys, catalog, config.issuer, {
+    subject: grant.userId,
+    clientId: grant.clientId,
+    organizationId: null,
+    scopes: grant.scopes,
+    ttlSeconds: ttl,
+    extra: { auth_time: authTime },
+  });
+  const response: TokenResponse & { jti: string; familyId: string | null } = {
+    access_token: token,
+    token_type: "Bearer",
+    expires_in: expiresIn,
+    scope: grant.scopes.join(" "),
+    jti,
+    familyId: null,
+  };
+
+  if (grant.scopes.includes("offline_access")) {
+    const refresh = randomBytes(32).toString("base64url");
+    const familyId = grant.familyId ?? randomId();
+    await tx.refreshToken.create({
+      data: {
+        tokenHash: sha256(refresh),
+        familyId,
+        applicationId: grant.applicationId,
+        userId: grant.userId,
+        scopes: grant.scopes.join(" "),
+        authTime: grant.authTime,
+        accessTokenId: jti,
+        accessExpiresAt: new Date((Math.floor(Date.now() / 1000) + ttl) * 1000),
+        expiresAt: new Date(Date.now() + config.refreshTokenTtlSeconds * 1000),
+      },
+    });
+    response.refresh_token = refresh;
+    response.familyId = familyId;
+  }
+
+  if (grant.scopes.includes("openid")) {
+    const user = await tx.user.findUniqueOrThrow({ where: { id: grant.userId } });
+    const iat = Math.floor(Date.now() / 1000);
+    response.id_token = keys.signJwt(
+      {
+        iss: config.issuer,
+        sub: grant.userId,
+        aud: grant.clientId,
+        iat,
+        exp: iat + ttl,
+        auth_time: authTime,
+        ...(grant.nonce ? { nonce: grant.nonce } : {}),
+        at_hash: atHash(token),
+        ...identityClaims(grant.scopes, user),
+      },
+      "JWT",
+    );
+  }
+  return response;
+}
+
+/** The standard claims the granted identity scopes release. */
+export function identityClaims(scopes: readonly string[], user: { email: string; name: string | null }): Record<string, unknown> {
+  return {
+    ...(scopes.includes("email") ? { email: user.email, email_verified: false } : {}),
+    ...(scopes.includes("profile") && user.name ? { name: user.name } : {}),
+  };
+}
+
+/** Revokes every refresh token of a family and the access tokens issued with them. */
+export async function revokeFamily(tx: Tx, familyId: string): Promise<void> {
+  const now = new Date();
+  const tokens = await tx.refreshToken.findMany({ where: { familyId }, select: { accessTokenId: true, accessExpiresAt: true } });
+  await tx.refreshToken.updateMany({ where: { familyId, revokedAt: null }, data: { revokedAt: now } });
+  for (const t of tokens) await revokeAccessTokenId(tx, t.accessTokenId, t.accessExpiresAt);
+}
+
+export async function revokeAccessTokenId(tx: Tx, jti: string, expiresAt: Date): Promise<void> {
+  if (expiresAt.getTime() <= Date.now()) return;
+  await tx.revokedAccessToken.upsert({ where: { jti }, create: { jti, expiresAt }, update: {} });
+}

@@ -1,0 +1,48 @@
+// Minimal server-rendered HTML: every interpolated value is escaped, pages carry a strict CSP.
+const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+
+export function esc(value: unknown): string {
+  return String(value ?? "").replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+}
+
+/** Tagged template whose ${} values are escaped unless wrapped in raw(). */
+export class Raw {
+  constructor(readonly html: string) {}
+}
+export const raw = (html: string) => new Raw(html);
+
+export function html(strings: TemplateStringsArray, ...values: unknown[]): Raw {
+  let out = strings[0]!;
+  values.forEach((v, i) => {
+    const rendered = Array.isArray(v) ? v.map((x) => (x instanceof Raw ? x.html : esc(x))).join("") : v instanceof Raw ? v.html : esc(v);
+    out += rendered + strings[i + 1]!;
+  });
+  return new Raw(out);
+}
+
+/** No scripts at all; images only over https (app logos); never framed (clickjacking). */
+export const PAGE_SECURITY_HEADERS = {
+  "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; frame-ancestors 'none'; base-uri 'none'",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+  "cache-control": "no-store",
+  "content-type": "text/html; charset=utf-8",
+};
+
+const STYLE = `
+  *{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;background:#f4f5f7;color:#1d2433}
+  main{max-width:440px;margin:48px auto;background:#fff;border-radius:12px;box-shadow:0 2px 12px rgba(0,0,0,.08);padding:32px}
+  h1{font-size:1.35rem;margin:0 0 8px}p{margin:8px 0}.muted{color:#5b6475;font-size:.9rem}
+  label{display:block;margin:14px 0 4px;font-weight:600}input[type=email],input[type=password]{width:100%;padding:10px;border:1px solid #c8ceda;border-radius:8px;font:inherit}
+  button{font:inherit;padding:10px 18px;border-radius:8px;border:1px solid #c8ceda;background:#fff;cursor:pointer}
+  button.primary{background:#2d5bff;border-color:#2d5bff;color:#fff}.actions{display:flex;gap:12px;justify-content:flex-end;margin-top:24px}
+  .error{background:#fdecec;color:#9b1c1c;padding:10px 12px;border-radius:8px}
+  .app{display:flex;gap:14px;align-items:center;margin-bottom:12px}.app img{width:56px;height:56px;border-radius:10px;object-fit:cover;border:1px solid #e3e6ed}
+  .badge{display:inline-block;font-size:.75rem;padding:2px 8px;border-radius:99px;background:#e8f0ff;color:#2346b5}.badge.third{background:#fff4e0;color:#8a5300}
+  h2{font-size:.95rem;margin:18px 0 6px;color:#5b6475;text-transform:uppercase;letter-spacing:.04em}ul{margin:0;padding-left:20px}li{margin:4px 0}
+  .links a{margin-right:12px}
+`;
+
+export function page(title: string, body: Raw): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${esc(title)}</title><style>${STYLE}</style></head><body><main>${body.html}</main></body></html>`;
+}
