@@ -7,6 +7,7 @@ import { loadCatalog, type Catalog } from "./catalog/index.ts";
 import type { Config } from "./config/index.ts";
 import { createDb, type Db, type DbOptions } from "./db/client.ts";
 import type { Provider } from "./db/url.ts";
+import { startJanitor } from "./db/janitor.ts";
 import { SigningKeys } from "./crypto/signing-keys.ts";
 import { SessionStore } from "./auth/sessions.ts";
 import { PasswordLogin } from "./auth/users.ts";
@@ -43,6 +44,7 @@ export async function createServices(config: Config, options: { catalog?: Catalo
     // Rotations made by `scopekeeper keys rotate` or another server process reach this one.
     const keyRefresh = setInterval(() => void keys.reload().catch(() => undefined), 30_000);
     keyRefresh.unref();
+    const stopJanitor = startJanitor(db);
     const clients = new ClientDirectory(db);
     const lastUsed = new LastUsedRecorder(db);
     return {
@@ -59,6 +61,7 @@ export async function createServices(config: Config, options: { catalog?: Catalo
       passwordLogin: new PasswordLogin(db, config.argon2),
       async close() {
         clearInterval(keyRefresh);
+        stopJanitor();
         await lastUsed.close();
         await db.$disconnect();
       },

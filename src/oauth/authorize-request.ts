@@ -3,7 +3,6 @@
 // a page and never redirected. Everything else goes back to the redirect URI.
 import type { Services } from "../services.ts";
 import { isConfidential, type ApplicationType, type Platform } from "../applications/rules.ts";
-import { OPENID_SCOPES } from "../catalog/index.ts";
 
 export interface AuthorizationApplication {
   id: string;
@@ -139,5 +138,3 @@ export function redirectWith(redirectUri: string, issuer: string, values: Record
   url.searchParams.set("iss", issuer);
   return url.toString();
 }
-
-export const IDENTITY_SCOPES = OPENID_SCOPES;

@@ -1,0 +1,22 @@
+// Deletes rows whose only purpose has expired: used or stale codes, ended sessions, dead
+// refresh tokens and revocation entries of access tokens that would have expired anyway.
+import type { Db } from "./client.ts";
+
+const GRACE_MS = 24 * 3600 * 1000; // keep a day of history for replay detection and audits
+
+export async function sweepExpired(db: Db, now = new Date()): Promise<number> {
+  const before = new Date(now.getTime() - GRACE_MS);
+  const results = await Promise.all([
+    db.authorizationCode.deleteMany({ where: { expiresAt: { lt: before } } }),
+    db.session.deleteMany({ where: { expiresAt: { lt: now } } }),
+    db.refreshToken.deleteMany({ where: { expiresAt: { lt: before } } }),
+    db.revokedAccessToken.deleteMany({ where: { expiresAt: { lt: now } } }),
+  ]);
+  return results.reduce((n, r) => n + r.count, 0);
+}
+
+export function startJanitor(db: Db, intervalMs = 10 * 60_000): () => void {
+  const timer = setInterval(() => void sweepExpired(db).catch(() => undefined), intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
