@@ -84,7 +84,8 @@ export const authorizeRoutes: FastifyPluginAsync<{ services: Services }> = async
     }
     const scopes = req.scopes.map((name) => {
       const scope = catalog.scope(name)!;
-      return { name, consent: scope.consent, hubName: scope.hub.name };
+      // The server's own identity scopes read as "Your account" to the person deciding.
+      return { name, consent: scope.consent, hubName: scope.hub.builtIn ? "Your account" : scope.hub.name };
     });
     return sendPage(
       reply,

@@ -40,7 +40,7 @@ const STYLE = `
   .app{display:flex;gap:14px;align-items:center;margin-bottom:12px}.app img{width:56px;height:56px;border-radius:10px;object-fit:cover;border:1px solid #e3e6ed}
   .badge{display:inline-block;font-size:.75rem;padding:2px 8px;border-radius:99px;background:#e8f0ff;color:#2346b5}.badge.third{background:#fff4e0;color:#8a5300}
   h2{font-size:.95rem;margin:18px 0 6px;color:#5b6475;text-transform:uppercase;letter-spacing:.04em}ul{margin:0;padding-left:20px}li{margin:4px 0}
-  .links a{margin-right:12px}
+  a{color:#2d5bff}.links a{margin-right:12px}
 `;
 
 export function page(title: string, body: Raw): string {

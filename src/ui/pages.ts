@@ -59,7 +59,7 @@ export function consentPage(opts: { app: ConsentApp; scopes: ConsentScope[]; use
       <p><strong>${app.name}</strong> wants to:</p>
       ${groups}
       ${links.length ? html`<p class="links">${links}</p>` : ""}
-      <p class="muted">Signed in as ${opts.userEmail}. You can revoke this access later.</p>
+      <p class="muted">Signed in as ${opts.userEmail}. Allow only applications you trust.</p>
       <form method="post" action="/oauth/authorize">
         ${hidden({ ...opts.params, csrf: opts.csrf })}
         <div class="actions">
