@@ -2,17 +2,13 @@
 // The client and redirect URI are checked first: until both are trusted, errors are shown on
 // a page and never redirected. Everything else goes back to the redirect URI.
 import type { Services } from "../services.ts";
+import type { ConsentApp } from "../ui/pages.ts";
 import { isConfidential, type ApplicationType, type Platform } from "../applications/rules.ts";
 
-export interface AuthorizationApplication {
+/** What the consent page shows, plus what the flow decides with. */
+export interface AuthorizationApplication extends ConsentApp {
   id: string;
   clientId: string;
-  name: string;
-  description: string | null;
-  logoUri: string | null;
-  termsOfServiceUri: string | null;
-  privacyPolicyUri: string | null;
-  isFirstParty: boolean;
   organizationId: string | null;
   visibility: string;
   confidential: boolean;
