@@ -110,7 +110,7 @@ describe("signing keys", () => {
   it("keeps the old kid published after a rotation and signs with the new one", async () => {
     const before = (await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as JSONWebKeySet;
     const oldKid = server.services.keys.activeKid;
-    const oldToken = server.services.keys.signJwt({ iss: server.url, sub: "x", exp: Math.floor(Date.now() / 1000) + 60 }, "at+jwt");
+    const oldToken = await server.services.keys.signJwt({ iss: server.url, sub: "x", exp: Math.floor(Date.now() / 1000) + 60 }, "at+jwt");
 
     // Rotate from another process, as an operator would.
     const rotated = spawnSync(process.execPath, [CLI, "keys", "rotate"], {
@@ -129,7 +129,7 @@ describe("signing keys", () => {
     expect(server.services.keys.activeKid).not.toBe(oldKid);
 
     // Tokens signed before and after the rotation both verify against the published set.
-    const newToken = server.services.keys.signJwt({ iss: server.url, sub: "y", exp: Math.floor(Date.now() / 1000) + 60 }, "at+jwt");
+    const newToken = await server.services.keys.signJwt({ iss: server.url, sub: "y", exp: Math.floor(Date.now() / 1000) + 60 }, "at+jwt");
     const set = createLocalJWKSet(after);
     expect((await jwtVerify(oldToken, set)).protectedHeader.kid).toBe(oldKid);
     expect((await jwtVerify(newToken, set)).protectedHeader.kid).toBe(server.services.keys.activeKid);

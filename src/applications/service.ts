@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import type { Catalog, PermissionKind } from "../catalog/index.ts";
 import type { Config } from "../config/index.ts";
 import type { Db, Prisma } from "../db/client.ts";
-import { formatSecret, hashSecret, secretHint } from "../crypto/secrets.ts";
+import { formatSecret, argon2Hash, secretHint } from "../crypto/secrets.ts";
 import { randomId } from "../crypto/random.ts";
 import { canSeeApplication, requireScope, type Principal } from "../auth/principal.ts";
 import type { ClientDirectory } from "./client-directory.ts";
@@ -156,7 +156,7 @@ export class ApplicationService {
     const id = randomBytes(12).toString("hex");
     const plaintext = formatSecret(id);
     // Hash before the transaction: argon2 is slow and must not hold a database lock.
-    const hash = await hashSecret(plaintext, this.#config.argon2);
+    const hash = await argon2Hash(plaintext, this.#config.argon2);
     const now = new Date();
     const secret = await this.#db.$transaction(async (tx) => {
       const active = await tx.clientSecret.count({

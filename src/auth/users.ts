@@ -1,14 +1,13 @@
 // Password login for people: argon2id hashes, one generic failure message, and a slowdown on
 // repeated failures per email and per client address.
-import argon2 from "argon2";
 import { LRUCache } from "lru-cache";
-import type { Argon2Params } from "../crypto/secrets.ts";
+import { argon2Hash, argon2Verify, type Argon2Params } from "../crypto/secrets.ts";
 import type { Db } from "../db/client.ts";
 
 export const LOGIN_FAILED = "Incorrect email or password.";
 
 export function hashPassword(password: string, params: Argon2Params): Promise<string> {
-  return argon2.hash(password, { type: argon2.argon2id, ...params });
+  return argon2Hash(password, params);
 }
 
 export class PasswordLogin {
@@ -37,7 +36,7 @@ export class PasswordLogin {
     const delay = this.delayFor(email, clientAddress);
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     const user = email ? await this.#db.user.findUnique({ where: { email } }) : null;
-    const ok = await argon2.verify(user?.passwordHash ?? (await this.#dummyHash), password).catch(() => false);
+    const ok = await argon2Verify(user?.passwordHash ?? (await this.#dummyHash), password);
     if (user && ok) {
       for (const k of keys) this.#failures.delete(k);
       return { id: user.id, email: user.email };

@@ -1,10 +1,10 @@
 // `scopekeeper user add`: people who log in to authorize applications.
 import { parseArgs } from "node:util";
 import { decodeGlobalID } from "@pothos/plugin-relay";
-import argon2 from "argon2";
 import type { Config } from "../config/index.ts";
 import { createDb } from "../db/client.ts";
 import { audit } from "../applications/service.ts";
+import { hashPassword } from "../auth/users.ts";
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -43,7 +43,7 @@ export async function runUserCommand(argv: string[], config: Config): Promise<nu
       return 1;
     }
     const email = values.email!.toLowerCase();
-    const passwordHash = await argon2.hash(values.password!, { type: argon2.argon2id, ...config.argon2 });
+    const passwordHash = await hashPassword(values.password!, config.argon2);
     const user = await db.$transaction(async (tx) => {
       const existing = await tx.user.findUnique({ where: { email } });
       const u = existing ?? (await tx.user.create({ data: { email, passwordHash, name: values.name ?? null } }));

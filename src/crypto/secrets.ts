@@ -2,6 +2,7 @@
 // A secret is sk_<secret id>_<32 random bytes, base64url>: the id lets verification look up
 // exactly one hash instead of trying every active secret of the app.
 import { randomBytes } from "node:crypto";
+import { availableParallelism } from "node:os";
 import argon2 from "argon2";
 
 export interface Argon2Params {
@@ -26,15 +27,35 @@ export function secretHint(plaintext: string): string {
   return plaintext.slice(-4);
 }
 
-/** argon2 runs on libuv's thread pool, so hashing never blocks the event loop. */
-export function hashSecret(plaintext: string, params: Argon2Params): Promise<string> {
-  return argon2.hash(plaintext, { type: argon2.argon2id, ...params });
+/**
+ * argon2 runs on libuv's thread pool, so it never blocks the event loop; but several hashes at
+ * once would take every core from it. At most (cores - 1) argon2 runs proceed together, so the
+ * token endpoint keeps a core while secrets are being created.
+ */
+const ARGON2_CONCURRENCY = Math.max(1, availableParallelism() - 1);
+let running = 0;
+const waiting: (() => void)[] = [];
+
+async function limited<T>(work: () => Promise<T>): Promise<T> {
+  if (running >= ARGON2_CONCURRENCY) await new Promise<void>((resolve) => waiting.push(resolve));
+  running++;
+  try {
+    return await work();
+  } finally {
+    running--;
+    waiting.shift()?.();
+  }
 }
 
-export async function verifySecretHash(hash: string, plaintext: string): Promise<boolean> {
+export function argon2Hash(plaintext: string, params: Argon2Params): Promise<string> {
+  return limited(() => argon2.hash(plaintext, { type: argon2.argon2id, ...params }));
+}
+
+export async function argon2Verify(hash: string, plaintext: string): Promise<boolean> {
   try {
-    return await argon2.verify(hash, plaintext);
+    return await limited(() => argon2.verify(hash, plaintext));
   } catch {
     return false;
   }
 }
+

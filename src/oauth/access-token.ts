@@ -1,6 +1,6 @@
 // RFC 9068 JWT access tokens. The audience is every hub whose scopes the token carries.
 import type { Catalog } from "../catalog/index.ts";
-import { randomId } from "../crypto/random.ts";
+import { randomUUID } from "node:crypto";
 import type { SigningKeys } from "../crypto/signing-keys.ts";
 
 export interface AccessTokenClaims {
@@ -21,16 +21,17 @@ export function audiencesFor(catalog: Catalog, scopes: readonly string[]): strin
   return [...audiences];
 }
 
-export function issueAccessToken(
+export async function issueAccessToken(
   keys: SigningKeys,
   catalog: Catalog,
   issuer: string,
   claims: AccessTokenClaims,
-): { token: string; jti: string; expiresIn: number } {
+): Promise<{ token: string; jti: string; expiresIn: number }> {
   const iat = Math.floor(Date.now() / 1000);
-  const jti = randomId();
+  // randomUUID draws from a buffered entropy pool: no system call per token.
+  const jti = randomUUID();
   const aud = audiencesFor(catalog, claims.scopes);
-  const token = keys.signJwt(
+  const token = await keys.signJwt(
     {
       iss: issuer,
       sub: claims.subject,

@@ -6,8 +6,24 @@ import { InvalidRequest, UnsupportedGrantType } from "./errors.ts";
 import { grants } from "./grants/index.ts";
 import { requireForm, singleValuedParams } from "./params.ts";
 
+/** RFC 6749 §5.1; a declared shape lets Fastify serialize it without generic JSON.stringify. */
+const TOKEN_RESPONSE_SCHEMA = {
+  200: {
+    type: "object",
+    required: ["access_token", "token_type", "expires_in", "scope"],
+    properties: {
+      access_token: { type: "string" },
+      token_type: { type: "string" },
+      expires_in: { type: "integer" },
+      scope: { type: "string" },
+      refresh_token: { type: "string" },
+      id_token: { type: "string" },
+    },
+  },
+} as const;
+
 export const tokenRoute: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
-  app.post("/token", async (request: FastifyRequest, reply) => {
+  app.post("/token", { schema: { response: TOKEN_RESPONSE_SCHEMA } }, async (request: FastifyRequest, reply) => {
     requireForm(request);
     const body = singleValuedParams(request.body);
     const grantType = body.grant_type;

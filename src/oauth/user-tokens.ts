@@ -30,7 +30,7 @@ export async function issueUserTokens(services: Services, tx: Tx, grant: UserGra
   const { config, keys, catalog } = services;
   const ttl = config.accessTokenTtlSeconds;
   const authTime = Math.floor(grant.authTime.getTime() / 1000);
-  const { token, jti, expiresIn } = issueAccessToken(keys, catalog, config.issuer, {
+  const { token, jti, expiresIn } = await issueAccessToken(keys, catalog, config.issuer, {
     subject: grant.userId,
     clientId: grant.clientId,
     organizationId: null,
@@ -70,7 +70,7 @@ export async function issueUserTokens(services: Services, tx: Tx, grant: UserGra
   if (grant.scopes.includes("openid")) {
     const user = await tx.user.findUniqueOrThrow({ where: { id: grant.userId } });
     const iat = Math.floor(Date.now() / 1000);
-    response.id_token = keys.signJwt(
+    response.id_token = await keys.signJwt(
       {
         iss: config.issuer,
         sub: grant.userId,

@@ -17,7 +17,7 @@ export const clientCredentials: Grant = {
       throw new InvalidScope(`not granted to this application as APPLICATION permissions: ${notGranted.join(" ")}`);
     }
     const ttl = services.config.accessTokenTtlSeconds;
-    const { token, expiresIn } = issueAccessToken(services.keys, services.catalog, services.config.issuer, {
+    const { token, expiresIn } = await issueAccessToken(services.keys, services.catalog, services.config.issuer, {
       subject: view.clientId,
       clientId: view.clientId,
       organizationId: view.organizationId,
