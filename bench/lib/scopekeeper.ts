@@ -49,11 +49,14 @@ export interface ServerProcess {
 export async function startScopekeeper(
   name: string,
   env: NodeJS.ProcessEnv,
-  options: { nodeArgs?: string[]; extraEnv?: NodeJS.ProcessEnv; migrate?: boolean } = {},
+  options: { nodeArgs?: string[]; extraEnv?: NodeJS.ProcessEnv; migrate?: boolean; cpu?: number } = {},
 ): Promise<ServerProcess> {
   const port = await freePort();
-  const args = [...(options.nodeArgs ?? []), BIN, "serve", ...(options.migrate ? ["--migrate"] : [])];
-  const child = spawnChild(name, process.execPath, args, {
+  const nodeCommand = [process.execPath, ...(options.nodeArgs ?? []), BIN, "serve", ...(options.migrate ? ["--migrate"] : [])];
+  // Pinned to one core (taskset), a process's share of the machine is fixed: the scale-out
+  // comparison then asks whether a second process on the other core adds what the first has.
+  const [command, ...args] = options.cpu === undefined ? nodeCommand : ["taskset", "-c", String(options.cpu), ...nodeCommand];
+  const child = spawnChild(name, command!, args, {
     env: { ...env, ...options.extraEnv, PORT: String(port) },
   });
   const url = `http://127.0.0.1:${port}`;
