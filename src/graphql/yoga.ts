@@ -8,12 +8,14 @@ import { InvalidTokenError, principalFromBearer } from "../auth/bearer.ts";
 import type { Principal } from "../auth/principal.ts";
 import type { Services } from "../services.ts";
 import type { GraphQLContext } from "./context.ts";
+import { QueryResponseCache, type GraphQLBody } from "./response-cache.ts";
 import { schema } from "./schema.ts";
 
 const ANONYMOUS: Principal = { subject: "anonymous", clientId: "", organizationId: null, isOperator: false, scopes: new Set() };
 
 export async function mountGraphQL(app: FastifyInstance, services: Services): Promise<void> {
   const graphiql = services.config.env !== "production";
+  const cache = new QueryResponseCache(services.db);
   const yoga = createYoga<{ req: FastifyRequest; reply: FastifyReply; principal: Principal }, GraphQLContext>({
     schema,
     graphqlEndpoint: "/graphql",
@@ -68,11 +70,22 @@ export async function mountGraphQL(app: FastifyInstance, services: Services): Pr
             .send({ errors: [{ message: err.message, extensions: { code: "UNAUTHENTICATED" } }] });
         }
       }
+      const cacheKey =
+        req.method === "POST" && req.body && typeof req.body === "object" && principal !== ANONYMOUS
+          ? await cache.keyFor(principal, req.body as GraphQLBody, req.headers.accept ?? "")
+          : null;
+      const cached = cacheKey ? cache.get(cacheKey) : undefined;
+      if (cached !== undefined) {
+        return reply.status(200).header("content-type", cached.contentType).send(cached.body);
+      }
       const response = await yoga.handleNodeRequestAndResponse(req, reply, { req, reply, principal });
       response.headers.forEach((value, key) => reply.header(key, value));
       reply.status(response.status);
-      reply.send(response.body);
-      return reply;
+      if (!cacheKey || response.status !== 200) return reply.send(response.body);
+      const text = await response.text();
+      // Only complete answers are reused: an error may be transient.
+      if (!text.includes('"errors"')) cache.set(cacheKey, { body: text, contentType: response.headers.get("content-type") ?? "application/json" });
+      return reply.send(text);
     },
   });
 }
