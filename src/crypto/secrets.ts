@@ -1,8 +1,9 @@
 // Client-secret format, generation and argon2id hashing.
 // A secret is sk_<secret id>_<32 random bytes, base64url>: the id lets verification look up
 // exactly one hash instead of trying every active secret of the app.
+import { fork, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { availableParallelism } from "node:os";
+import { availableParallelism, setPriority } from "node:os";
 import argon2 from "argon2";
 
 export interface Argon2Params {
@@ -28,9 +29,9 @@ export function secretHint(plaintext: string): string {
 }
 
 /**
- * argon2 runs on libuv's thread pool, so it never blocks the event loop; but several hashes at
- * once would take every core from it. At most (cores - 1) argon2 runs proceed together, so the
- * token endpoint keeps a core while secrets are being created.
+ * Verification runs on libuv's thread pool, so it never blocks the event loop; but several at
+ * once would take every core from it. At most (cores - 1) proceed together, so the token
+ * endpoint keeps a core during a burst of first requests with new secrets.
  */
 const ARGON2_CONCURRENCY = Math.max(1, availableParallelism() - 1);
 let running = 0;
@@ -47,8 +48,51 @@ async function limited<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Hashing (creating secrets and passwords) is not latency-critical: it runs niced, in a child. */
+const HASHER_NICENESS = 10;
+let hasher: ChildProcess | null = null;
+let nextId = 0;
+const pending = new Map<number, { resolve: (hash: string) => void; reject: (err: Error) => void }>();
+
+function startHasher(): ChildProcess {
+  const child = fork(new URL("./argon2-hasher.mjs", import.meta.url), [], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv: [] });
+  try {
+    setPriority(child.pid!, HASHER_NICENESS);
+  } catch {
+    // Not permitted here: the hashes still come, only without the lower priority.
+  }
+  child.on("message", (msg: { id: number; hash?: string; error?: string }) => {
+    const waiter = pending.get(msg.id);
+    pending.delete(msg.id);
+    if (msg.hash) waiter?.resolve(msg.hash);
+    else waiter?.reject(new Error(`argon2 hashing failed: ${msg.error}`));
+  });
+  child.on("exit", () => {
+    hasher = null;
+    for (const w of pending.values()) w.reject(new Error("the argon2 hashing process exited"));
+    pending.clear();
+  });
+  // Idle, it must not keep the server (or a CLI command) alive.
+  child.unref();
+  child.channel?.unref();
+  return child;
+}
+
 export function argon2Hash(plaintext: string, params: Argon2Params): Promise<string> {
-  return limited(() => argon2.hash(plaintext, { type: argon2.argon2id, ...params }));
+  return new Promise<string>((resolve, reject) => {
+    hasher ??= startHasher();
+    const id = nextId++;
+    pending.set(id, { resolve, reject });
+    hasher.channel?.ref();
+    hasher.send({ id, plaintext, params }, (err) => {
+      if (err) {
+        pending.delete(id);
+        reject(err);
+      }
+    });
+  }).finally(() => {
+    if (pending.size === 0) hasher?.channel?.unref();
+  });
 }
 
 export async function argon2Verify(hash: string, plaintext: string): Promise<boolean> {
