@@ -509,6 +509,20 @@ async function runBench(): Promise<void> {
   const gqlList = { ...gqlRun.value, ...gqlRun };
   rssAt.push(["after the GraphQL list load", await rssOf(skPid)]);
   log(`  ${f0(gqlList.rps)} req/s, p99 ${gqlList.p99} ms, errors ${gqlList.errors}`);
+  // The same query with an unused variable that differs on every request: no answer can be
+  // reused, so this is the cost of a list after every change (the response cache's worst case).
+  let bust = 0;
+  const uncachedRun = await withCpu(sqlitePids, () =>
+    runLoad({
+      url: `${sqlite.servers[0]!.url}/graphql`,
+      connections: CONNECTIONS,
+      duration: S.graphql,
+      headers: gqlHeaders,
+      bodyPerRequest: () => JSON.stringify({ query: LIST_QUERY, variables: { uncached: bust++ } }),
+    }),
+  );
+  const gqlUncached = { ...uncachedRun.value, ...uncachedRun };
+  log(`  uncached: ${f0(gqlUncached.rps)} req/s, p99 ${gqlUncached.p99} ms, errors ${gqlUncached.errors}`);
 
   // Writes: throughput alone, then the token endpoint's p99 while they happen.
   log(`GraphQL: createConnectApplication + addClientSecret flat out (${S.creates} s, 4 at a time)`);
@@ -587,6 +601,12 @@ async function runBench(): Promise<void> {
     pass: coldOk === 200,
   });
   v(`GraphQL: list ${S.listApps} apps with URIs, secrets, grants (req/s)`, gqlList.errors === 0 ? gqlList.rps : 0, 300, f0);
+  verdicts.push({
+    name: `GraphQL: the same list with every answer computed afresh (req/s)`,
+    measured: f0(gqlUncached.rps),
+    required: "information: the response cache's worst case",
+    pass: null,
+  });
   v("GraphQL: createConnectApplication + addClientSecret per second", creates.failures === 0 ? createRate : 0, 20, f1);
   v(`token p99 while creating ${WRITE_PACE_PER_S} apps+secrets/s ÷ p99 alone`, ratio(tokenWithWrites.p99, tokenAlone.p99), 2.0, x, true);
   verdicts.push({
@@ -610,6 +630,7 @@ async function runBench(): Promise<void> {
       ["other measurement", "req/s or rate", "p50 ms", "p99 ms", "errors", "server CPU, cores (main thread)"],
       [
         [`GraphQL list of ${S.listApps} apps with URIs, secrets and grants, ${S.graphql} s`, f0(gqlList.rps), String(gqlList.p50), String(gqlList.p99), String(gqlList.errors), cores(gqlList)],
+        [`the same list, never cached (a new variable every request), ${S.graphql} s`, f0(gqlUncached.rps), String(gqlUncached.p50), String(gqlUncached.p99), String(gqlUncached.errors), cores(gqlUncached)],
         [`createConnectApplication + addClientSecret, 4 at a time, ${S.creates} s`, `${f1(createRate)} pairs/s`, "", "", String(creates.failures), cores(creates)],
         [`token (SQLite) alone, ${S.writes} s`, f0(tokenAlone.rps), String(tokenAlone.p50), String(tokenAlone.p99), String(tokenAlone.errors), cores(tokenAlone)],
         [`token (SQLite) while ${f1(paced.pairs / paced.seconds)} apps+secrets/s are created`, f0(tokenWithWrites.rps), String(tokenWithWrites.p50), String(tokenWithWrites.p99), String(tokenWithWrites.errors + paced.failures), cores(tokenWithWrites)],

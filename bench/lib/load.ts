@@ -9,6 +9,8 @@ export interface LoadSpec {
   method?: "GET" | "POST";
   headers?: Record<string, string>;
   body?: string;
+  /** A fresh body for every request (overrides body). */
+  bodyPerRequest?: () => string;
 }
 
 export interface LoadResult {
@@ -68,6 +70,9 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
         method: spec.method ?? "POST",
         ...(spec.headers ? { headers: spec.headers } : {}),
         ...(spec.body !== undefined ? { body: spec.body } : {}),
+        ...(spec.bodyPerRequest
+          ? { requests: [{ setupRequest: (req: { body?: string }) => ({ ...req, body: spec.bodyPerRequest!() }) }] }
+          : {}),
       },
       (err, result) => {
         running.delete(instance);
