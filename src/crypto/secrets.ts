@@ -49,7 +49,7 @@ async function limited<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /** Hashing (creating secrets and passwords) is not latency-critical: it runs niced, in a child. */
-const HASHER_NICENESS = 10;
+const HASHER_NICENESS = 19;
 let hasher: ChildProcess | null = null;
 let nextId = 0;
 const pending = new Map<number, { resolve: (hash: string) => void; reject: (err: Error) => void }>();
