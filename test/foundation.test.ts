@@ -166,6 +166,42 @@ describe("configuration", () => {
   }
 });
 
+describe("command line", () => {
+  it("prints help for the program and for each command", () => {
+    for (const args of [["--help"], ["serve", "--help"], ["migrate", "--help"], ["keys", "--help"], ["bootstrap", "--help"], ["catalog", "--help"]]) {
+      const result = spawnSync(process.execPath, [CLI, ...args], { env: cleanEnv({}), encoding: "utf8" });
+      expect(result.status, args.join(" ")).toBe(0);
+      expect(result.stdout).toMatch(/Usage: scopekeeper/);
+    }
+    const unknown = spawnSync(process.execPath, [CLI, "frobnicate"], { env: cleanEnv({}), encoding: "utf8" });
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain("unknown command");
+  });
+
+  it("warns loudly outside development when signing keys would be stored unencrypted", async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(path.join(os.tmpdir(), "scopekeeper-warn-"));
+    const child = spawn(process.execPath, [CLI, "serve"], {
+      env: cleanEnv({ PORT: String(port), DATABASE_URL: `file:${dir}/w.db`, NODE_ENV: "production", LOG_LEVEL: "warn" }),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    try {
+      await waitFor(`http://127.0.0.1:${port}/readyz`, 30_000);
+      expect(output).toContain("SCOPEKEEPER_KEY_ENCRYPTION_SECRET is not set");
+      // No GraphiQL in production.
+      const page = await fetch(`http://127.0.0.1:${port}/graphql`, { headers: { accept: "text/html" } });
+      expect(await page.text()).not.toContain("GraphiQL");
+    } finally {
+      child.kill("SIGTERM");
+      await new Promise((r) => child.once("exit", r));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("schema:check", () => {
   it("passes on the checked-in schema.graphql and fails on a stale copy", () => {
     const tsx = path.join(ROOT, "node_modules/.bin/tsx");
