@@ -152,11 +152,12 @@ describe("signing keys", () => {
 describe("configuration", () => {
   for (const [name, value] of [
     ["PORT", "not-a-port"],
+    ["PORT", "0"],
     ["DATABASE_URL", "mysql://localhost/x"],
     ["ISSUER", "ftp://example.com"],
     ["LOG_LEVEL", "loud"],
   ] as const) {
-    it(`stops start-up with one line naming ${name} when it is invalid`, () => {
+    it(`stops start-up with one line naming ${name} when it is ${JSON.stringify(value)}`, () => {
       const result = spawnSync(process.execPath, [CLI, "serve"], { env: cleanEnv({ [name]: value }), encoding: "utf8" });
       expect(result.status).toBe(1);
       const lines = result.stderr.trim().split("\n");

@@ -8,7 +8,7 @@ const positiveInt = (min: number, max: number) =>
 
 const envSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
-  PORT: positiveInt(0, 65535).default(4000),
+  PORT: positiveInt(1, 65535).default(4000),
   HOST: z.string().min(1).default("127.0.0.1"),
   ISSUER: z
     .url({ protocol: /^https?$/ })
