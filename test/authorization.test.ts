@@ -421,3 +421,12 @@ describe("metadata and members", () => {
     expect(res.data.organization?.members.map((m) => m.email)).not.toContain("mallory@outsiders.test");
   });
 });
+
+describe("browser endpoints", () => {
+  it("answer a malformed form with an HTML page, not JSON", async () => {
+    const res = await fetch(`${server.url}/oauth/login`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "%%%" + "x".repeat(20_000) });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(res.headers.get("content-type")).toMatch(/text\/html/);
+  });
+});

@@ -3,6 +3,7 @@ import cookie from "@fastify/cookie";
 import formbody from "@fastify/formbody";
 import type { FastifyPluginAsync } from "fastify";
 import type { Services } from "../services.ts";
+import { sendMessage } from "./browser.ts";
 import { OAuthError } from "./errors.ts";
 import { authorizeRoutes } from "./authorize.ts";
 import { introspectRoute } from "./introspect.ts";
@@ -12,11 +13,20 @@ import { revokeRoute } from "./revoke.ts";
 import { tokenRoute } from "./token.ts";
 import { userinfoRoute } from "./userinfo.ts";
 
+const BROWSER_PATHS = /^\/oauth\/(authorize|login|logout)(\?|$)/;
+
 export const oauthRouter: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
   await app.register(formbody, { bodyLimit: 16 * 1024 });
   await app.register(cookie);
 
-  app.setErrorHandler((error, _request, reply) => {
+  app.setErrorHandler((error, request, reply) => {
+    // People reach the browser endpoints: an unexpected failure there is a page, not JSON.
+    if (BROWSER_PATHS.test(request.url) && !(error instanceof OAuthError)) {
+      const err = error as { statusCode?: number };
+      const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+      if (status === 500) app.log.error(error);
+      return sendMessage(reply, status, "Something went wrong", status === 500 ? "The server could not finish this request. Please try again." : "This request could not be understood.");
+    }
     if (error instanceof OAuthError) {
       return reply.status(error.status).headers({ "cache-control": "no-store", ...error.headers }).send(error.toJSON());
     }
