@@ -22,7 +22,8 @@ let tenant: Admin;
 let queries: string[] = [];
 
 beforeAll(async () => {
-  server = await startTestServer({ onQuery: (sql) => queries.push(sql) });
+  // On the server's own event loop, so its SQL can be counted here.
+  server = await startTestServer({ onQuery: (sql) => queries.push(sql), env: { ADMIN_API_WORKER: "false" } });
   operator = await bootstrapAdmin(server, "Operator");
   tenant = await bootstrapAdmin(server, "Tenant");
 });

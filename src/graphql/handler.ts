@@ -1,0 +1,109 @@
+// The admin API as a function from a plain request to a plain response, so it can run on the
+// server's event loop or in a worker thread (src/graphql/admin-worker.ts) alike. Every
+// operation needs a bearer token issued by this server; without one the answer is HTTP 401
+// with an RFC 6750 challenge.
+import { GraphQLError } from "graphql";
+import { createYoga } from "graphql-yoga";
+import { ForbiddenError, NotFoundError, ValidationError } from "../applications/errors.ts";
+import { InvalidTokenError, principalFromBearer } from "../auth/bearer.ts";
+import type { Principal } from "../auth/principal.ts";
+import type { Services } from "../services.ts";
+import type { GraphQLContext } from "./context.ts";
+import { QueryResponseCache, type GraphQLBody } from "./response-cache.ts";
+import { schema } from "./schema.ts";
+
+export interface AdminRequest {
+  method: string;
+  /** Path and query, e.g. /graphql?query=... */
+  url: string;
+  headers: Record<string, string>;
+  /** The parsed JSON body of a POST, if any. */
+  body: unknown;
+}
+
+export interface AdminResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface AdminLog {
+  error(value: unknown): void;
+}
+
+const ANONYMOUS: Principal = { subject: "anonymous", clientId: "", organizationId: null, isOperator: false, scopes: new Set() };
+
+export function createAdminHandler(services: Services, log: AdminLog): (req: AdminRequest) => Promise<AdminResponse> {
+  const graphiql = services.config.env !== "production";
+  const cache = new QueryResponseCache(services.db);
+  const yoga = createYoga<{ principal: Principal }, GraphQLContext>({
+    schema,
+    graphqlEndpoint: "/graphql",
+    graphiql,
+    landingPage: false,
+    logging: false,
+    // Unexpected failures are masked; domain errors thrown by queries keep their message and
+    // get a stable code (mutations return them as typed union members instead).
+    maskedErrors: {
+      maskError(error, message) {
+        const original = error instanceof GraphQLError ? error.originalError : error;
+        if (original instanceof ForbiddenError || original instanceof NotFoundError || original instanceof ValidationError) {
+          const code = original instanceof ForbiddenError ? "FORBIDDEN" : original instanceof NotFoundError ? "NOT_FOUND" : "BAD_USER_INPUT";
+          return new GraphQLError(original.message, {
+            ...(error instanceof GraphQLError ? { nodes: error.nodes, path: error.path } : {}),
+            extensions: { code },
+          });
+        }
+        if (error instanceof GraphQLError && !error.originalError) return error;
+        log.error(error);
+        return new GraphQLError(message, { extensions: { code: "INTERNAL_SERVER_ERROR" } });
+      },
+    },
+    context: ({ principal }) => ({ db: services.db, config: services.config, catalog: services.catalog, services, principal }),
+  });
+
+  return async (req) => {
+    let principal = ANONYMOUS;
+    const accept = req.headers.accept ?? "";
+    const wantsGraphiQL = graphiql && req.method === "GET" && accept.includes("text/html");
+    if (req.method !== "OPTIONS" && !wantsGraphiQL) {
+      try {
+        principal = await principalFromBearer(req.headers.authorization, services);
+      } catch (err) {
+        if (!(err instanceof InvalidTokenError)) throw err;
+        return {
+          status: 401,
+          headers: {
+            "content-type": "application/json; charset=utf-8",
+            "www-authenticate": `Bearer realm="scopekeeper", error="invalid_token", error_description="${err.message}"`,
+          },
+          body: JSON.stringify({ errors: [{ message: err.message, extensions: { code: "UNAUTHENTICATED" } }] }),
+        };
+      }
+    }
+    const cacheKey =
+      req.method === "POST" && req.body && typeof req.body === "object" && principal !== ANONYMOUS
+        ? await cache.keyFor(principal, req.body as GraphQLBody, accept)
+        : null;
+    const cached = cacheKey ? cache.get(cacheKey) : undefined;
+    if (cached !== undefined) return { status: 200, headers: { "content-type": cached.contentType }, body: cached.body };
+
+    const response = await yoga.fetch(
+      `http://scopekeeper${req.url}`,
+      {
+        method: req.method,
+        headers: req.headers,
+        ...(req.method === "POST" && req.body !== undefined ? { body: JSON.stringify(req.body) } : {}),
+      },
+      { principal },
+    );
+    const body = await response.text();
+    const headers: Record<string, string> = {};
+    response.headers.forEach((value, key) => (headers[key] = value));
+    // Only complete answers are reused: an error may be transient.
+    if (cacheKey && response.status === 200 && !body.includes('"errors"')) {
+      cache.set(cacheKey, { body, contentType: headers["content-type"] ?? "application/json" });
+    }
+    return { status: response.status, headers, body };
+  };
+}
