@@ -12,13 +12,13 @@ export function hashPassword(password: string, params: Argon2Params): Promise<st
 
 export class PasswordLogin {
   #db: Db;
-  #dummyHash: Promise<string>;
+  #params: Argon2Params;
+  #dummyHash: Promise<string> | null = null;
   #failures = new LRUCache<string, { count: number; last: number }>({ max: 50_000, ttl: 15 * 60_000 });
 
   constructor(db: Db, params: Argon2Params) {
     this.#db = db;
-    // Unknown emails still cost one argon2 verification, so timing does not reveal them.
-    this.#dummyHash = hashPassword("not-a-real-password", params);
+    this.#params = params;
   }
 
   /**
@@ -36,7 +36,11 @@ export class PasswordLogin {
     const delay = this.delayFor(email, clientAddress);
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     const user = email ? await this.#db.user.findUnique({ where: { email } }) : null;
-    const ok = await argon2Verify(user?.passwordHash ?? (await this.#dummyHash), password);
+    // Unknown emails still cost one argon2 verification, so timing does not reveal them. The
+    // stand-in hash is made on the first sign-in, whoever it is for, not at start-up.
+    this.#dummyHash ??= hashPassword("not-a-real-password", this.#params);
+    const dummy = await this.#dummyHash;
+    const ok = await argon2Verify(user?.passwordHash ?? dummy, password);
     if (user && ok) {
       for (const k of keys) this.#failures.delete(k);
       return { id: user.id, email: user.email };
