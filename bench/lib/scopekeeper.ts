@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import net from "node:net";
 import path from "node:path";
+import type { CpuBudget } from "./cpu-budget.ts";
 import { runToCompletion, spawnChild, waitForHttp, type Child } from "./procs.ts";
 
 export const BIN = path.resolve("bin/scopekeeper.js");
@@ -49,14 +50,16 @@ export interface ServerProcess {
 export async function startScopekeeper(
   name: string,
   env: NodeJS.ProcessEnv,
-  options: { nodeArgs?: string[]; extraEnv?: NodeJS.ProcessEnv; migrate?: boolean; cpu?: number } = {},
+  options: { nodeArgs?: string[]; extraEnv?: NodeJS.ProcessEnv; migrate?: boolean; cpu?: number; budget?: CpuBudget } = {},
 ): Promise<ServerProcess> {
   const port = await freePort();
   const nodeCommand = [process.execPath, ...(options.nodeArgs ?? []), BIN, "serve", ...(options.migrate ? ["--migrate"] : [])];
   // Pinned to one core (taskset), a process's share of the machine is fixed: the scale-out
   // comparison then asks whether a second process on the other core adds what the first has.
-  const [command, ...args] = options.cpu === undefined ? nodeCommand : ["taskset", "-c", String(options.cpu), ...nodeCommand];
-  const child = spawnChild(name, command!, args, {
+  // With a CPU budget (a cgroup quota) its share is fixed too, without tying it to one core.
+  const [pinned, ...pinnedArgs] = options.cpu === undefined ? nodeCommand : ["taskset", "-c", String(options.cpu), ...nodeCommand];
+  const [command, args] = options.budget ? options.budget.wrap(pinned!, pinnedArgs) : [pinned!, pinnedArgs];
+  const child = spawnChild(name, command, args, {
     env: { ...env, ...options.extraEnv, PORT: String(port) },
   });
   const url = `http://127.0.0.1:${port}`;
