@@ -78,6 +78,11 @@ function startHasher(): ChildProcess {
   return child;
 }
 
+/** The hashing child's pid while it runs (for tests and diagnostics). */
+export function hasherPid(): number | undefined {
+  return hasher?.pid;
+}
+
 export function argon2Hash(plaintext: string, params: Argon2Params): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     hasher ??= startHasher();
