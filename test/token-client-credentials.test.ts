@@ -147,6 +147,19 @@ describe("the hot path", () => {
     expect(server.services.secretVerifier.argonRuns - runsBefore).toBe(1);
   });
 
+  it("runs argon2 once for a wrong secret presented again and again, and still accepts the right one", async () => {
+    const { app: a, secret: s } = await newApp("Stale", ["core.users.read"]);
+    // The right secret id with a wrong value: the one shape that reaches argon2.
+    const wrong = `${s.plaintext.slice(0, -4)}${s.plaintext.endsWith("AAAA") ? "BBBB" : "AAAA"}`;
+    const runsBefore = server.services.secretVerifier.argonRuns;
+    for (let i = 0; i < 5; i++) {
+      expect(await token({ scope: "core.users.read" }, basic(a.clientId, wrong))).toMatchObject({ status: 401, body: { error: "invalid_client" } });
+    }
+    expect(server.services.secretVerifier.argonRuns - runsBefore).toBe(1);
+    expect((await token({ scope: "core.users.read" }, basic(a.clientId, s.plaintext))).status).toBe(200);
+    expect(server.services.secretVerifier.argonRuns - runsBefore).toBe(2);
+  });
+
   it("records lastUsedAt in batches", async () => {
     await server.services.lastUsed.flush();
     const row = await server.services.db.clientSecret.findUniqueOrThrow({ where: { id: secret.plaintext.split("_")[1] } });

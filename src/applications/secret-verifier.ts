@@ -2,6 +2,8 @@
 // bounded cache keyed by a keyed hash of the presented secret (never the secret itself)
 // answers, and it consults the live ClientView each time, so revocation and expiry still
 // apply at once. Concurrent first requests for one secret share a single argon2 run.
+// A wrong value is remembered too: a client stuck on an old secret, or anyone replaying one
+// wrong guess with a valid secret id, costs one argon2 run, not one per request.
 import { hash, randomBytes } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import { parseSecretId, argon2Verify } from "../crypto/secrets.ts";
@@ -12,6 +14,8 @@ export class SecretVerifier {
   #key = randomBytes(32).toString("base64url");
   /** keyed hash of the presented secret -> the stored hash it verified against */
   #verified = new LRUCache<string, string>({ max: 10_000 });
+  /** keyed hash of a presented value -> the stored hash it failed against (a stored hash never changes) */
+  #rejected = new LRUCache<string, string>({ max: 10_000 });
   #inflight = new Map<string, Promise<boolean>>();
   /** Counts argon2 runs, for tests and benchmarks that prove the cache and coalescing work. */
   argonRuns = 0;
@@ -26,6 +30,7 @@ export class SecretVerifier {
     // (no length-extension concern), and the one-shot hash avoids an Hmac object per request.
     const cacheKey = hash("sha256", this.#key + presented, "base64url");
     if (this.#verified.get(cacheKey) === secret.hash) return secret.id;
+    if (this.#rejected.get(cacheKey) === secret.hash) return null;
 
     let pending = this.#inflight.get(cacheKey);
     if (!pending) {
@@ -34,7 +39,10 @@ export class SecretVerifier {
       this.#inflight.set(cacheKey, pending);
     }
     const ok = await pending;
-    if (!ok) return null;
+    if (!ok) {
+      this.#rejected.set(cacheKey, secret.hash);
+      return null;
+    }
     this.#verified.set(cacheKey, secret.hash);
     return secret.id;
   }
