@@ -2,7 +2,7 @@
 // node-oidc-provider and two bare node:http baselines, on SQLite and PostgreSQL, plus the
 // cold path, the GraphQL admin API, a memory soak, and (with --profile) a CPU profile.
 //
-//   npm run bench                # full: 3 interleaved rounds of 10 s, 60 s soak (~8 minutes)
+//   npm run bench                # full: 3 interleaved rounds of 10 s, 60 s soak (~10 minutes)
 //   npm run bench -- --quick     # 2 rounds of 3 s, 10 s soak (under 2 minutes)
 //   npm run bench -- --profile   # CPU profile of the token endpoint and the GraphQL list
 //   npm run bench -- --signing   # ECDSA signing on the main thread vs libuv's threadpool
@@ -381,15 +381,6 @@ async function createPairsFlatOut(d: Deployment, seconds: number, workers: numbe
 }
 
 /** Starts pairs at a steady pace until stopped; at most `maxInFlight` at once. */
-/** The control: argon2id hashes at `perSecond` in a process of their own (bench/peers/argon2-load.mjs). */
-async function startArgon2Load(perSecond: number): Promise<Child> {
-  const child = spawnChild("argon2-load", process.execPath, ["bench/peers/argon2-load.mjs"], {
-    env: { ...process.env, NODE_OPTIONS: "", ARGON2_LOAD_PER_S: String(perSecond) },
-  });
-  await waitForLine(child, (line) => ((JSON.parse(line) as { ready?: boolean }).ready ? true : undefined), 30_000);
-  return child;
-}
-
 function pacedPairs(d: Deployment, perSecond: number, maxInFlight = 8) {
   let pairs = 0;
   let failures = 0;
@@ -596,9 +587,9 @@ async function runBench(): Promise<void> {
     pacedRuns.push(await pacer.stop());
     // The control is information only: the full run has it, --quick does not.
     if (!QUICK) {
-      const control = await startArgon2Load(WRITE_PACE_PER_S);
+      const control = await startPeer("argon2-load", "bench/peers/argon2-load.mjs", { ARGON2_LOAD_PER_S: String(WRITE_PACE_PER_S) });
       controlRuns.push(await hitTarget(skSqlite, S.writes));
-      await stopChild(control);
+      await stopChild(control.child);
     }
     const last = (rs: RunResult[]) => (rs.length === round ? `${rs[round - 1]!.p99} ms` : "not run");
     log(`  round ${round}: p99 alone ${last(aloneRuns)}, with writes ${last(writeRuns)}, with the control hasher ${last(controlRuns)}`);

@@ -11,12 +11,8 @@ import path from "node:path";
 const PERIOD_US = 10_000;
 
 export interface CpuBudget {
-  /** cores this process may use, e.g. 0.7 */
-  cores: number;
   /** The command that starts `command` inside the cgroup (exec: the pid stays the same). */
   wrap(command: string, args: string[]): [string, string[]];
-  /** Removes the cgroup; call after its processes have exited. */
-  remove(): void;
 }
 
 interface Hierarchy {
@@ -74,11 +70,7 @@ export function createCpuBudget(name: string, cores: number): CpuBudget | { unav
     removeDir(dir);
     return { unavailable: `cannot make a cgroup in ${h.root}: ${(e as Error).message}` };
   }
-  return {
-    cores,
-    wrap: (command, args) => ["/bin/sh", ["-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', dir, command, ...args]],
-    remove: () => removeDir(dir),
-  };
+  return { wrap: (command, args) => ["/bin/sh", ["-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', dir, command, ...args]] };
 }
 
 function removeDir(dir: string): void {
@@ -90,7 +82,7 @@ function removeDir(dir: string): void {
   }
 }
 
-/** For the benchmark's exit paths: every cgroup it made and that is empty by now. */
+/** For the benchmark's exit paths, after its processes have exited: every cgroup it made. */
 export function removeAllCpuBudgets(): void {
   for (const dir of [...made]) removeDir(dir);
 }

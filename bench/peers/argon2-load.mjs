@@ -1,7 +1,8 @@
 // A control for the "token p99 while secrets are created" measurement: an unrelated process
 // that only hashes argon2id at the OWASP default, at a steady rate, at nice 19 like
 // Scopekeeper's own hashing child. Whatever it does to the token endpoint's latency is the cost
-// of the hashing itself on this machine, with none of Scopekeeper's code involved.
+// of the hashing itself on this machine, with none of Scopekeeper's code involved. Started like
+// the other peers; it ignores their PORT.
 //   ARGON2_LOAD_PER_S (default 20)
 import { setPriority } from "node:os";
 import argon2 from "argon2";
