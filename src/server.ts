@@ -9,10 +9,10 @@ import { TOKEN_ENDPOINT_AUTH_METHODS } from "./oauth/client-auth.ts";
 import { mountGraphQL } from "./graphql/yoga.ts";
 import type { Services } from "./services.ts";
 
-export async function buildServer(services: Services): Promise<FastifyInstance> {
+export async function buildServer(services: Services, options: { logStream?: NodeJS.WritableStream } = {}): Promise<FastifyInstance> {
   const { config } = services;
   const app = Fastify({
-    logger: loggerOptions(config),
+    logger: loggerOptions(config, options.logStream),
     // Per-request lines only when debugging: the token endpoint's hot path stays quiet.
     logController: new LogController({ disableRequestLogging: config.logLevel !== "debug" && config.logLevel !== "trace" }),
     trustProxy: false,

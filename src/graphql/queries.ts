@@ -1,5 +1,6 @@
 // Read access to the registry: everything filtered to what the principal may see.
 import { adminOrganizationIds, requireScope, visibleApplicationsWhere, visibleOrganizationsWhere } from "../auth/principal.ts";
+import { applicationSearchWhere } from "../applications/search.ts";
 import { builder } from "./builder.ts";
 import { ApplicationTypeEnum, AuditEvent, ConnectApplication, Organization } from "./applications.ts";
 import { idOf } from "./ids.ts";
@@ -32,15 +33,12 @@ builder.queryFields((t) => ({
       applicationType: t.arg({ type: ApplicationTypeEnum }),
       search: t.arg.string({ description: "Matches name, description, clientId or clientCode." }),
     },
-    resolve: (query, _root, args, ctx) => {
+    resolve: async (query, _root, args, ctx) => {
       requireScope(ctx.principal, "read");
       const filters: object[] = [visibleApplicationsWhere(ctx.principal)];
       if (args.organizationId != null) filters.push({ organizationId: idOf(String(args.organizationId), "Organization") ?? "" });
       if (args.applicationType) filters.push({ applicationType: args.applicationType });
-      if (args.search) {
-        const s = args.search;
-        filters.push({ OR: [{ name: { contains: s } }, { description: { contains: s } }, { clientId: s }, { clientCode: s }] });
-      }
+      if (args.search) filters.push(await applicationSearchWhere(ctx.db, ctx.services.provider, args.search));
       return ctx.db.connectApplication.findMany({ ...query, where: { AND: filters } });
     },
   }),
