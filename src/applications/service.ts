@@ -7,7 +7,7 @@ import type { Config } from "../config/index.ts";
 import type { Db, Prisma } from "../db/client.ts";
 import { formatSecret, argon2Hash, secretHint } from "../crypto/secrets.ts";
 import { randomId } from "../crypto/random.ts";
-import { publicId, type IdType } from "../ids.ts";
+import { publicId, rawIdOf, type IdType } from "../ids.ts";
 import { canSeeApplication, isAdminOf, requireScope, type Principal } from "../auth/principal.ts";
 import type { ClientDirectory } from "./client-directory.ts";
 import { assertValid, NotFoundError, ValidationError } from "./errors.ts";
@@ -337,9 +337,11 @@ export async function audit(
 ): Promise<void> {
   const targetType = action.split(".")[0] ?? null;
   const idType = targetType ? TARGET_ID_TYPES[targetType] : undefined;
+  const applicationId = idType === "ConnectApplication" ? targetId : rawIdOf(details.applicationId, "ConnectApplication");
   await tx.auditEvent.create({
     data: {
       organizationId,
+      applicationId,
       actorType: actor ? actor.kind : "SYSTEM",
       actorId: actor?.subject ?? null,
       action,

@@ -39,10 +39,14 @@ const envSchema = z.object({
   ADMIN_API_WORKER: z.enum(["true", "false"]).default("true"),
   /** First-party applications skip the consent page (their users already trust the operator). */
   FIRST_PARTY_SKIP_CONSENT: z.enum(["true", "false"]).default("true"),
-  /** Limits on one GraphQL document: a single request must not be able to exhaust the server. */
+  /**
+   * Limits on one GraphQL document: a single request must not be able to exhaust the server.
+   * Cost counts a list field's `first` as a multiplier: a page of 100 applications with their
+   * redirect URIs, secrets and grants costs about 11,000.
+   */
   GRAPHQL_MAX_DEPTH: positiveInt(2, 100).default(12),
   GRAPHQL_MAX_ALIASES: positiveInt(0, 1000).default(15),
-  GRAPHQL_MAX_COST: positiveInt(10, 1_000_000).default(5000),
+  GRAPHQL_MAX_COST: positiveInt(10, 10_000_000).default(50_000),
   GRAPHQL_MAX_TOKENS: positiveInt(50, 100_000).default(2000),
   GRAPHQL_MAX_DIRECTIVES: positiveInt(0, 1000).default(20),
   /** Argon2id cost (OWASP minimum by default); tests may lower it, benchmarks never do. */
