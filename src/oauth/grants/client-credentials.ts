@@ -1,6 +1,7 @@
 // RFC 6749 §4.4: a confidential application acts as itself, with APPLICATION grants only.
+// Public clients never get here: the grant does not allow them (checkGrantAllowedForClient).
 import { z } from "zod";
-import { InvalidScope, UnauthorizedClient } from "../errors.ts";
+import { InvalidScope } from "../errors.ts";
 import { parseScope } from "../scope.ts";
 import { defineGrant } from "./types.ts";
 
@@ -9,7 +10,6 @@ export const clientCredentials = defineGrant({
   parameters: z.object({ scope: z.string().optional() }),
   needs: ["issuance"],
   async handler({ client: { view }, params, deps: { issuance } }) {
-    if (!view.confidential) throw new UnauthorizedClient("public clients cannot use client_credentials");
     const requested = parseScope(params.scope);
     if (requested.length === 0) throw new InvalidScope("scope is required: name the scopes this token is for");
     const notGranted = requested.filter((s) => !view.applicationGrants.has(s));
