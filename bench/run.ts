@@ -600,8 +600,8 @@ async function runBench(): Promise<void> {
   const withAll = edges.filter((e) => e.node.redirectUris.length > 0 && e.node.clientSecrets.length > 0 && e.node.scopeGrants.length > 0).length;
   if (edges.length !== 100 || withAll !== 100) throw new Error(`the list query returned ${edges.length} applications, ${withAll} with URIs, secrets and grants`);
   const gqlHeaders = { authorization: `Bearer ${sqlite.gql.token}`, "content-type": "application/json" };
-  // An unused variable that differs on every request: no layer (a proxy, a future cache) could
-  // reuse an answer, so every request runs the resolvers and the SQL.
+  // An unused variable that differs on every request: the response cache cannot reuse an
+  // answer, so every request runs the resolvers and the SQL (the list after every change).
   let bust = 0;
   const listLoad = (duration: number) =>
     runLoad({
@@ -617,6 +617,12 @@ async function runBench(): Promise<void> {
   const gqlList = { ...gqlRun.value, ...gqlRun };
   rssAt.push(["after the GraphQL list load", await rssOf(skPid)]);
   log(`  ${f0(gqlList.rps)} req/s, p99 ${gqlList.p99} ms, errors ${gqlList.errors}`);
+  // The same query repeated: answered by the response cache while nothing changes.
+  const repeatedRun = await withCpu(sqlitePids, () =>
+    runLoad({ url: `${sqlite.servers[0]!.url}/graphql`, connections: CONNECTIONS, duration: S.graphql, headers: gqlHeaders, body: JSON.stringify({ query: LIST_QUERY }) }),
+  );
+  const gqlRepeated = { ...repeatedRun.value, ...repeatedRun };
+  log(`  repeated (response cache): ${f0(gqlRepeated.rps)} req/s, p99 ${gqlRepeated.p99} ms, errors ${gqlRepeated.errors}`);
 
   // Writes: throughput alone, then the token endpoint's p99 while they happen.
   log(`GraphQL: createConnectApplication + addClientSecret flat out (${S.creates} s, 4 at a time)`);
@@ -724,6 +730,12 @@ async function runBench(): Promise<void> {
     pass: coldOk === 200,
   });
   v(`GraphQL: list ${S.listApps} apps with URIs, secrets, grants, every answer computed (req/s)`, gqlList.errors === 0 ? gqlList.rps : 0, 300, f0);
+  verdicts.push({
+    name: "GraphQL: the same list repeated, answered by the response cache (req/s)",
+    measured: f0(gqlRepeated.rps),
+    required: "information",
+    pass: null,
+  });
   v("GraphQL: createConnectApplication + addClientSecret per second", creates.failures === 0 ? createRate : 0, 20, f1);
   v(
     `token p99 while creating ${WRITE_PACE_PER_S} apps+secrets/s ÷ p99 while another process hashes ${WRITE_PACE_PER_S} argon2id/s (control)`,
@@ -772,6 +784,7 @@ async function runBench(): Promise<void> {
       ["other measurement", "req/s or rate", "p50 ms", "p99 ms", "errors", "server CPU, cores (main thread)"],
       [
         [`GraphQL list of ${S.listApps} apps with URIs, secrets and grants (a new variable every request), ${S.graphql} s`, f0(gqlList.rps), String(gqlList.p50), String(gqlList.p99), String(gqlList.errors), cores(gqlList)],
+        [`the same list repeated (response cache), ${S.graphql} s`, f0(gqlRepeated.rps), String(gqlRepeated.p50), String(gqlRepeated.p99), String(gqlRepeated.errors), cores(gqlRepeated)],
         [`createConnectApplication + addClientSecret, 4 at a time, ${S.creates} s`, `${f1(createRate)} pairs/s`, "", "", String(creates.failures), cores(creates)],
         [`token (SQLite) alone, ${S.rounds} × ${S.writes} s`, f0(tokenAlone.rps), String(tokenAlone.p50), String(tokenAlone.p99), String(tokenAlone.errors), cores(tokenAlone)],
         [`token (SQLite) while ${f1(paced.pairs / paced.seconds)} apps+secrets/s are created`, f0(tokenWithWrites.rps), String(tokenWithWrites.p50), String(tokenWithWrites.p99), String(tokenWithWrites.errors + paced.failures), cores(tokenWithWrites)],
