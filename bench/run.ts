@@ -663,9 +663,15 @@ async function runBench(): Promise<void> {
     seconds: pacedRuns.reduce((n, p) => n + p.seconds, 0),
   };
 
-  // Memory soak: Scopekeeper, then node-oidc-provider under the same load.
-  log(`memory: ${S.soak} s token load on SQLite, then on node-oidc-provider, RSS sampled every second`);
-  const skSoak = await soakWithRss(skSqlite, skPid, S.soak);
+  // Memory soak: a fresh Scopekeeper process on the same SQLite file (so only the token load
+  // counts, not the GraphQL and hashing work above), then node-oidc-provider under the same load.
+  log(`memory: ${S.soak} s token load on a fresh SQLite process, then on node-oidc-provider, RSS sampled every second`);
+  rssAt.push(["after everything above, before the soak", await rssOf(skPid)]);
+  const soakServer = await startScopekeeper("scopekeeper-soak", sqlite.env);
+  const soakTarget = skTarget("sk-soak", "Scopekeeper, SQLite, fresh process", sqlite, [soakServer]);
+  await hitTarget(soakTarget, S.warmup);
+  const skSoak = await soakWithRss(soakTarget, soakServer.child.pid, S.soak);
+  await stopChild(soakServer.child);
   const oidcTarget = targets.find((t) => t.key === "oidc")!;
   const oidcSoak = await soakWithRss(oidcTarget, oidc.child.pid, S.soak);
   const soak = skSoak.result;
@@ -812,7 +818,7 @@ async function runBench(): Promise<void> {
     "- The 2-process PostgreSQL rows sum two autocannon instances (16 connections each, run at the same time); their p50/p99 are the worse of the two instances.",
     `- CPU budgets: each limited process runs in a cgroup of its own with a CFS quota of ${f2(SCALE_OUT_CORES)} CPU (${f2(SCALE_OUT_CORES * 10)} ms per 10 ms period), as a container's CPU limit would set; the process may run on either core.`,
     `- Cold path: the 200 requests were sent at once over 200 connections (${f0(coldWallMs)} ms for all). That exactly one argon2 verification ran is asserted by the integration tests (SecretVerifier.argonRuns); here only latency is reported.`,
-    `- Memory: RSS of the SQLite server process, warm-up = the first 25% of the soak; growth = median of the last 3 samples ÷ median of the first 3 after warm-up - 1. RSS before the soak ${mb(rssBefore)}; node-oidc-provider before its soak ${mb(oidcSoak.before)}, max during it ${mb(oidcSoak.max)}. Idle after start = a fresh process on the populated SQLite file that has served nothing (the admin API's code loads on the first /graphql request); earlier figures of the benchmarked process: ${rssAt.map(([k, v]) => `${k} ${v === null ? "n/a" : mb(v)}`).join(", ")}.`,
+    `- Memory: RSS of a fresh SQLite server process under the token soak (after a ${S.warmup} s warm-up), warm-up = the first 25% of the soak; growth = median of the last 3 samples ÷ median of the first 3 after warm-up - 1. RSS before the soak ${mb(rssBefore)}; node-oidc-provider before its soak ${mb(oidcSoak.before)}, max during it ${mb(oidcSoak.max)}. Idle after start = a fresh process on the populated SQLite file that has served nothing (the admin API's code loads on the first /graphql request); earlier figures of the benchmarked process: ${rssAt.map(([k, v]) => `${k} ${v === null ? "n/a" : mb(v)}`).join(", ")}.`,
   );
   if (pgDep) out.push(`- PostgreSQL ${pgDep.servers.length} server processes share one fresh database on 127.0.0.1:5432 (dropped at the end).`);
   const report = out.join("\n") + "\n";
