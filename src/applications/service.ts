@@ -1,6 +1,8 @@
-// Use cases on connect applications: every change is authorized, validated by rules.ts,
+// Use cases on connect applications: every change is limited to what the principal may see,
+// validated by rules.ts,
 // written together with its AuditEvent in one transaction, and invalidates the token
-// endpoint's in-memory view of the application.
+// endpoint's in-memory view of the application. Whether the token's scopes allow a change at
+// all is declared by the caller (GraphQL: authScopes { manageRegistry }, src/graphql/builder.ts).
 import { randomBytes } from "node:crypto";
 import type { Catalog, PermissionKind } from "../catalog/index.ts";
 import type { Config } from "../config/index.ts";
@@ -8,7 +10,7 @@ import type { Db, Prisma } from "../db/client.ts";
 import { formatSecret, argon2Hash, secretHint } from "../crypto/secrets.ts";
 import { randomId } from "../crypto/random.ts";
 import { publicId, type IdType } from "../ids.ts";
-import { canSeeApplication, isAdminOf, requireScope, type Principal } from "../auth/principal.ts";
+import { canSeeApplication, isAdminOf, type Principal } from "../auth/principal.ts";
 import type { ClientDirectory } from "./client-directory.ts";
 import { assertValid, NotFoundError, ValidationError } from "./errors.ts";
 import {
@@ -55,7 +57,6 @@ export class ApplicationService {
   }
 
   async create(principal: Principal, input: CreateApplicationInput) {
-    requireScope(principal, "manage");
     const shape = shapeFromInput(input);
     const errors = validateApplication(input, shape, true);
     errors.push(...(await this.#organizationErrors(principal, shape)), ...this.#firstPartyErrors(principal, shape));
@@ -88,7 +89,6 @@ export class ApplicationService {
   }
 
   async update(principal: Principal, id: string, input: ApplicationInput) {
-    requireScope(principal, "manage");
     const existing = await this.findVisible(principal, id);
     const base = this.#shapeOf(existing);
     // Type, platform and organization are fixed at creation: changing them would change
@@ -132,7 +132,6 @@ export class ApplicationService {
   }
 
   async delete(principal: Principal, id: string) {
-    requireScope(principal, "manage");
     const existing = await this.findVisible(principal, id);
     await this.#db.$transaction(async (tx) => {
       await tx.connectApplication.delete({ where: { id } });
@@ -146,7 +145,6 @@ export class ApplicationService {
   }
 
   async addSecret(principal: Principal, applicationId: string, input: { description?: string | null; expiresInDays?: number | null }) {
-    requireScope(principal, "manage");
     const app = await this.findVisible(principal, applicationId);
     if (!isConfidential(app.applicationType as ApplicationType, app.platform as Platform | null)) {
       throw new ValidationError([
@@ -191,7 +189,6 @@ export class ApplicationService {
   }
 
   async revokeSecret(principal: Principal, secretId: string) {
-    requireScope(principal, "manage");
     const secret = await this.#db.clientSecret.findUnique({ where: { id: secretId }, include: { application: true } });
     if (!secret || !canSeeApplication(principal, secret.application)) throw new NotFoundError("client secret");
     const revoked = await this.#db.$transaction(async (tx) => {
@@ -210,7 +207,6 @@ export class ApplicationService {
   }
 
   async grantScopes(principal: Principal, applicationId: string, scopes: string[], kindInput?: PermissionKind | null) {
-    requireScope(principal, "manage");
     const app = await this.findVisible(principal, applicationId);
     const kind = kindInput ?? defaultGrantKind(app.applicationType as ApplicationType);
     const unique = [...new Set(scopes)];
@@ -228,7 +224,6 @@ export class ApplicationService {
   }
 
   async revokeScopes(principal: Principal, applicationId: string, scopes: string[], kindInput?: PermissionKind | null) {
-    requireScope(principal, "manage");
     const app = await this.findVisible(principal, applicationId);
     if (scopes.length === 0) throw new ValidationError([{ path: ["scopes"], message: "name at least one scope" }]);
     const kinds = kindInput ? [kindInput] : PERMISSION_KINDS;

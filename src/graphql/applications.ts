@@ -1,6 +1,6 @@
 // ConnectApplication and its parts as GraphQL. Relations load through @pothos/plugin-prisma's
 // selections, so a page of applications with URIs, secrets and grants is a fixed number of queries.
-import { adminOrganizationIds, requireScope, visibleApplicationsWhere, visibleOrganizationsWhere } from "../auth/principal.ts";
+import { adminOrganizationIds, visibleApplicationsWhere, visibleOrganizationsWhere } from "../auth/principal.ts";
 import type { CatalogScope } from "../catalog/index.ts";
 import { builder } from "./builder.ts";
 import { PermissionKindEnum, ScopeRef } from "./catalog.ts";
@@ -31,8 +31,8 @@ export const Member = builder.prismaObject("Membership", {
 
 export const Organization = builder.prismaNode("Organization", {
   id: { field: "id" },
+  authScopes: { readRegistry: true },
   findUnique: (id, ctx) => {
-    requireScope(ctx.principal, "read");
     // Only organizations the principal administers are visible; anything else reads as absent.
     return { id, AND: [visibleOrganizationsWhere(ctx.principal)] } as never;
   },
@@ -59,9 +59,9 @@ const TokenExchangeRef = builder
 
 export const ClientSecret = builder.prismaNode("ClientSecret", {
   id: { field: "id" },
+  authScopes: { readRegistry: true },
   description: "A credential of a confidential application. The plaintext is shown once, by addClientSecret.",
   findUnique: (id, ctx) => {
-    requireScope(ctx.principal, "read");
     return { id, application: visibleApplicationsWhere(ctx.principal) } as never;
   },
   fields: (t) => ({
@@ -104,8 +104,8 @@ export const ScopeGrant = builder.prismaObject("ScopeGrant", {
 
 export const ConnectApplication = builder.prismaNode("ConnectApplication", {
   id: { field: "id" },
+  authScopes: { readRegistry: true },
   findUnique: (id, ctx) => {
-    requireScope(ctx.principal, "read");
     return { id, AND: [visibleApplicationsWhere(ctx.principal)] } as never;
   },
   fields: (t) => ({
@@ -143,8 +143,8 @@ export const ConnectApplication = builder.prismaNode("ConnectApplication", {
 
 export const AuditEvent = builder.prismaNode("AuditEvent", {
   id: { field: "id" },
+  authScopes: { readRegistry: true },
   findUnique: (id, ctx) => {
-    requireScope(ctx.principal, "read");
     return { id, organizationId: { in: adminOrganizationIds(ctx.principal) } } as never;
   },
   fields: (t) => ({

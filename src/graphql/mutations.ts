@@ -142,6 +142,7 @@ function organizationId(globalId: string | number | null | undefined): string | 
 
 builder.mutationFields((t) => ({
   createConnectApplication: t.field({
+    authScopes: { manageRegistry: true },
     type: applicationSuccess("CreateConnectApplicationSuccess"),
     errors: errorsFor("CreateConnectApplication"),
     args: { input: t.arg({ type: CreateInput, required: true }) },
@@ -155,6 +156,7 @@ builder.mutationFields((t) => ({
     },
   }),
   updateConnectApplication: t.field({
+    authScopes: { manageRegistry: true },
     type: applicationSuccess("UpdateConnectApplicationSuccess"),
     errors: errorsFor("UpdateConnectApplication"),
     args: { input: t.arg({ type: UpdateInput, required: true }) },
@@ -165,6 +167,7 @@ builder.mutationFields((t) => ({
     },
   }),
   deleteConnectApplication: t.field({
+    authScopes: { manageRegistry: true },
     type: DeleteSuccess,
     errors: errorsFor("DeleteConnectApplication"),
     args: { input: t.arg({ type: IdInput("DeleteConnectApplicationInput"), required: true }) },
@@ -174,6 +177,7 @@ builder.mutationFields((t) => ({
     },
   }),
   addClientSecret: t.field({
+    authScopes: { manageRegistry: true },
     type: AddClientSecretSuccess,
     errors: errorsFor("AddClientSecret"),
     args: { input: t.arg({ type: AddClientSecretInput, required: true }) },
@@ -186,6 +190,7 @@ builder.mutationFields((t) => ({
     },
   }),
   revokeClientSecret: t.field({
+    authScopes: { manageRegistry: true },
     type: RevokeClientSecretSuccess,
     errors: errorsFor("RevokeClientSecret"),
     args: { input: t.arg({ type: IdInput("RevokeClientSecretInput"), required: true }) },
@@ -197,6 +202,7 @@ builder.mutationFields((t) => ({
     },
   }),
   grantScopes: t.field({
+    authScopes: { manageRegistry: true },
     type: applicationSuccess("GrantScopesSuccess"),
     errors: errorsFor("GrantScopes"),
     args: { input: t.arg({ type: ScopesInput("GrantScopesInput"), required: true }) },
@@ -206,6 +212,7 @@ builder.mutationFields((t) => ({
     },
   }),
   revokeScopes: t.field({
+    authScopes: { manageRegistry: true },
     type: applicationSuccess("RevokeScopesSuccess"),
     errors: errorsFor("RevokeScopes"),
     args: { input: t.arg({ type: ScopesInput("RevokeScopesInput"), required: true }) },

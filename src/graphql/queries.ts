@@ -1,17 +1,17 @@
 // Read access to the registry: everything filtered to what the principal may see.
-import { adminOrganizationIds, requireScope, visibleApplicationsWhere, visibleOrganizationsWhere } from "../auth/principal.ts";
+import { adminOrganizationIds, visibleApplicationsWhere, visibleOrganizationsWhere } from "../auth/principal.ts";
 import { builder } from "./builder.ts";
 import { ApplicationTypeEnum, AuditEvent, ConnectApplication, Organization } from "./applications.ts";
 import { idOf } from "./ids.ts";
 
 builder.queryFields((t) => ({
   application: t.prismaField({
+    authScopes: { readRegistry: true },
     type: ConnectApplication,
     nullable: true,
     description: "One application by global id, clientId or clientCode; null when absent or not visible.",
     args: { id: t.arg.id(), clientId: t.arg.string(), clientCode: t.arg.string() },
     resolve: async (query, _root, args, ctx) => {
-      requireScope(ctx.principal, "read");
       const given = [args.id, args.clientId, args.clientCode].filter((v) => v != null);
       if (given.length !== 1) return null;
       const by = args.id != null
@@ -23,6 +23,7 @@ builder.queryFields((t) => ({
     },
   }),
   applications: t.prismaConnection({
+    authScopes: { readRegistry: true },
     type: ConnectApplication,
     cursor: "id",
     defaultSize: 20,
@@ -33,7 +34,6 @@ builder.queryFields((t) => ({
       search: t.arg.string({ description: "Matches name, description, clientId or clientCode." }),
     },
     resolve: (query, _root, args, ctx) => {
-      requireScope(ctx.principal, "read");
       const filters: object[] = [visibleApplicationsWhere(ctx.principal)];
       if (args.organizationId != null) filters.push({ organizationId: idOf(String(args.organizationId), "Organization") ?? "" });
       if (args.applicationType) filters.push({ applicationType: args.applicationType });
@@ -45,24 +45,24 @@ builder.queryFields((t) => ({
     },
   }),
   organization: t.prismaField({
+    authScopes: { readRegistry: true },
     type: Organization,
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, args, ctx) => {
-      requireScope(ctx.principal, "read");
       const id = idOf(String(args.id), "Organization");
       if (!id) return null;
       return ctx.db.organization.findFirst({ ...query, where: { AND: [{ id }, visibleOrganizationsWhere(ctx.principal)] } });
     },
   }),
   auditEvents: t.prismaConnection({
+    authScopes: { readRegistry: true },
     type: AuditEvent,
     cursor: "id",
     defaultSize: 50,
     maxSize: 200,
     description: "The audit trail of the organizations the caller administers, newest first.",
     resolve: (query, _root, _args, ctx) => {
-      requireScope(ctx.principal, "read");
       return ctx.db.auditEvent.findMany({
         ...query,
         where: { organizationId: { in: adminOrganizationIds(ctx.principal) } },
