@@ -5,11 +5,9 @@
 import type { Catalog, PermissionKind } from "../catalog/index.ts";
 import {
   APPLICATION_FIELDS,
-  APPLICATION_TYPES,
   checkUri,
   COLUMN_FIELDS,
   LIMITS,
-  PLATFORMS,
   type ApplicationFieldName,
   type ApplicationInput,
   type ApplicationType,

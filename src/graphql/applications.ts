@@ -1,14 +1,15 @@
 // ConnectApplication and its parts as GraphQL. Relations load through @pothos/plugin-prisma's
 // selections, so a page of applications with URIs, secrets and grants is a fixed number of queries.
 import { adminOrganizationIds, visibleApplicationsWhere, visibleOrganizationsWhere } from "../auth/principal.ts";
+import { APPLICATION_TYPES, PLATFORMS } from "../applications/fields.ts";
 import type { CatalogScope } from "../catalog/index.ts";
 import { builder } from "./builder.ts";
 import { PermissionKindEnum, ScopeRef } from "./catalog.ts";
 
-export const ApplicationTypeEnum = builder.enumType("ApplicationType", { values: ["OAUTH", "M2M"] as const });
+export const ApplicationTypeEnum = builder.enumType("ApplicationType", { values: APPLICATION_TYPES });
 export const PlatformEnum = builder.enumType("Platform", {
   description: "WEB apps are confidential clients; SPA and NATIVE apps are public clients that must use PKCE.",
-  values: ["WEB", "SPA", "NATIVE"] as const,
+  values: PLATFORMS,
 });
 export const VisibilityEnum = builder.enumType("Visibility", {
   description: "PRIVATE apps may be authorized only by members of their organization.",
