@@ -63,7 +63,8 @@ export function shapeFromInput(input: ApplicationInput, base?: ApplicationShape)
   const pkce = input.usesPkce;
   return {
     ...(columns as unknown as ColumnValues),
-    name: String(columns.name ?? "").trim(),
+    // A null name keeps the stored one rather than blanking it.
+    name: (input.name ?? base?.name ?? "").trim(),
     applicationType,
     platform,
     redirectUris,

@@ -1,8 +1,8 @@
 // Use cases on connect applications: every change is limited to what the principal may see,
-// validated by rules.ts,
-// written together with its AuditEvent in one transaction, and invalidates the token
-// endpoint's in-memory view of the application. Whether the token's scopes allow a change at
-// all is declared by the caller (GraphQL: authScopes { manageRegistry }, src/graphql/builder.ts).
+// validated by rules.ts, written together with its AuditEvent in one transaction, and
+// invalidates the token endpoint's in-memory view of the application. Whether the token's
+// scopes allow a change at all is declared by the caller (GraphQL: authScopes
+// { manageRegistry }, see src/graphql/builder.ts).
 import { randomBytes } from "node:crypto";
 import type { Catalog, PermissionKind } from "../catalog/index.ts";
 import type { Config } from "../config/index.ts";
