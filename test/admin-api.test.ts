@@ -64,6 +64,7 @@ describe("authentication", () => {
     });
     expect(res.data.createConnectApplication).toEqual({
       __typename: "ForbiddenError",
+      code: "forbidden",
       message: "this token lacks the scope connect.applications.manage",
     });
   });
@@ -101,7 +102,7 @@ describe("organizations", () => {
     if (byOperator.__typename !== "CreateConnectApplicationSuccess") throw new Error(JSON.stringify(byOperator));
     expect(byOperator.application).toMatchObject({ isFirstParty: true, organization: null });
     const byTenant = await create(tenant, firstParty);
-    expect(byTenant).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ path: ["isFirstParty"] }] });
+    expect(byTenant).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ path: ["isFirstParty"], code: "first_party_operator_only" }] });
     expect((await graphql(server.url, tenant.token, ApplicationDocument, { id: byOperator.application.id })).data.application).toBeNull();
   });
 

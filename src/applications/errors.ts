@@ -1,8 +1,10 @@
-// Domain errors. GraphQL renders them as the union members of each mutation's result.
+// Domain errors. GraphQL renders them as the union members of each mutation's result. Each
+// has a stable `code` for programs; the message is for people and may change.
 import type { FieldError } from "./rules.ts";
 
 export class ValidationError extends Error {
   override name = "ValidationError";
+  readonly code = "validation_failed";
   readonly fieldErrors: FieldError[];
   constructor(fieldErrors: FieldError[], message?: string) {
     super(message ?? fieldErrors.map((e) => `${e.path.join(".")}: ${e.message}`).join("; "));
@@ -13,6 +15,7 @@ export class ValidationError extends Error {
 /** Also used for another organization's objects, so their existence never leaks. */
 export class NotFoundError extends Error {
   override name = "NotFoundError";
+  readonly code = "not_found";
   constructor(what = "application") {
     super(`no ${what} with that id`);
   }
@@ -20,6 +23,7 @@ export class NotFoundError extends Error {
 
 export class ForbiddenError extends Error {
   override name = "ForbiddenError";
+  readonly code = "forbidden";
   readonly requiredScope: string;
   constructor(requiredScope: string) {
     super(`this token lacks the scope ${requiredScope}`);

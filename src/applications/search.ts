@@ -9,7 +9,7 @@ export const SEARCH_MAX_LENGTH = 200;
 
 export async function applicationSearchWhere(db: Db, provider: Provider, search: string): Promise<object> {
   if (search.length > SEARCH_MAX_LENGTH) {
-    throw new ValidationError([{ path: ["search"], message: `must be at most ${SEARCH_MAX_LENGTH} characters` }]);
+    throw new ValidationError([{ path: ["search"], code: "search_too_long", message: `must be at most ${SEARCH_MAX_LENGTH} characters` }]);
   }
   const exact = [{ clientId: search }, { clientCode: search }];
   if (!/[%_\\]/.test(search)) return { OR: [{ name: { contains: search } }, { description: { contains: search } }, ...exact] };

@@ -1,6 +1,8 @@
-// Use cases on connect applications: every change is authorized, validated by rules.ts,
-// written together with its AuditEvent in one transaction, and invalidates the token
-// endpoint's in-memory view of the application.
+// Use cases on connect applications: every change is limited to what the principal may see,
+// validated by rules.ts, written together with its AuditEvent in one transaction, and
+// invalidates the token endpoint's in-memory view of the application. Whether the token's
+// scopes allow a change at all is declared by the caller (GraphQL: authScopes
+// { manageRegistry }, see src/graphql/builder.ts).
 import { randomBytes } from "node:crypto";
 import type { Catalog, PermissionKind } from "../catalog/index.ts";
 import type { Config } from "../config/index.ts";
@@ -9,9 +11,10 @@ import type { Provider } from "../db/url.ts";
 import { formatSecret, argon2Hash, secretHint } from "../crypto/secrets.ts";
 import { randomId } from "../crypto/random.ts";
 import { publicId, rawIdOf, type IdType } from "../ids.ts";
-import { canSeeApplication, isAdminOf, requireScope, type Principal } from "../auth/principal.ts";
+import { canSeeApplication, isAdminOf, type Principal } from "../auth/principal.ts";
 import type { ClientDirectory } from "./client-directory.ts";
 import { assertValid, NotFoundError, ValidationError } from "./errors.ts";
+import { COLUMN_FIELDS, type ColumnValues } from "./fields.ts";
 import {
   defaultGrantKind,
   isConfidential,
@@ -30,10 +33,6 @@ import {
 
 type Tx = Prisma.TransactionClient;
 type ApplicationRow = Prisma.ConnectApplicationGetPayload<{ include: { redirectUris: true } }>;
-
-export interface CreateApplicationInput extends ApplicationInput {
-  scopes?: string[] | null;
-}
 
 export class ApplicationService {
   #db: Db;
@@ -58,8 +57,7 @@ export class ApplicationService {
     return app;
   }
 
-  async create(principal: Principal, input: CreateApplicationInput) {
-    requireScope(principal, "manage");
+  async create(principal: Principal, input: ApplicationInput) {
     const shape = shapeFromInput(input);
     const errors = validateApplication(input, shape, true);
     errors.push(...(await this.#organizationErrors(principal, shape)), ...this.#firstPartyErrors(principal, shape));
@@ -92,20 +90,19 @@ export class ApplicationService {
   }
 
   async update(principal: Principal, id: string, input: ApplicationInput) {
-    requireScope(principal, "manage");
     const existing = await this.findVisible(principal, id);
     const base = this.#shapeOf(existing);
     // Type, platform and organization are fixed at creation: changing them would change
     // which credentials and grants are valid.
     const errors: FieldError[] = [];
     if (input.applicationType != null && input.applicationType !== existing.applicationType) {
-      errors.push({ path: ["applicationType"], message: "cannot be changed after creation" });
+      errors.push({ path: ["applicationType"], code: "fixed_after_creation", message: "cannot be changed after creation" });
     }
     if (input.platform != null && input.platform !== existing.platform) {
-      errors.push({ path: ["platform"], message: "cannot be changed after creation" });
+      errors.push({ path: ["platform"], code: "fixed_after_creation", message: "cannot be changed after creation" });
     }
     if (input.organizationId != null && input.organizationId !== existing.organizationId) {
-      errors.push({ path: ["organizationId"], message: "cannot be changed after creation" });
+      errors.push({ path: ["organizationId"], code: "fixed_after_creation", message: "cannot be changed after creation" });
     }
     const fixed = { ...input, applicationType: undefined, platform: undefined, organizationId: undefined };
     const shape = shapeFromInput(fixed, base);
@@ -115,7 +112,7 @@ export class ApplicationService {
       const obo = await this.#db.scopeGrant.findMany({ where: { applicationId: id } });
       const left = obo.filter((g) => this.#catalog.scope(g.scope)?.onBehalfOf).map((g) => g.scope);
       if (left.length > 0) {
-        errors.push({ path: ["onBehalfOfEnabled"], message: `revoke the on-behalf-of scopes first: ${left.join(", ")}` });
+        errors.push({ path: ["onBehalfOfEnabled"], code: "on_behalf_of_scopes_granted", message: `revoke the on-behalf-of scopes first: ${left.join(", ")}` });
       }
     }
     assertValid(errors);
@@ -137,7 +134,6 @@ export class ApplicationService {
   }
 
   async delete(principal: Principal, id: string) {
-    requireScope(principal, "manage");
     const existing = await this.findVisible(principal, id);
     await this.#db.$transaction(async (tx) => {
       await tx.connectApplication.delete({ where: { id } });
@@ -151,11 +147,10 @@ export class ApplicationService {
   }
 
   async addSecret(principal: Principal, applicationId: string, input: { description?: string | null; expiresInDays?: number | null }) {
-    requireScope(principal, "manage");
     const app = await this.findVisible(principal, applicationId);
     if (!isConfidential(app.applicationType as ApplicationType, app.platform as Platform | null)) {
       throw new ValidationError([
-        { path: ["applicationId"], message: `${app.platform} applications are public clients: they cannot keep a secret, so they use PKCE instead` },
+        { path: ["applicationId"], code: "public_client_no_secret", message: `${app.platform} applications are public clients: they cannot keep a secret, so they use PKCE instead` },
       ]);
     }
     assertValid(validateSecretInput(input));
@@ -172,7 +167,7 @@ export class ApplicationService {
       });
       if (active >= LIMITS.activeSecretsMax) {
         throw new ValidationError([
-          { path: ["applicationId"], message: `an application may have at most ${LIMITS.activeSecretsMax} active secrets: revoke one first` },
+          { path: ["applicationId"], code: "too_many_secrets", message: `an application may have at most ${LIMITS.activeSecretsMax} active secrets: revoke one first` },
         ]);
       }
       const created = await tx.clientSecret.create({
@@ -197,7 +192,6 @@ export class ApplicationService {
   }
 
   async revokeSecret(principal: Principal, secretId: string) {
-    requireScope(principal, "manage");
     const secret = await this.#db.clientSecret.findUnique({ where: { id: secretId }, include: { application: true } });
     if (!secret || !canSeeApplication(principal, secret.application)) throw new NotFoundError("client secret");
     const revoked = await this.#db.$transaction(async (tx) => {
@@ -216,7 +210,6 @@ export class ApplicationService {
   }
 
   async grantScopes(principal: Principal, applicationId: string, scopes: string[], kindInput?: PermissionKind | null) {
-    requireScope(principal, "manage");
     const app = await this.findVisible(principal, applicationId);
     const kind = kindInput ?? defaultGrantKind(app.applicationType as ApplicationType);
     const unique = [...new Set(scopes)];
@@ -235,9 +228,8 @@ export class ApplicationService {
   }
 
   async revokeScopes(principal: Principal, applicationId: string, scopes: string[], kindInput?: PermissionKind | null) {
-    requireScope(principal, "manage");
     const app = await this.findVisible(principal, applicationId);
-    if (scopes.length === 0) throw new ValidationError([{ path: ["scopes"], message: "name at least one scope" }]);
+    if (scopes.length === 0) throw new ValidationError([{ path: ["scopes"], code: "scopes_required", message: "name at least one scope" }]);
     const kinds = kindInput ? [kindInput] : PERMISSION_KINDS;
     await this.#db.$transaction(async (tx) => {
       await this.#lockApplication(tx, applicationId);
@@ -254,13 +246,13 @@ export class ApplicationService {
     const org = isAdminOf(principal, shape.organizationId)
       ? await this.#db.organization.findUnique({ where: { id: shape.organizationId } })
       : null;
-    return org ? [] : [{ path: ["organizationId"], message: "no organization with that id" }];
+    return org ? [] : [{ path: ["organizationId"], code: "organization_not_found", message: "no organization with that id" }];
   }
 
   /** First-party applications skip consent and are the operator's: only its admins register or mark them. */
   #firstPartyErrors(principal: Principal, shape: ApplicationShape): FieldError[] {
     if (!shape.isFirstParty || principal.isOperator) return [];
-    return [{ path: ["isFirstParty"], message: "only the operator organization may register or mark first-party applications" }];
+    return [{ path: ["isFirstParty"], code: "first_party_operator_only", message: "only the operator organization may register or mark first-party applications" }];
   }
 
   /**
@@ -279,26 +271,19 @@ export class ApplicationService {
       where: { organizationId: shape.organizationId, name: shape.name, ...notSelf },
       select: { id: true },
     });
-    if (sameName) errors.push({ path: ["name"], message: "is already used by another application of this organization" });
+    if (sameName) errors.push({ path: ["name"], code: "name_taken", message: "is already used by another application of this organization" });
     if (shape.clientCode) {
       const sameCode = await tx.connectApplication.findFirst({ where: { clientCode: shape.clientCode, ...notSelf }, select: { id: true } });
-      if (sameCode) errors.push({ path: ["clientCode"], message: "is already taken" });
+      if (sameCode) errors.push({ path: ["clientCode"], code: "client_code_taken", message: "is already taken" });
     }
     assertValid(errors);
   }
 
   #columns(shape: ApplicationShape) {
     return {
-      name: shape.name,
-      description: shape.description,
+      ...(Object.fromEntries(COLUMN_FIELDS.map((key) => [key, shape[key]])) as ColumnValues),
       platform: shape.applicationType === "M2M" ? null : shape.platform,
       usesPkce: shape.applicationType === "M2M" ? false : shape.usesPkce,
-      isFirstParty: shape.isFirstParty,
-      clientCode: shape.clientCode,
-      logoUri: shape.logoUri,
-      termsOfServiceUri: shape.termsOfServiceUri,
-      privacyPolicyUri: shape.privacyPolicyUri,
-      onBehalfOfEnabled: shape.onBehalfOfEnabled,
       tokenExchangeEnabled: shape.tokenExchange.enabled,
       tokenExchangeAccessTokenTtl: shape.tokenExchange.accessTokenTtlSeconds,
     };
@@ -315,20 +300,13 @@ export class ApplicationService {
     const byPosition = (kind: string) =>
       app.redirectUris.filter((r) => r.kind === kind).sort((a, b) => a.position - b.position);
     return {
-      name: app.name,
-      description: app.description,
+      ...(Object.fromEntries(COLUMN_FIELDS.map((key) => [key, app[key]])) as ColumnValues),
       applicationType: app.applicationType as ApplicationType,
       platform: app.platform as Platform | null,
       redirectUris: byPosition("REDIRECT").map((r) => ({ uri: r.uri, default: r.isDefault })),
       postLogoutRedirectUris: byPosition("POST_LOGOUT").map((r) => r.uri),
       usesPkce: app.usesPkce,
-      isFirstParty: app.isFirstParty,
       organizationId: app.organizationId,
-      clientCode: app.clientCode,
-      logoUri: app.logoUri,
-      termsOfServiceUri: app.termsOfServiceUri,
-      privacyPolicyUri: app.privacyPolicyUri,
-      onBehalfOfEnabled: app.onBehalfOfEnabled,
       tokenExchange: { enabled: app.tokenExchangeEnabled, accessTokenTtlSeconds: app.tokenExchangeAccessTokenTtl },
     };
   }

@@ -14,10 +14,10 @@ export interface BootstrapResult {
 
 export async function bootstrapOrganization(services: Services, orgName: string): Promise<BootstrapResult & { organizationDbId: string }> {
   const name = orgName.trim();
-  if (!name || name.length > 100) throw new ValidationError([{ path: ["org"], message: "must be 1-100 characters" }]);
+  if (!name || name.length > 100) throw new ValidationError([{ path: ["org"], code: "name_length", message: "must be 1-100 characters" }]);
   const org = await services.db.$transaction(async (tx) => {
     if (await tx.organization.findUnique({ where: { name } })) {
-      throw new ValidationError([{ path: ["org"], message: `an organization named ${JSON.stringify(name)} already exists` }]);
+      throw new ValidationError([{ path: ["org"], code: "name_taken", message: `an organization named ${JSON.stringify(name)} already exists` }]);
     }
     // The first organization operates the server.
     const isOperator = (await tx.organization.count()) === 0;

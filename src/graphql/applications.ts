@@ -1,14 +1,15 @@
 // ConnectApplication and its parts as GraphQL. Relations load through @pothos/plugin-prisma's
 // selections, so a page of applications with URIs, secrets and grants is a fixed number of queries.
-import { adminOrganizationIds, isAdminOf, requireScope, visibleApplicationsWhere, visibleOrganizationsWhere } from "../auth/principal.ts";
+import { adminOrganizationIds, isAdminOf, visibleApplicationsWhere, visibleOrganizationsWhere } from "../auth/principal.ts";
+import { APPLICATION_TYPES, PLATFORMS } from "../applications/fields.ts";
 import type { CatalogScope } from "../catalog/index.ts";
 import { builder } from "./builder.ts";
 import { PermissionKindEnum, ScopeRef } from "./catalog.ts";
 
-export const ApplicationTypeEnum = builder.enumType("ApplicationType", { values: ["OAUTH", "M2M"] as const });
+export const ApplicationTypeEnum = builder.enumType("ApplicationType", { values: APPLICATION_TYPES });
 export const PlatformEnum = builder.enumType("Platform", {
   description: "WEB apps are confidential clients; SPA and NATIVE apps are public clients that must use PKCE.",
-  values: ["WEB", "SPA", "NATIVE"] as const,
+  values: PLATFORMS,
 });
 export const VisibilityEnum = builder.enumType("Visibility", {
   description: "PRIVATE apps may be authorized only by members of their organization.",
@@ -32,8 +33,8 @@ export const Member = builder.prismaObject("Membership", {
 export const Organization = builder.prismaNode("Organization", {
   id: { field: "id" },
   nullable: true,
+  authScopes: { readRegistry: true },
   findUnique: (id, ctx) => {
-    requireScope(ctx.principal, "read");
     // Only organizations the principal administers are visible; anything else reads as absent.
     return { id, AND: [visibleOrganizationsWhere(ctx.principal)] } as never;
   },
@@ -66,9 +67,9 @@ const TokenExchangeRef = builder
 export const ClientSecret = builder.prismaNode("ClientSecret", {
   id: { field: "id" },
   nullable: true,
+  authScopes: { readRegistry: true },
   description: "A credential of a confidential application. The plaintext is shown once, by addClientSecret.",
   findUnique: (id, ctx) => {
-    requireScope(ctx.principal, "read");
     return { id, application: visibleApplicationsWhere(ctx.principal) } as never;
   },
   fields: (t) => ({
@@ -112,8 +113,8 @@ export const ScopeGrant = builder.prismaObject("ScopeGrant", {
 export const ConnectApplication = builder.prismaNode("ConnectApplication", {
   id: { field: "id" },
   nullable: true,
+  authScopes: { readRegistry: true },
   findUnique: (id, ctx) => {
-    requireScope(ctx.principal, "read");
     return { id, AND: [visibleApplicationsWhere(ctx.principal)] } as never;
   },
   fields: (t) => ({
@@ -152,8 +153,8 @@ export const ConnectApplication = builder.prismaNode("ConnectApplication", {
 export const AuditEvent = builder.prismaNode("AuditEvent", {
   id: { field: "id" },
   nullable: true,
+  authScopes: { readRegistry: true },
   findUnique: (id, ctx) => {
-    requireScope(ctx.principal, "read");
     return { id, organizationId: { in: adminOrganizationIds(ctx.principal) } } as never;
   },
   fields: (t) => ({

@@ -1,26 +1,44 @@
 // The one Pothos builder. Plugins carry the cross-cutting concerns (Prisma selections, Relay
-// ids and connections, typed error unions, batching) so resolvers stay small.
+// ids and connections, typed error unions, authorization) so resolvers stay small.
+//
+// Authorization is declared, never called: every field states the token scope it needs with
+// `authScopes`, checked by @pothos/plugin-scope-auth before the resolver runs.
+//   - reading the registry:   authScopes: { readRegistry: true }    (connect.applications.read)
+//   - changing the registry:  authScopes: { manageRegistry: true }  (connect.applications.manage)
+// Query fields default to readRegistry and Mutation fields to manageRegistry (the root types'
+// own authScopes below), so a new module that forgets to declare anything still fails closed.
+// A refusal is a ForbiddenError: a union member of a mutation's result (its errors option
+// lists ForbiddenError), a GraphQL error with extensions.code FORBIDDEN anywhere else.
+// Which objects a principal may see (its organizations) is not a scope: the domain filters in
+// src/auth/principal.ts decide that, and another organization's object reads as absent.
 import SchemaBuilder from "@pothos/core";
-import DataloaderPlugin from "@pothos/plugin-dataloader";
 import ErrorsPlugin from "@pothos/plugin-errors";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
+import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import type PrismaTypes from "../../generated/pothos-types.ts";
 import { getDatamodel } from "../../generated/pothos-types.ts";
+import { registryScopes, unauthorizedError, type RegistryScopes } from "./auth-scopes.ts";
 import type { GraphQLContext } from "./context.ts";
 import { decodeNodeId, encodeNodeId } from "./ids.ts";
 
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
   PrismaTypes: PrismaTypes;
+  AuthScopes: RegistryScopes;
   DefaultFieldNullability: false;
   Scalars: {
     DateTime: { Input: Date; Output: Date | string };
     ID: { Input: string; Output: string | number };
   };
 }>({
-  plugins: [ErrorsPlugin, PrismaPlugin, RelayPlugin, DataloaderPlugin],
+  // Errors before scope-auth, so a refusal thrown by scope-auth becomes a union member.
+  plugins: [ErrorsPlugin, ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
   defaultFieldNullability: false,
+  scopeAuth: {
+    authScopes: (ctx) => registryScopes(ctx.principal),
+    unauthorizedError: (_parent, _ctx, _info, result) => unauthorizedError(result.failure),
+  },
   prisma: {
     // The client comes from the request context, so one schema serves any database.
     client: (ctx) => ctx.db,
@@ -43,8 +61,8 @@ export const builder = new SchemaBuilder<{
   },
 });
 
-builder.queryType({});
-builder.mutationType({});
+builder.queryType({ authScopes: { readRegistry: true } });
+builder.mutationType({ authScopes: { manageRegistry: true } });
 
 builder.scalarType("DateTime", {
   description: "An ISO-8601 timestamp in UTC.",

@@ -1,6 +1,5 @@
 // The scope catalog as GraphQL: built once at start-up, served from memory.
 import type { CatalogHub, CatalogScope } from "../catalog/index.ts";
-import { requireScope } from "../auth/principal.ts";
 import { builder } from "./builder.ts";
 
 export const PermissionKindEnum = builder.enumType("PermissionKind", {
@@ -45,19 +44,19 @@ ScopeRef.implement({
 
 builder.queryFields((t) => ({
   scopeCatalog: t.field({
+    authScopes: { readRegistry: true },
     type: [HubRef],
     description: "Every hub and its scopes; the built-in hub `connect` comes first.",
     resolve: (_root, _args, ctx) => {
-      requireScope(ctx.principal, "read");
       return [...ctx.catalog.hubs];
     },
   }),
   scope: t.field({
+    authScopes: { readRegistry: true },
     type: ScopeRef,
     nullable: true,
     args: { name: t.arg.string({ required: true }) },
     resolve: (_root, { name }, ctx) => {
-      requireScope(ctx.principal, "read");
       return ctx.catalog.scope(name) ?? null;
     },
   }),

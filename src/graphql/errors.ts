@@ -1,16 +1,21 @@
 // Typed errors as union members of every mutation result (the shared Error interface pattern).
 import { ForbiddenError, NotFoundError, ValidationError } from "../applications/errors.ts";
+import type { FieldError } from "../applications/rules.ts";
 import { builder } from "./builder.ts";
 
-export const ErrorInterface = builder.interfaceRef<Error>("Error").implement({
-  fields: (t) => ({ message: t.exposeString("message") }),
+export const ErrorInterface = builder.interfaceRef<Error & { code: string }>("Error").implement({
+  fields: (t) => ({
+    message: t.exposeString("message", { description: "For people; the wording may change." }),
+    code: t.exposeString("code", { description: "Stable, for programs: validation_failed, forbidden or not_found." }),
+  }),
 });
 
-export const FieldErrorRef = builder.objectRef<{ path: string[]; message: string }>("FieldError").implement({
+export const FieldErrorRef = builder.objectRef<FieldError>("FieldError").implement({
   description: "One broken rule; path names the input field, e.g. [\"redirectUris\", \"1\", \"uri\"].",
   fields: (t) => ({
     path: t.exposeStringList("path"),
-    message: t.exposeString("message"),
+    message: t.exposeString("message", { description: "For people; the wording may change." }),
+    code: t.exposeString("code", { description: "Stable, names the rule, e.g. redirect_uri_https_required or name_taken." }),
   }),
 });
 

@@ -11,6 +11,7 @@ import type { Services } from "../services.ts";
 import type { GraphQLContext } from "./context.ts";
 import { QueryResponseCache, type GraphQLBody } from "./response-cache.ts";
 import { documentLimitPlugins } from "./limits.ts";
+import { usePrincipal } from "./principal-plugin.ts";
 import { schema } from "./schema.ts";
 
 export interface AdminLog {
@@ -30,7 +31,7 @@ export function createAdminHandler(services: Services, log: AdminLog): (req: Fas
     graphiql,
     landingPage: false,
     logging: false,
-    plugins: documentLimitPlugins(services.config),
+    plugins: [usePrincipal(services, { graphiql }), ...documentLimitPlugins(services.config)],
     // Unexpected failures are masked; domain errors thrown by queries keep their message and
     // get a stable code (mutations return them as typed union members instead).
     maskedErrors: {

@@ -1,64 +1,24 @@
 // Changes to the registry. Each returns a union of its Success type and typed errors; the
 // rules themselves live in src/applications and are shared with the CLI and OAuth endpoints.
 import { NotFoundError, ValidationError } from "../applications/errors.ts";
-import type { ApplicationInput } from "../applications/rules.ts";
+import { APPLICATION_FIELDS, type ApplicationInput } from "../applications/fields.ts";
 import { builder } from "./builder.ts";
 import { ApplicationTypeEnum, ClientSecret, ConnectApplication, PlatformEnum } from "./applications.ts";
 import { PermissionKindEnum } from "./catalog.ts";
 import { MUTATION_ERRORS } from "./errors.ts";
 import { idOf } from "./ids.ts";
+import { ZodInputTypes } from "./zod-input.ts";
 
-const RedirectUriInput = builder.inputType("RedirectUriInput", {
-  description: "When none is marked default, the first is.",
-  fields: (t) => ({ uri: t.string({ required: true }), default: t.boolean() }),
+// Both inputs come from the one declaration of each field in src/applications/fields.ts.
+const zodInputs = new ZodInputTypes({ ApplicationType: ApplicationTypeEnum, Platform: PlatformEnum });
+
+const CreateInput = builder.inputRef<ApplicationInput>("CreateConnectApplicationInput").implement({
+  fields: (t) => zodInputs.fields(t, APPLICATION_FIELDS, "create") as never,
 });
 
-const TokenExchangeInput = builder.inputType("TokenExchangeInput", {
-  fields: (t) => ({
-    enabled: t.boolean(),
-    accessTokenTtlSeconds: t.int({ description: "60-86400; default 3600." }),
-  }),
-});
-
-
-const CreateInput = builder.inputType("CreateConnectApplicationInput", {
-  fields: (t) => ({
-    name: t.string({ required: true }),
-    applicationType: t.field({ type: ApplicationTypeEnum, required: true }),
-    description: t.string(),
-    scopes: t.stringList({ description: "Initial grants, checked as grantScopes with the default kind." }),
-    redirectUris: t.field({ type: [RedirectUriInput] }),
-    postLogoutRedirectUris: t.stringList(),
-    usesPkce: t.boolean(),
-    isFirstParty: t.boolean({ description: "Required for OAUTH applications." }),
-    organizationId: t.id({ description: "Required for M2M, and for OAUTH applications that are not first-party." }),
-    platform: t.field({ type: PlatformEnum, description: "OAUTH only; WEB by default." }),
-    clientCode: t.string(),
-    logoUri: t.string(),
-    termsOfServiceUri: t.string(),
-    privacyPolicyUri: t.string(),
-    onBehalfOfEnabled: t.boolean(),
-    tokenExchange: t.field({ type: TokenExchangeInput }),
-  }),
-});
-
-const UpdateInput = builder.inputType("UpdateConnectApplicationInput", {
+const UpdateInput = builder.inputRef<ApplicationInput & { id: string }>("UpdateConnectApplicationInput").implement({
   description: "Omitted fields keep their value; applicationType, platform and organization are fixed at creation.",
-  fields: (t) => ({
-    id: t.id({ required: true }),
-    name: t.string(),
-    description: t.string(),
-    redirectUris: t.field({ type: [RedirectUriInput] }),
-    postLogoutRedirectUris: t.stringList(),
-    usesPkce: t.boolean(),
-    isFirstParty: t.boolean(),
-    clientCode: t.string(),
-    logoUri: t.string(),
-    termsOfServiceUri: t.string(),
-    privacyPolicyUri: t.string(),
-    onBehalfOfEnabled: t.boolean(),
-    tokenExchange: t.field({ type: TokenExchangeInput }),
-  }),
+  fields: (t) => ({ id: t.id({ required: true }), ...zodInputs.fields(t, APPLICATION_FIELDS, "update") }) as never,
 });
 
 const IdInput = (name: string) => builder.inputType(name, { fields: (t) => ({ id: t.id({ required: true }) }) });
@@ -136,35 +96,37 @@ function organizationId(globalId: string | number | null | undefined): string | 
   if (globalId === undefined) return undefined;
   if (globalId === null) return null;
   const id = idOf(String(globalId), "Organization");
-  if (!id) throw new ValidationError([{ path: ["organizationId"], message: "no organization with that id" }]);
+  if (!id) throw new ValidationError([{ path: ["organizationId"], code: "organization_not_found", message: "no organization with that id" }]);
   return id;
 }
 
 builder.mutationFields((t) => ({
   createConnectApplication: t.field({
+    authScopes: { manageRegistry: true },
     type: applicationSuccess("CreateConnectApplicationSuccess"),
     errors: errorsFor("CreateConnectApplication"),
     args: { input: t.arg({ type: CreateInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const app = await ctx.services.applications.create(ctx.principal, {
-        ...(input as ApplicationInput),
+        ...input,
         organizationId: organizationId(input.organizationId),
-        scopes: input.scopes ?? null,
       });
       return { applicationId: app.id };
     },
   }),
   updateConnectApplication: t.field({
+    authScopes: { manageRegistry: true },
     type: applicationSuccess("UpdateConnectApplicationSuccess"),
     errors: errorsFor("UpdateConnectApplication"),
     args: { input: t.arg({ type: UpdateInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
       const { id, ...changes } = input;
-      const app = await ctx.services.applications.update(ctx.principal, applicationId(id), changes as ApplicationInput);
+      const app = await ctx.services.applications.update(ctx.principal, applicationId(id), changes);
       return { applicationId: app.id };
     },
   }),
   deleteConnectApplication: t.field({
+    authScopes: { manageRegistry: true },
     type: DeleteSuccess,
     errors: errorsFor("DeleteConnectApplication"),
     args: { input: t.arg({ type: IdInput("DeleteConnectApplicationInput"), required: true }) },
@@ -174,6 +136,7 @@ builder.mutationFields((t) => ({
     },
   }),
   addClientSecret: t.field({
+    authScopes: { manageRegistry: true },
     type: AddClientSecretSuccess,
     errors: errorsFor("AddClientSecret"),
     args: { input: t.arg({ type: AddClientSecretInput, required: true }) },
@@ -186,6 +149,7 @@ builder.mutationFields((t) => ({
     },
   }),
   revokeClientSecret: t.field({
+    authScopes: { manageRegistry: true },
     type: RevokeClientSecretSuccess,
     errors: errorsFor("RevokeClientSecret"),
     args: { input: t.arg({ type: IdInput("RevokeClientSecretInput"), required: true }) },
@@ -197,6 +161,7 @@ builder.mutationFields((t) => ({
     },
   }),
   grantScopes: t.field({
+    authScopes: { manageRegistry: true },
     type: applicationSuccess("GrantScopesSuccess"),
     errors: errorsFor("GrantScopes"),
     args: { input: t.arg({ type: ScopesInput("GrantScopesInput"), required: true }) },
@@ -206,6 +171,7 @@ builder.mutationFields((t) => ({
     },
   }),
   revokeScopes: t.field({
+    authScopes: { manageRegistry: true },
     type: applicationSuccess("RevokeScopesSuccess"),
     errors: errorsFor("RevokeScopes"),
     args: { input: t.arg({ type: ScopesInput("RevokeScopesInput"), required: true }) },

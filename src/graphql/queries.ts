@@ -1,5 +1,5 @@
 // Read access to the registry: everything filtered to what the principal may see.
-import { adminOrganizationIds, requireScope, visibleApplicationsWhere, visibleOrganizationsWhere } from "../auth/principal.ts";
+import { adminOrganizationIds, visibleApplicationsWhere, visibleOrganizationsWhere } from "../auth/principal.ts";
 import { applicationSearchWhere } from "../applications/search.ts";
 import { builder } from "./builder.ts";
 import { ApplicationTypeEnum, AuditEvent, ConnectApplication, Organization } from "./applications.ts";
@@ -18,12 +18,12 @@ const AuditEventFilter = builder.inputType("AuditEventFilter", {
 
 builder.queryFields((t) => ({
   application: t.prismaField({
+    authScopes: { readRegistry: true },
     type: ConnectApplication,
     nullable: true,
     description: "One application by global id, clientId or clientCode; null when absent or not visible.",
     args: { id: t.arg.id(), clientId: t.arg.string(), clientCode: t.arg.string() },
     resolve: async (query, _root, args, ctx) => {
-      requireScope(ctx.principal, "read");
       const given = [args.id, args.clientId, args.clientCode].filter((v) => v != null);
       if (given.length !== 1) return null;
       const by = args.id != null
@@ -35,6 +35,7 @@ builder.queryFields((t) => ({
     },
   }),
   applications: t.prismaConnection({
+    authScopes: { readRegistry: true },
     type: ConnectApplication,
     cursor: "id",
     defaultSize: 20,
@@ -45,7 +46,6 @@ builder.queryFields((t) => ({
       search: t.arg.string({ description: "Matches name, description, clientId or clientCode." }),
     },
     resolve: async (query, _root, args, ctx) => {
-      requireScope(ctx.principal, "read");
       const filters: object[] = [visibleApplicationsWhere(ctx.principal)];
       if (args.organizationId != null) filters.push({ organizationId: idOf(String(args.organizationId), "Organization") ?? "" });
       if (args.applicationType) filters.push({ applicationType: args.applicationType });
@@ -54,17 +54,18 @@ builder.queryFields((t) => ({
     },
   }),
   organization: t.prismaField({
+    authScopes: { readRegistry: true },
     type: Organization,
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, args, ctx) => {
-      requireScope(ctx.principal, "read");
       const id = idOf(String(args.id), "Organization");
       if (!id) return null;
       return ctx.db.organization.findFirst({ ...query, where: { AND: [{ id }, visibleOrganizationsWhere(ctx.principal)] } });
     },
   }),
   auditEvents: t.prismaConnection({
+    authScopes: { readRegistry: true },
     type: AuditEvent,
     cursor: "id",
     defaultSize: 50,
@@ -72,7 +73,6 @@ builder.queryFields((t) => ({
     description: "The audit trail of the organizations the caller administers, newest first.",
     args: { filter: t.arg({ type: AuditEventFilter }) },
     resolve: (query, _root, args, ctx) => {
-      requireScope(ctx.principal, "read");
       const f = args.filter ?? {};
       const where: object[] = [{ organizationId: { in: adminOrganizationIds(ctx.principal) } }];
       // An id of the wrong kind matches nothing, exactly like an unknown one.

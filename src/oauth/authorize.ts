@@ -3,6 +3,7 @@
 // every step, so nothing a browser sends later can widen what was first checked.
 import { randomBytes } from "node:crypto";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import { mayAuthorize } from "../applications/visibility.ts";
 import { consentedScopes, rememberConsent } from "../auth/consents.ts";
 import type { ActiveSession } from "../auth/sessions.ts";
 import { sha256 } from "../crypto/random.ts";
@@ -23,10 +24,6 @@ export const authorizeRoutes: FastifyPluginAsync<{ services: Services }> = async
     const qs = new URLSearchParams(Object.entries(params).filter(([k]) => !drop.includes(k)));
     return `/oauth/authorize?${qs.toString()}`;
   };
-
-  async function isMember(userId: string, organizationId: string): Promise<boolean> {
-    return (await db.membership.count({ where: { userId, organizationId } })) > 0;
-  }
 
   /** ADMIN of the app's organization; for a first-party app without one, ADMIN of any organization. */
   async function isAdminForApp(userId: string, app: { organizationId: string | null; isFirstParty: boolean }): Promise<boolean> {
@@ -63,7 +60,7 @@ export const authorizeRoutes: FastifyPluginAsync<{ services: Services }> = async
       return reply.redirect(`/oauth/login?return_to=${encodeURIComponent(returnTo)}`, 303);
     }
     // A PRIVATE app is for its own organization's members only: others get a refusal, not a consent page.
-    if (req.app.visibility === "PRIVATE" && req.app.organizationId && !(await isMember(session.userId, req.app.organizationId))) {
+    if (!(await mayAuthorize(db, req.app, session.userId))) {
       return sendMessage(
         reply,
         403,

@@ -1,0 +1,192 @@
+// Every field of a connect application, declared once. Each declaration's zod schema is at the
+// same time
+//   - the domain input type (ApplicationInput below),
+//   - the rules on the field's own value (checked by validateApplication in rules.ts on the
+//     value as it would be stored; each rule reports its stable code),
+//   - the GraphQL input field of CreateConnectApplicationInput / UpdateConnectApplicationInput
+//     (src/graphql/zod-input.ts generates them; `create` and `update` say where it appears).
+// Rules that relate several fields (M2M needs an organization, SPA must use PKCE, redirect URIs
+// depend on the platform) are named functions in rules.ts.
+//
+// Adding a field: declare it here. With `column: true` it is stored in the same-named
+// ConnectApplication column (add that column in prisma/schema.prisma with a migration) and
+// read back and written without further code; expose it in src/graphql/applications.ts.
+import { z } from "zod";
+
+export const APPLICATION_TYPES = ["OAUTH", "M2M"] as const;
+export const PLATFORMS = ["WEB", "SPA", "NATIVE"] as const;
+export type ApplicationType = (typeof APPLICATION_TYPES)[number];
+export type Platform = (typeof PLATFORMS)[number];
+
+export const LIMITS = {
+  nameMax: 100,
+  descriptionMax: 1000,
+  redirectUrisMax: 20,
+  uriMax: 2000,
+  secretDescriptionMax: 100,
+  secretExpiresInDaysMax: 730,
+  activeSecretsMax: 5,
+  tokenExchangeTtlMin: 60,
+  tokenExchangeTtlMax: 86400,
+  tokenExchangeTtlDefault: 3600,
+} as const;
+
+export const CLIENT_CODE_PATTERN = /^[a-z0-9][a-z0-9-]{2,63}$/;
+
+/** A broken rule: a message for people and a code for programs. */
+export interface Problem {
+  code: string;
+  message: string;
+}
+
+type UriUse = "redirect" | "link";
+
+/**
+ * RFC 6749 §3.1.2, RFC 8252 §7 and RFC 9700 §4.1: exact, absolute, https-only redirect URIs;
+ * NATIVE apps may also use loopback http and private-use schemes. Links (logo, terms) are
+ * https only. Codes start with redirect_uri_ or link_uri_ after the use.
+ */
+export function checkUri(uri: string, use: UriUse, platform: Platform | null): Problem | null {
+  const fail = (rule: string, message: string): Problem => ({ code: `${use === "redirect" ? "redirect_uri" : "link_uri"}_${rule}`, message });
+  if (uri.length === 0) return fail("empty", "must not be empty");
+  if (uri.length > LIMITS.uriMax) return fail("too_long", `must be at most ${LIMITS.uriMax} characters`);
+  if (/\s/.test(uri)) return fail("whitespace", "must not contain whitespace");
+  if (uri.includes("*")) return fail("wildcard", "must not contain wildcards");
+  if (uri.includes("#")) return fail("fragment", "must not contain a fragment");
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return fail("not_absolute", "must be an absolute URI");
+  }
+  if (url.username || url.password) return fail("userinfo", "must not contain user information");
+  if (url.protocol === "https:") return url.hostname ? null : fail("host_required", "must name a host");
+  if (use === "redirect" && platform === "NATIVE") {
+    if (url.protocol === "http:") {
+      return url.hostname === "127.0.0.1" || url.hostname === "[::1]"
+        ? null
+        : fail("loopback_required", "must use https, or http only on the loopback addresses 127.0.0.1 and [::1]");
+    }
+    // RFC 8252 §7.1: private-use schemes are reverse domain names, e.g. com.example.app:/cb
+    const scheme = url.protocol.slice(0, -1);
+    if (/^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+$/.test(scheme)) return null;
+    return fail("scheme_not_allowed", "must use https, http on a loopback address, or a private-use scheme such as com.example.app:/callback");
+  }
+  return fail("https_required", "must use https");
+}
+
+/** Adds a rule to a schema; the issue carries the rule's code in params.code. */
+function rule<S extends z.ZodType>(schema: S, check: (value: z.output<S>) => Problem | null): S {
+  return schema.superRefine((value, ctx) => {
+    const problem = check(value);
+    if (problem) ctx.addIssue({ code: "custom", message: problem.message, params: { code: problem.code } });
+  }) as S;
+}
+
+const between = (code: string, message: string, min: number, max: number) => (value: string) =>
+  value.length < min || value.length > max ? { code, message } : null;
+
+const linkUri = () => rule(z.string(), (uri) => checkUri(uri, "link", null));
+
+interface FieldOptions {
+  /** In CreateConnectApplicationInput: "required" (non-null there) or "optional"; absent when omitted. */
+  create?: "required" | "optional";
+  /** In UpdateConnectApplicationInput (always optional: omitted keeps the value). */
+  update?: boolean;
+  /** Stored in the ConnectApplication column of the same name, with this value when not given. */
+  column?: boolean;
+  /** What creation sends when the field is not given (for column fields). */
+  default?: unknown;
+  /** Documentation of the create input field: what creation requires of it. */
+  createNote?: string;
+}
+
+function field<S extends z.ZodType, const O extends FieldOptions>(schema: S, options: O): { schema: S } & O {
+  return { schema, ...options };
+}
+
+export const APPLICATION_FIELDS = {
+  name: field(rule(z.string(), between("name_length", `must be 1-${LIMITS.nameMax} characters`, 1, LIMITS.nameMax)), {
+    create: "required",
+    update: true,
+    column: true,
+    default: "",
+  }),
+  applicationType: field(z.enum(APPLICATION_TYPES, { error: "must be OAUTH or M2M" }).meta({ title: "ApplicationType" }), {
+    create: "required",
+  }),
+  description: field(
+    rule(z.string(), between("description_length", `must be at most ${LIMITS.descriptionMax} characters`, 0, LIMITS.descriptionMax)),
+    { create: "optional", update: true, column: true, default: null },
+  ),
+  scopes: field(z.array(z.string()), {
+    create: "optional",
+    createNote: "Initial grants, checked as grantScopes with the default kind.",
+  }),
+  redirectUris: field(
+    z.array(
+      z
+        .object({ uri: z.string(), default: z.boolean().nullish() })
+        .meta({ title: "RedirectUriInput", description: "When none is marked default, the first is." }),
+    ),
+    { create: "optional", update: true },
+  ),
+  postLogoutRedirectUris: field(z.array(z.string()), { create: "optional", update: true }),
+  usesPkce: field(z.boolean(), { create: "optional", update: true }),
+  isFirstParty: field(z.boolean(), {
+    create: "optional",
+    update: true,
+    column: true,
+    default: false,
+    createNote: "Required for OAUTH applications.",
+  }),
+  organizationId: field(z.string().meta({ graphqlType: "ID" }), {
+    create: "optional",
+    createNote: "Required for M2M, and for OAUTH applications that are not first-party.",
+  }),
+  platform: field(z.enum(PLATFORMS, { error: "must be WEB, SPA or NATIVE" }).meta({ title: "Platform" }), {
+    create: "optional",
+    createNote: "OAUTH only; WEB by default.",
+  }),
+  clientCode: field(
+    rule(z.string(), (code) =>
+      CLIENT_CODE_PATTERN.test(code)
+        ? null
+        : { code: "client_code_format", message: "must be 3-64 lowercase letters, digits or hyphens, starting with a letter or digit" },
+    ),
+    { create: "optional", update: true, column: true, default: null },
+  ),
+  logoUri: field(linkUri(), { create: "optional", update: true, column: true, default: null }),
+  termsOfServiceUri: field(linkUri(), { create: "optional", update: true, column: true, default: null }),
+  privacyPolicyUri: field(linkUri(), { create: "optional", update: true, column: true, default: null }),
+  onBehalfOfEnabled: field(z.boolean(), { create: "optional", update: true, column: true, default: false }),
+  tokenExchange: field(
+    z
+      .object({
+        enabled: z.boolean().nullish(),
+        accessTokenTtlSeconds: rule(z.number().meta({ graphqlType: "Int" }), (ttl) =>
+          Number.isInteger(ttl) && ttl >= LIMITS.tokenExchangeTtlMin && ttl <= LIMITS.tokenExchangeTtlMax
+            ? null
+            : { code: "token_exchange_ttl_range", message: `must be an integer from ${LIMITS.tokenExchangeTtlMin} to ${LIMITS.tokenExchangeTtlMax}` },
+        )
+          .nullish()
+          .meta({ description: "60-86400; default 3600." }),
+      })
+      .meta({ title: "TokenExchangeInput" }),
+    { create: "optional", update: true },
+  ),
+};
+
+export type ApplicationFields = typeof APPLICATION_FIELDS;
+export type ApplicationFieldName = keyof ApplicationFields;
+
+/** What a caller sent: any field may be missing (keep or default) or null (default). */
+export type ApplicationInput = { [K in ApplicationFieldName]?: z.input<ApplicationFields[K]["schema"]> | null };
+
+/** The fields kept in same-named columns, as stored: the schema's value or the default. */
+export type ColumnFieldName = { [K in ApplicationFieldName]: ApplicationFields[K] extends { column: true } ? K : never }[ApplicationFieldName];
+export type ColumnValues = { [K in ColumnFieldName]: z.output<ApplicationFields[K]["schema"]> | ApplicationFields[K]["default"] };
+
+export const COLUMN_FIELDS = (Object.keys(APPLICATION_FIELDS) as ApplicationFieldName[]).filter(
+  (key): key is ColumnFieldName => (APPLICATION_FIELDS[key] as FieldOptions).column === true,
+);
