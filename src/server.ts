@@ -8,6 +8,7 @@ import { grants } from "./oauth/grants/index.ts";
 import { TOKEN_ENDPOINT_AUTH_METHODS } from "./oauth/client-auth.ts";
 import { mountGraphQL } from "./graphql/yoga.ts";
 import type { Services } from "./services.ts";
+import { homeRoutes } from "./ui/home.ts";
 
 export async function buildServer(services: Services): Promise<FastifyInstance> {
   const { config } = services;
@@ -58,6 +59,7 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
     return reply.headers({ "cache-control": "public, max-age=60", "access-control-allow-origin": "*" }).send(services.keys.jwks());
   });
 
+  await app.register(homeRoutes, { config, db: services.db });
   await app.register(oauthRouter, { prefix: "/oauth", services });
   await mountGraphQL(app, services);
   app.addHook("onClose", async () => services.close());
