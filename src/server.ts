@@ -7,6 +7,7 @@ import { oauthRouter } from "./oauth/router.ts";
 import { grants } from "./oauth/grants/index.ts";
 import { TOKEN_ENDPOINT_AUTH_METHODS } from "./oauth/client-auth.ts";
 import { mountGraphQL } from "./graphql/yoga.ts";
+import { mountGraphiQLAssets } from "./graphql/graphiql.ts";
 import type { Services } from "./services.ts";
 import { homeRoutes } from "./ui/home.ts";
 
@@ -61,6 +62,7 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
 
   await app.register(homeRoutes, { config, db: services.db });
   await app.register(oauthRouter, { prefix: "/oauth", services });
+  if (config.env !== "production") mountGraphiQLAssets(app);
   await mountGraphQL(app, services);
   app.addHook("onClose", async () => services.close());
   return app;

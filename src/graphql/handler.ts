@@ -12,6 +12,7 @@ import type { GraphQLContext } from "./context.ts";
 import { QueryResponseCache, type GraphQLBody } from "./response-cache.ts";
 import { documentLimitPlugins } from "./limits.ts";
 import { schema } from "./schema.ts";
+import { renderGraphiQL } from "./graphiql.ts";
 
 export interface AdminRequest {
   method: string;
@@ -41,6 +42,7 @@ export function createAdminHandler(services: Services, log: AdminLog): (req: Adm
     schema,
     graphqlEndpoint: "/graphql",
     graphiql,
+    renderGraphiQL,
     landingPage: false,
     logging: false,
     plugins: documentLimitPlugins(services.config),
