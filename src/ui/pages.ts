@@ -42,8 +42,8 @@ export interface SwitchAccount {
   returnTo: string;
 }
 
-const switchAccountForm = (s: SwitchAccount, label: string) =>
-  html`<form class="inline" method="post" action="/oauth/login/switch">${hidden({ csrf: s.csrf, return_to: s.returnTo })}<button class="link" type="submit">${label}</button></form>`;
+const switchAccountForm = (s: SwitchAccount, label: string, style: "link" | "primary") =>
+  html`<form class="inline" method="post" action="/oauth/login/switch">${hidden({ csrf: s.csrf, return_to: s.returnTo })}<button class="${style}" type="submit">${label}</button></form>`;
 
 /** A link that returns to the application with error=access_denied (its redirect URI is registered). */
 export interface BackToApp {
@@ -90,7 +90,7 @@ export function consentPage(opts: {
       ${links.length ? html`<p class="links">${links}</p>` : ""}
       <p class="muted">If you allow, you will be sent to <strong class="redirect-host">${opts.redirectHost}</strong>. Allow only applications you trust.
         You can revoke access at any time in <a href="${opts.connectedAppsUrl}">Connected apps</a>.</p>
-      <p class="muted who">Signed in as ${opts.userEmail}. ${switchAccountForm(opts.switchAccount, "Not you?")}</p>
+      <div class="muted who">Signed in as ${opts.userEmail}. ${switchAccountForm(opts.switchAccount, "Not you?", "link")}</div>
       <form method="post" action="/oauth/authorize">
         ${hidden({ ...opts.params, csrf: opts.csrf })}
         <div class="actions">
@@ -129,8 +129,10 @@ export function privateApplicationPage(opts: { appName: string; userEmail: strin
     html`<h1>This application is private</h1>
       <p><strong>${opts.appName}</strong> is private to the organization that registered it, and <strong>${opts.userEmail}</strong> is not a member of it.
         Ask its administrators for access, or sign in with an account of that organization.</p>
-      <div class="actions">${switchAccountForm(opts.switchAccount, "Sign in as someone else")}</div>
-      ${backLink(opts.back)}`,
+      <div class="actions">
+        ${opts.back ? html`<a class="button" href="${opts.back.href}">Back to ${opts.back.appName}</a>` : ""}
+        ${switchAccountForm(opts.switchAccount, "Sign in as someone else", "primary")}
+      </div>`,
   );
 }
 
