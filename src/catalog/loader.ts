@@ -6,6 +6,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { applyAudiences, type AudienceSettings } from "./audiences.ts";
 import { isHubDefinition } from "./brand.ts";
 import type { HubDefinition } from "./public.ts";
 import { assembleCatalog, notAHub, type Catalog, type LoadedHub } from "./registry.ts";
@@ -33,6 +34,8 @@ export interface LoadCatalogOptions {
    * file: URLs as they are. A path may name a file or a package folder (its package.json).
    */
   pluginModules?: readonly string[] | undefined;
+  /** The deployment's audiences, overriding the plugins' defaults (see audiences.ts). */
+  audiences?: AudienceSettings | undefined;
 }
 
 type Loaded = { hub: LoadedHub } | { error: string };
@@ -53,7 +56,8 @@ export async function loadCatalog(opts: LoadCatalogOptions): Promise<Catalog> {
     if ("error" in r) errors.push(r.error);
     else hubs.push(r.hub);
   }
-  return assembleCatalog(opts.issuer, hubs, errors);
+  const configured = applyAudiences(hubs, opts.audiences);
+  return assembleCatalog(opts.issuer, configured.hubs, [...errors, ...configured.errors]);
 }
 
 /** How a path appears in messages and in CatalogHub.source: relative to the project root when inside it. */

@@ -14,6 +14,7 @@ Examples:
     return runCatalogCommand(args, {
       issuer: config.issuer,
       pluginModules: config.pluginModules,
+      audiences: config.hubAudiences,
       ...(config.pluginsDir ? { pluginsDir: config.pluginsDir } : {}),
     });
   },
