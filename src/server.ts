@@ -9,7 +9,9 @@ import { oauthRouter } from "./oauth/router.ts";
 import { grants } from "./oauth/grants/index.ts";
 import { TOKEN_ENDPOINT_AUTH_METHODS } from "./oauth/client-auth.ts";
 import { mountGraphQL } from "./graphql/yoga.ts";
+import { mountGraphiQLAssets } from "./graphql/graphiql.ts";
 import type { Services } from "./services.ts";
+import { homeRoutes } from "./ui/home.ts";
 
 export async function buildServer(services: Services, options: { logStream?: NodeJS.WritableStream } = {}): Promise<FastifyInstance> {
   const { config } = services;
@@ -72,7 +74,9 @@ export async function buildServer(services: Services, options: { logStream?: Nod
     return reply.headers({ "cache-control": "public, max-age=60", "access-control-allow-origin": "*" }).send(services.keys.jwks());
   });
 
+  await app.register(homeRoutes, { config, db: services.db });
   await app.register(oauthRouter, { prefix: "/oauth", services });
+  if (config.env !== "production") mountGraphiQLAssets(app);
   await mountGraphQL(app, services);
   app.addHook("onClose", async () => services.close());
   return app;

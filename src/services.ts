@@ -31,7 +31,12 @@ export async function createServices(config: Config, options: { catalog?: Catalo
   const { catalog, ...dbOptions } = options;
   const resolvedCatalog =
     catalog ??
-    (await loadCatalog({ issuer: config.issuer, pluginModules: config.pluginModules, ...(config.pluginsDir ? { pluginsDir: config.pluginsDir } : {}) }));
+    (await loadCatalog({
+      issuer: config.issuer,
+      pluginModules: config.pluginModules,
+      audiences: config.hubAudiences,
+      ...(config.pluginsDir ? { pluginsDir: config.pluginsDir } : {}),
+    }));
   const { db, provider } = await createDb(config.databaseUrl, dbOptions);
   try {
     const keys = new SigningKeys({

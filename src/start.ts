@@ -2,8 +2,9 @@
 import type { FastifyInstance } from "fastify";
 import type { Config } from "./config/index.ts";
 import { providerOf } from "./db/url.ts";
+import { startupLines } from "./startup-lines.ts";
 import { buildServer } from "./server.ts";
-import { createServices } from "./services.ts";
+import { createServices, type Services } from "./services.ts";
 
 export interface StartOptions {
   /** Embedded SQLite is always brought up to date; PostgreSQL only when asked (--migrate). */
@@ -11,6 +12,10 @@ export interface StartOptions {
 }
 
 export async function createApp(config: Config, options: StartOptions): Promise<FastifyInstance> {
+  return (await createAppWithServices(config, options)).app;
+}
+
+async function createAppWithServices(config: Config, options: StartOptions): Promise<{ app: FastifyInstance; services: Services }> {
   const provider = providerOf(config.databaseUrl);
   if (options.migrate === "always" || (options.migrate === "embedded-only" && provider === "sqlite")) {
     const { sqliteIsUpToDate } = await import("./db/applied-migrations.ts");
@@ -26,13 +31,13 @@ export async function createApp(config: Config, options: StartOptions): Promise<
       "SCOPEKEEPER_KEY_ENCRYPTION_SECRET is not set: signing keys are stored UNENCRYPTED in the database. Set it (32+ characters) before serving real traffic.",
     );
   }
-  return app;
+  return { app, services };
 }
 
 export async function startServer(config: Config, options: StartOptions): Promise<FastifyInstance> {
-  const app = await createApp(config, options);
+  const { app, services } = await createAppWithServices(config, options);
   await app.listen({ port: config.port, host: config.host });
-  app.log.info(`scopekeeper serving ${config.issuer} (database: ${providerOf(config.databaseUrl)})`);
+  for (const line of await startupLines(config, services.db)) app.log.info(line);
   const stop = async (signal: string) => {
     app.log.info(`${signal}: shutting down`);
     await app.close();

@@ -7,6 +7,7 @@ import { createRequire } from "node:module";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { CODE_ROOT, PACKAGE_ROOT } from "../package-root.ts";
+import { applyAudiences, type AudienceSettings } from "./audiences.ts";
 import { isHubDefinition } from "./brand.ts";
 import type { HubDefinition } from "./public.ts";
 import { assembleCatalog, notAHub, type Catalog, type LoadedHub } from "./registry.ts";
@@ -39,6 +40,8 @@ export interface LoadCatalogOptions {
    * file: URLs as they are. A path may name a file or a package folder (its package.json).
    */
   pluginModules?: readonly string[] | undefined;
+  /** The deployment's audiences, overriding the plugins' defaults (see audiences.ts). */
+  audiences?: AudienceSettings | undefined;
 }
 
 type Loaded = { hub: LoadedHub } | { error: string };
@@ -59,7 +62,8 @@ export async function loadCatalog(opts: LoadCatalogOptions): Promise<Catalog> {
     if ("error" in r) errors.push(r.error);
     else hubs.push(r.hub);
   }
-  return assembleCatalog(opts.issuer, hubs, errors);
+  const configured = applyAudiences(hubs, opts.audiences);
+  return assembleCatalog(opts.issuer, configured.hubs, [...errors, ...configured.errors]);
 }
 
 /** How a path appears in messages and in CatalogHub.source: relative to the project root when inside it. */

@@ -1,10 +1,12 @@
 // `scopekeeper catalog check|list`: load the scope catalog the way the server does, and report.
+import type { AudienceSettings } from "../catalog/audiences.ts";
 import { CatalogError, loadCatalog, type Catalog, type CatalogScope } from "../catalog/index.ts";
 
 export interface CatalogCommandEnv {
   issuer: string;
   pluginsDir?: string | undefined;
   pluginModules: string[];
+  audiences?: AudienceSettings | undefined;
 }
 
 /** Where output goes; tests pass their own. Each call is one or more complete lines. */
@@ -33,6 +35,8 @@ Environment:
   SCOPEKEEPER_PLUGINS       Comma-separated module specifiers of hubs published as packages.
   SCOPEKEEPER_PLUGINS_DIR   Folder of hub folders (default: plugins/ of the project).
   ISSUER                    The server's issuer URL, the audience of the built-in hub "connect".
+  SCOPEKEEPER_API_BASE_URL  Every plugin hub's audience becomes <base>/<hub id>.
+  SCOPEKEEPER_HUB_AUDIENCE_<HUB_ID>  One hub's audience (wins over the base URL).
 `;
 
 /** Runs `scopekeeper catalog ...` (argv after "catalog"); resolves to the exit code. */
@@ -56,7 +60,7 @@ export async function runCatalogCommand(argv: string[], env: CatalogCommandEnv, 
 
   let catalog: Catalog;
   try {
-    catalog = await loadCatalog({ issuer: env.issuer, pluginsDir: env.pluginsDir, pluginModules: env.pluginModules });
+    catalog = await loadCatalog({ issuer: env.issuer, pluginsDir: env.pluginsDir, pluginModules: env.pluginModules, audiences: env.audiences });
   } catch (e) {
     if (!(e instanceof CatalogError)) throw e;
     out.stderr(e.errors.map((line) => `${line}\n`).join(""));

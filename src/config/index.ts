@@ -1,5 +1,6 @@
 // Environment -> validated configuration. The only module that reads process.env for settings.
 import { z } from "zod";
+import { HUB_AUDIENCE_PREFIX } from "../catalog/audiences.ts";
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -29,6 +30,13 @@ const envSchema = z.object({
     .optional(),
   SCOPEKEEPER_PLUGINS: z.string().default(""),
   SCOPEKEEPER_PLUGINS_DIR: z.string().optional(),
+  /** The deployment's API base URL: each plugin hub's audience becomes <base>/<hub id>. */
+  SCOPEKEEPER_API_BASE_URL: z
+    .url({ protocol: /^https?$/ })
+    .refine((u) => !u.endsWith("/") && !u.includes("?") && !u.includes("#"), {
+      message: "must be an http(s) URL without a trailing slash, query or fragment",
+    })
+    .optional(),
   /** Access-token lifetime in seconds. */
   ACCESS_TOKEN_TTL: positiveInt(60, 86400).default(3600),
   /** Browser login sessions at the authorization server, in seconds. */
@@ -71,6 +79,8 @@ export interface Config {
   pluginModules: string[];
   /** Folder of built-in hubs (plugins/ of this repository unless overridden). */
   pluginsDir: string | undefined;
+  /** Audiences of the plugin hubs for this deployment (SCOPEKEEPER_API_BASE_URL, SCOPEKEEPER_HUB_AUDIENCE_<HUB>). */
+  hubAudiences: { apiBaseUrl: string | undefined; perHub: Record<string, string> };
   accessTokenTtlSeconds: number;
   sessionTtlSeconds: number;
   refreshTokenTtlSeconds: number;
@@ -97,6 +107,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration: ${name} ${issue.message}${shown}`);
   }
   const e = parsed.data;
+  const perHub: Record<string, string> = {};
+  for (const [name, value] of Object.entries(cleaned)) {
+    if (!name.startsWith(HUB_AUDIENCE_PREFIX) || value === undefined) continue;
+    const suffix = name.slice(HUB_AUDIENCE_PREFIX.length);
+    if (!/^(https?:\/\/[^\s#]+|urn:[^\s#]+)$/.test(value) || !URL.canParse(value)) {
+      throw new ConfigError(`Invalid configuration: ${name} must be an absolute https://... or urn:... URL without a fragment (got ${JSON.stringify(value)})`);
+    }
+    perHub[suffix] = value;
+  }
   const publicHost = e.HOST === "0.0.0.0" || e.HOST === "::" ? "127.0.0.1" : e.HOST;
   return {
     env: e.NODE_ENV,
@@ -108,6 +127,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     keyEncryptionSecret: e.SCOPEKEEPER_KEY_ENCRYPTION_SECRET,
     pluginModules: e.SCOPEKEEPER_PLUGINS.split(",").map((s) => s.trim()).filter(Boolean),
     pluginsDir: e.SCOPEKEEPER_PLUGINS_DIR,
+    hubAudiences: { apiBaseUrl: e.SCOPEKEEPER_API_BASE_URL, perHub },
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL,
     sessionTtlSeconds: e.SESSION_TTL,
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL,

@@ -23,3 +23,15 @@ export function ensureSqliteDirectory(databaseUrl: string): string {
   if (file !== ":memory:") mkdirSync(path.dirname(file), { recursive: true });
   return file;
 }
+
+/** Where the data lives, for people and logs: the SQLite file, or PostgreSQL's host/database without the password. */
+export function describeDatabase(databaseUrl: string): string {
+  if (providerOf(databaseUrl) === "sqlite") return `SQLite database ${sqliteFilePath(databaseUrl)}`;
+  try {
+    const url = new URL(databaseUrl);
+    const user = url.username ? `${decodeURIComponent(url.username)}@` : "";
+    return `PostgreSQL database ${user}${url.host}${url.pathname}`;
+  } catch {
+    return "the PostgreSQL database in DATABASE_URL";
+  }
+}

@@ -13,6 +13,7 @@ import { QueryResponseCache, type GraphQLBody } from "./response-cache.ts";
 import { documentLimitPlugins } from "./limits.ts";
 import { usePrincipal } from "./principal-plugin.ts";
 import { schema } from "./schema.ts";
+import { renderGraphiQL } from "./graphiql.ts";
 
 export interface AdminLog {
   error(value: unknown): void;
@@ -29,6 +30,7 @@ export function createAdminHandler(services: Services, log: AdminLog): (req: Fas
     schema,
     graphqlEndpoint: "/graphql",
     graphiql,
+    renderGraphiQL,
     landingPage: false,
     logging: false,
     plugins: [usePrincipal(services, { graphiql }), ...documentLimitPlugins(services.config)],

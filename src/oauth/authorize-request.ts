@@ -30,7 +30,7 @@ export interface AuthorizationRequest {
 }
 
 export type AuthorizationCheck =
-  | { kind: "page"; status: number; title: string; message: string }
+  | { kind: "page"; status: number; title: string; message: string; error: string; parameter?: string; value?: string }
   | { kind: "redirect"; redirectUri: string; error: string; description: string; state: string | undefined }
   | { kind: "ok"; request: AuthorizationRequest };
 
@@ -38,33 +38,42 @@ const CODE_CHALLENGE = /^[A-Za-z0-9._~-]{43,128}$/;
 const PARAMETERS = ["client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge", "code_challenge_method", "nonce", "prompt", "login_hint"];
 
 export async function checkAuthorizationRequest(raw: Record<string, unknown>, services: Services): Promise<AuthorizationCheck> {
-  const page = (message: string, status = 400): AuthorizationCheck => ({ kind: "page", status, title: "This sign-in link is not valid", message });
+  // The parameter's value is shown only for client_id and redirect_uri: neither is a secret.
+  const page = (message: string, error: string, parameter: string, value?: string): AuthorizationCheck => ({
+    kind: "page",
+    status: 400,
+    title: "This sign-in link is not valid",
+    message,
+    error,
+    parameter,
+    ...(value !== undefined ? { value } : {}),
+  });
   const params: Record<string, string> = {};
   for (const name of PARAMETERS) {
     const value = raw[name];
     if (Array.isArray(value)) {
-      if (name === "client_id" || name === "redirect_uri") return page(`The parameter ${name} was given more than once.`);
+      if (name === "client_id" || name === "redirect_uri") return page(`The parameter ${name} was given more than once.`, "invalid_request", name);
       params[name] = "\u0000duplicate";
     } else if (typeof value === "string" && value !== "") params[name] = value;
   }
   const clientId = params.client_id;
-  if (!clientId) return page("The request names no application (client_id is missing).");
+  if (!clientId) return page("The request names no application (client_id is missing).", "invalid_request", "client_id");
   const app = await services.db.connectApplication.findUnique({
     where: { clientId },
     include: { redirectUris: { where: { kind: "REDIRECT" } }, scopeGrants: { where: { kind: "DELEGATED" } } },
   });
-  if (!app || app.applicationType !== "OAUTH") return page("The application in this request is not registered.");
+  if (!app || app.applicationType !== "OAUTH") return page("The application in this request is not registered.", "invalid_client", "client_id", clientId);
 
   const registered = app.redirectUris;
   const given = params.redirect_uri;
   let redirectUri: string;
   if (given !== undefined) {
     // Exact string comparison: no normalization, no prefix or wildcard matching (RFC 9700 §4.1.3).
-    if (!registered.some((r) => r.uri === given)) return page("The redirect URI in this request is not registered for this application.");
+    if (!registered.some((r) => r.uri === given)) return page(`The redirect URI in this request is not registered for ${app.name}.`, "invalid_request", "redirect_uri", given);
     redirectUri = given;
   } else {
     const fallback = registered.find((r) => r.isDefault) ?? registered[0];
-    if (!fallback) return page("This application has no redirect URI.");
+    if (!fallback) return page(`${app.name} has no redirect URI registered, so there is nowhere to send you back.`, "invalid_request", "redirect_uri");
     redirectUri = fallback.uri;
   }
 

@@ -8,7 +8,7 @@ import { consentedScopes, rememberConsent } from "../auth/consents.ts";
 import type { ActiveSession } from "../auth/sessions.ts";
 import { sha256 } from "../crypto/random.ts";
 import type { Services } from "../services.ts";
-import { consentPage } from "../ui/pages.ts";
+import { authorizationErrorPage, consentPage, privateApplicationPage } from "../ui/pages.ts";
 import { checkAuthorizationRequest, redirectWith, type AuthorizationRequest } from "./authorize-request.ts";
 import { csrfToken, csrfValid, formFields, sendMessage, sendPage, sessionToken } from "./browser.ts";
 
@@ -24,6 +24,20 @@ export const authorizeRoutes: FastifyPluginAsync<{ services: Services }> = async
     const qs = new URLSearchParams(Object.entries(params).filter(([k]) => !drop.includes(k)));
     return `/oauth/authorize?${qs.toString()}`;
   };
+
+  /** Back to the app with access_denied: only for a validated request, whose redirect URI is registered. */
+  const backToApp = (req: AuthorizationRequest, description: string) => ({
+    href: redirectWith(req.redirectUri, config.issuer, { error: "access_denied", error_description: description, state: req.state }),
+    appName: req.app.name,
+  });
+
+  /** The organization that registered the app; first-party apps are the operator's. */
+  async function publisherOf(req: AuthorizationRequest): Promise<string | null> {
+    const org = req.app.organizationId
+      ? await db.organization.findUnique({ where: { id: req.app.organizationId }, select: { name: true } })
+      : await db.organization.findFirst({ where: { isOperator: true }, select: { name: true } });
+    return org?.name ?? null;
+  }
 
   /** ADMIN of the app's organization; for a first-party app without one, ADMIN of any organization. */
   async function isAdminForApp(userId: string, app: { organizationId: string | null; isFirstParty: boolean }): Promise<boolean> {
@@ -61,11 +75,15 @@ export const authorizeRoutes: FastifyPluginAsync<{ services: Services }> = async
     }
     // A PRIVATE app is for its own organization's members only: others get a refusal, not a consent page.
     if (!(await mayAuthorize(db, req.app, session.userId))) {
-      return sendMessage(
+      return sendPage(
         reply,
         403,
-        "This application is private",
-        `${req.app.name} is private to the organization that registered it, and ${session.email} is not a member of it. Ask its administrators for access.`,
+        privateApplicationPage({
+          appName: req.app.name,
+          userEmail: session.email,
+          switchAccount: { csrf: csrfToken(request, reply, config), returnTo: returnPath(req.params, ["prompt"]) },
+          back: backToApp(req, "the user is not a member of the organization this private application belongs to"),
+        }),
       );
     }
 
@@ -106,16 +124,30 @@ export const authorizeRoutes: FastifyPluginAsync<{ services: Services }> = async
       // The server's own identity scopes read as "Your account" to the person deciding.
       return { name, consent: scope.consent, hubName: scope.hub.builtIn ? "Your account" : scope.hub.name };
     });
+    const csrf = csrfToken(request, reply, config);
     return sendPage(
       reply,
       200,
-      consentPage({ app: req.app, scopes, userEmail: session.email, csrf: csrfToken(request, reply, config), params: req.params }),
+      consentPage({
+        app: req.app,
+        scopes,
+        userEmail: session.email,
+        csrf,
+        params: req.params,
+        publisher: await publisherOf(req),
+        redirectHost: redirectHostOf(req.redirectUri),
+        connectedAppsUrl: `${config.issuer}/console/connected-apps`,
+        switchAccount: { csrf, returnTo: returnPath(req.params, ["prompt"]) },
+      }),
     );
   }
 
   async function handle(request: FastifyRequest, reply: FastifyReply, raw: Record<string, unknown>, decision?: string) {
     const check = await checkAuthorizationRequest(raw, services);
-    if (check.kind === "page") return sendMessage(reply, check.status, check.title, check.message);
+    if (check.kind === "page") {
+      const { status, kind: _, ...details } = check;
+      return sendPage(reply, status, authorizationErrorPage(details));
+    }
     if (check.kind === "redirect") {
       return toClient(reply, check.redirectUri, { error: check.error, error_description: check.description, state: check.state });
     }
@@ -134,3 +166,9 @@ export const authorizeRoutes: FastifyPluginAsync<{ services: Services }> = async
     return handle(request, reply, form, decision);
   });
 };
+
+/** Where the browser goes after the decision, as a person can judge it: the host, or a native app's scheme. */
+function redirectHostOf(redirectUri: string): string {
+  const url = new URL(redirectUri);
+  return url.protocol === "https:" || url.protocol === "http:" ? url.host : `${url.protocol}//`;
+}

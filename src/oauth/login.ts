@@ -27,6 +27,17 @@ export const loginRoutes: FastifyPluginAsync<{ services: Services }> = async (ap
     return sendPage(reply, 200, loginPage({ appName: await appName(returnTo), returnTo, csrf: csrfToken(request, reply, config) }));
   });
 
+  // "Not you?": end this session and sign in again, back into the same authorization request.
+  app.post("/login/switch", async (request, reply) => {
+    const form = formFields(request.body);
+    const returnTo = safeReturnTo(form.return_to);
+    if (csrfValid(request, form.csrf)) {
+      await services.sessions.destroy(sessionToken(request));
+      reply.clearCookie(SESSION_COOKIE, cookieOptions(config));
+    }
+    return reply.redirect(`/oauth/login?return_to=${encodeURIComponent(returnTo)}`, 303);
+  });
+
   app.post("/login", async (request: FastifyRequest, reply) => {
     const form = formFields(request.body);
     const returnTo = safeReturnTo(form.return_to);

@@ -41,6 +41,11 @@ const STYLE = `
   .badge{display:inline-block;font-size:.75rem;padding:2px 8px;border-radius:99px;background:#e8f0ff;color:#2346b5}.badge.third{background:#fff4e0;color:#8a5300}
   h2{font-size:.95rem;margin:18px 0 6px;color:#5b6475;text-transform:uppercase;letter-spacing:.04em}ul{margin:0;padding-left:20px}li{margin:4px 0}
   a{color:#2d5bff}.links a{margin-right:12px}
+  code{font:.9em ui-monospace,SFMono-Regular,Menlo,monospace;background:#f0f2f6;padding:1px 5px;border-radius:4px;word-break:break-all}
+  dl.details{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;margin:16px 0}dl.details dt{font-weight:600;color:#5b6475}dl.details dd{margin:0}
+  form.inline{display:inline}button.link{border:0;padding:0;background:none;color:#2d5bff;text-decoration:underline;font-size:inherit}
+  .publisher{margin:2px 0 0}.who{margin:8px 0}
+  a.button{display:inline-block;padding:10px 18px;border-radius:8px;border:1px solid #c8ceda;color:inherit;text-decoration:none}
 `;
 
 export function page(title: string, body: Raw): string {

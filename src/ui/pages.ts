@@ -36,7 +36,35 @@ export function loginPage(opts: { appName: string | null; returnTo: string; csrf
   );
 }
 
-export function consentPage(opts: { app: ConsentApp; scopes: ConsentScope[]; userEmail: string; csrf: string; params: Record<string, string> }): string {
+/** "Not you?": a form that ends the session and signs in again into the same request. */
+export interface SwitchAccount {
+  csrf: string;
+  returnTo: string;
+}
+
+const switchAccountForm = (s: SwitchAccount, label: string, style: "link" | "primary") =>
+  html`<form class="inline" method="post" action="/oauth/login/switch">${hidden({ csrf: s.csrf, return_to: s.returnTo })}<button class="${style}" type="submit">${label}</button></form>`;
+
+/** A link that returns to the application with error=access_denied (its redirect URI is registered). */
+export interface BackToApp {
+  href: string;
+  appName: string;
+}
+
+const backLink = (back: BackToApp | undefined) => (back ? html`<p><a href="${back.href}">Back to ${back.appName}</a></p>` : "");
+
+export function consentPage(opts: {
+  app: ConsentApp;
+  scopes: ConsentScope[];
+  userEmail: string;
+  csrf: string;
+  params: Record<string, string>;
+  /** Who registered the app: its organization, or the operator for first-party apps. */
+  publisher: string | null;
+  redirectHost: string;
+  connectedAppsUrl: string;
+  switchAccount: SwitchAccount;
+}): string {
   const { app } = opts;
   const byHub = new Map<string, ConsentScope[]>();
   for (const s of opts.scopes) byHub.set(s.hubName, [...(byHub.get(s.hubName) ?? []), s]);
@@ -53,13 +81,16 @@ export function consentPage(opts: { app: ConsentApp; scopes: ConsentScope[]; use
         <div><h1>${app.name}</h1>
         ${app.isFirstParty
           ? html`<span class="badge">First-party application</span>`
-          : html`<span class="badge third">Third-party application</span>`}</div>
+          : html`<span class="badge third">Third-party application</span>`}
+        ${opts.publisher ? html`<p class="muted publisher">Published by <strong>${opts.publisher}</strong></p>` : ""}</div>
       </div>
       ${app.description ? html`<p>${app.description}</p>` : ""}
       <p><strong>${app.name}</strong> wants to:</p>
       ${groups}
       ${links.length ? html`<p class="links">${links}</p>` : ""}
-      <p class="muted">Signed in as ${opts.userEmail}. Allow only applications you trust.</p>
+      <p class="muted">If you allow, you will be sent to <strong class="redirect-host">${opts.redirectHost}</strong>. Allow only applications you trust.
+        You can revoke access at any time in <a href="${opts.connectedAppsUrl}">Connected apps</a>.</p>
+      <div class="muted who">Signed in as ${opts.userEmail}. ${switchAccountForm(opts.switchAccount, "Not you?", "link")}</div>
       <form method="post" action="/oauth/authorize">
         ${hidden({ ...opts.params, csrf: opts.csrf })}
         <div class="actions">
@@ -67,6 +98,41 @@ export function consentPage(opts: { app: ConsentApp; scopes: ConsentScope[]; use
           <button class="primary" type="submit" name="decision" value="approve">Allow</button>
         </div>
       </form>`,
+  );
+}
+
+/** An authorization request that cannot go back to the application: what is wrong, in RFC 6749's words. */
+export function authorizationErrorPage(opts: {
+  title: string;
+  message: string;
+  error: string;
+  parameter?: string | undefined;
+  value?: string | undefined;
+  back?: BackToApp | undefined;
+}): string {
+  const shown = opts.value !== undefined && opts.value.length > 200 ? `${opts.value.slice(0, 200)}…` : opts.value;
+  return page(
+    opts.title,
+    html`<h1>${opts.title}</h1><p>${opts.message}</p>
+      <dl class="details">
+        <dt>Error</dt><dd><code>${opts.error}</code></dd>
+        ${opts.parameter ? html`<dt>Parameter</dt><dd><code>${opts.parameter}</code>${shown !== undefined ? html` = <code>${shown}</code>` : ""}</dd>` : ""}
+      </dl>
+      ${opts.back ? backLink(opts.back) : html`<p class="muted">Go back to the application and try again, or tell its developers: the link that brought you here is wrong.</p>`}`,
+  );
+}
+
+/** A PRIVATE application and a person outside its organization. */
+export function privateApplicationPage(opts: { appName: string; userEmail: string; switchAccount: SwitchAccount; back?: BackToApp | undefined }): string {
+  return page(
+    "This application is private",
+    html`<h1>This application is private</h1>
+      <p><strong>${opts.appName}</strong> is private to the organization that registered it, and <strong>${opts.userEmail}</strong> is not a member of it.
+        Ask its administrators for access, or sign in with an account of that organization.</p>
+      <div class="actions">
+        ${opts.back ? html`<a class="button" href="${opts.back.href}">Back to ${opts.back.appName}</a>` : ""}
+        ${switchAccountForm(opts.switchAccount, "Sign in as someone else", "primary")}
+      </div>`,
   );
 }
 
