@@ -11,6 +11,7 @@ import { publicId, type IdType } from "../ids.ts";
 import { canSeeApplication, isAdminOf, requireScope, type Principal } from "../auth/principal.ts";
 import type { ClientDirectory } from "./client-directory.ts";
 import { assertValid, NotFoundError, ValidationError } from "./errors.ts";
+import { namedSubjectsErrors } from "./on-behalf-of.ts";
 import {
   defaultGrantKind,
   isConfidential,
@@ -114,6 +115,8 @@ export class ApplicationService {
         errors.push({ path: ["onBehalfOfEnabled"], message: `revoke the on-behalf-of scopes first: ${left.join(", ")}` });
       }
     }
+    const namedSubjects = (input as { onBehalfOfNamedSubjects?: boolean | null }).onBehalfOfNamedSubjects ?? existing.onBehalfOfNamedSubjects;
+    errors.push(...namedSubjectsErrors(namedSubjects, shape.onBehalfOfEnabled));
     assertValid(errors);
     const app = await this.#db.$transaction(async (tx) => {
       await this.#assertUnique(tx, shape, id);
@@ -121,7 +124,7 @@ export class ApplicationService {
         await tx.redirectUri.deleteMany({ where: { applicationId: id } });
         await tx.redirectUri.createMany({ data: this.#uriRows(shape).map((r) => ({ ...r, applicationId: id })) });
       }
-      const updated = await tx.connectApplication.update({ where: { id }, data: this.#columns(shape) });
+      const updated = await tx.connectApplication.update({ where: { id }, data: { ...this.#columns(shape), onBehalfOfNamedSubjects: namedSubjects } });
       await audit(tx, principal, updated.organizationId, "application.updated", id, {
         fields: Object.keys(input).filter((k) => (input as Record<string, unknown>)[k] !== undefined),
       });

@@ -58,6 +58,7 @@ const UpdateInput = builder.inputType("UpdateConnectApplicationInput", {
     privacyPolicyUri: t.string(),
     onBehalfOfEnabled: t.boolean(),
     tokenExchange: t.field({ type: TokenExchangeInput }),
+    onBehalfOfNamedSubjects: t.boolean({ description: "On-behalf-of by a member's email or usr_ id, without their token; needs onBehalfOfEnabled. Off by default." }),
   }),
 });
 

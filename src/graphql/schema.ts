@@ -6,5 +6,6 @@ import "./catalog.ts";
 import "./applications.ts";
 import "./queries.ts";
 import "./mutations.ts";
+import "./identity-providers.ts";
 
 export const schema = lexicographicSortSchema(builder.toSchema());

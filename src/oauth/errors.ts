@@ -28,6 +28,7 @@ export const InvalidScope = make("invalid_scope");
 export const UnauthorizedClient = make("unauthorized_client");
 export const UnsupportedGrantType = make("unsupported_grant_type");
 export const UnsupportedTokenType = make("unsupported_token_type");
+export const InvalidTarget = make("invalid_target");
 export const ServerError = make("server_error", 500);
 
 export class InvalidClient extends OAuthError {

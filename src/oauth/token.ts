@@ -13,6 +13,7 @@ const TOKEN_RESPONSE_SCHEMA = {
     required: ["access_token", "token_type", "expires_in", "scope"],
     properties: {
       access_token: { type: "string" },
+      issued_token_type: { type: "string" },
       token_type: { type: "string" },
       expires_in: { type: "integer" },
       scope: { type: "string" },

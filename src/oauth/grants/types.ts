@@ -5,6 +5,8 @@ import type { Services } from "../../services.ts";
 
 export interface TokenResponse {
   access_token: string;
+  /** RFC 8693 §2.2.1, token exchange only. */
+  issued_token_type?: string;
   token_type: "Bearer";
   expires_in: number;
   scope: string;
