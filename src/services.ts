@@ -52,7 +52,9 @@ export async function createServices(config: Config, options: { catalog?: Catalo
     const stopJanitor = startJanitor(db);
     const clients = new ClientDirectory(db);
     const lastUsed = new LastUsedRecorder(db);
-    const externalTokens = new ExternalTokenVerifier();
+    // Plain-http identity providers on loopback exist only in development and tests.
+    const allowLoopbackHttp = config.env !== "production";
+    const externalTokens = new ExternalTokenVerifier({ allowLoopbackHttp });
     return {
       config,
       db,
@@ -63,7 +65,7 @@ export async function createServices(config: Config, options: { catalog?: Catalo
       secretVerifier: new SecretVerifier(),
       lastUsed,
       applications: new ApplicationService({ db, catalog: resolvedCatalog, config, directory: clients }),
-      identityProviders: new IdentityProviderService(db, (provider) => externalTokens.forget(provider)),
+      identityProviders: new IdentityProviderService(db, { allowLoopbackHttp, onChange: (provider) => externalTokens.forget(provider) }),
       externalTokens,
       sessions: new SessionStore(db, config.sessionTtlSeconds),
       passwordLogin: new PasswordLogin(db, config.argon2),

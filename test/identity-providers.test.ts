@@ -1,6 +1,7 @@
 // Identity providers through GraphQL: ADMINs of an organization register, change, link and
 // remove them; other organizations see nothing; every change is an audit event.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { checkProviderUrl } from "../src/applications/identity-providers.ts";
 import { publicId } from "../src/ids.ts";
 import {
   AuditEventsDocument,
@@ -144,5 +145,15 @@ describe("identity providers", () => {
     const r = toOutsider.data.linkExternalIdentity;
     expect(r.__typename).toBe("ValidationError");
     if (r.__typename === "ValidationError") expect(r.fieldErrors[0]!.path).toEqual(["userId"]);
+  });
+});
+
+describe("provider URLs", () => {
+  it("are https; plain http on loopback only outside production, so a tenant cannot aim the server at its own loopback", () => {
+    expect(checkProviderUrl("https://idp.example/keys", false)).toBeNull();
+    expect(checkProviderUrl("http://127.0.0.1:8080/keys", true)).toBeNull();
+    expect(checkProviderUrl("http://127.0.0.1:8080/keys", false)).toBe("must use https");
+    expect(checkProviderUrl("http://idp.example/keys", true)).toMatch(/https/);
+    expect(checkProviderUrl("https://user:pw@idp.example/keys", false)).toMatch(/credentials/);
   });
 });

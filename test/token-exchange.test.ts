@@ -2,6 +2,7 @@
 // provider: a second local HTTP server publishing its metadata and JWKS and signing tokens
 // with its own key, registered as the organization's identity provider through GraphQL.
 import { decodeJwt } from "jose";
+import * as oauth from "oauth4webapi";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publicId } from "../src/ids.ts";
 import {
@@ -423,5 +424,37 @@ describe("metadata", () => {
     expect(doc.grant_types_supported).toEqual(expect.arrayContaining([EXCHANGE, JWT_BEARER, "client_credentials"]));
     expect(doc.subject_token_types_supported).toEqual(expect.arrayContaining(Object.values(TT)));
     expect(doc.issued_token_types_supported).toEqual([TT.access]);
+  });
+});
+
+describe("with oauth4webapi (strict client)", () => {
+  const insecure = { [oauth.allowInsecureRequests]: true } as const; // the test server is http://127.0.0.1
+
+  it("exchanges, acts on behalf, and surfaces errors as RFC 6749 error bodies", async () => {
+    const issuer = new URL(server.url);
+    const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: "oauth2", ...insecure }));
+    const exchangeParams = (subject: string, type: string, scope: string) =>
+      new URLSearchParams({ subject_token: subject, subject_token_type: type, scope });
+
+    const external = await oauth.processGenericTokenEndpointResponse(
+      as,
+      { client_id: exchanger.clientId },
+      await oauth.genericTokenEndpointRequest(as, { client_id: exchanger.clientId }, oauth.ClientSecretBasic(exchanger.secret), EXCHANGE, exchangeParams(await idp.sign(aliceClaims()), TT.jwt, "knowledge.portalmgr.read"), insecure),
+    );
+    expect(external).toMatchObject({ token_type: "bearer", expires_in: 900, issued_token_type: TT.access });
+
+    const onBehalf = await oauth.processGenericTokenEndpointResponse(
+      as,
+      { client_id: obo.clientId },
+      await oauth.genericTokenEndpointRequest(as, { client_id: obo.clientId }, oauth.ClientSecretBasic(obo.secret), EXCHANGE, exchangeParams(external.access_token, TT.access, OBO_READ), insecure),
+    );
+    expect(decodeJwt(onBehalf.access_token).act).toEqual({ sub: obo.clientId });
+
+    const refused = oauth.processGenericTokenEndpointResponse(
+      as,
+      { client_id: plain.clientId },
+      await oauth.genericTokenEndpointRequest(as, { client_id: plain.clientId }, oauth.ClientSecretBasic(plain.secret), EXCHANGE, exchangeParams(external.access_token, TT.access, OBO_READ), insecure),
+    );
+    await expect(refused).rejects.toMatchObject({ error: "unauthorized_client" });
   });
 });

@@ -43,10 +43,11 @@ interface IdentityProviderShape {
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 /**
- * Keys and metadata are fetched from these URLs, so only https; plain http only on loopback,
- * where there is no network to tamper with (local development and tests).
+ * Keys and metadata are fetched from these URLs, so only https. Plain http on loopback is for
+ * local development and tests only: in production it would let a tenant's ADMIN make the
+ * server call services listening on its own loopback.
  */
-export function checkProviderUrl(value: string): string | null {
+export function checkProviderUrl(value: string, allowLoopbackHttp: boolean): string | null {
   if (value.length > IDP_LIMITS.uriMax) return `must be at most ${IDP_LIMITS.uriMax} characters`;
   let url: URL;
   try {
@@ -56,19 +57,19 @@ export function checkProviderUrl(value: string): string | null {
   }
   if (url.hash || url.username || url.password) return "must not carry a fragment or credentials";
   if (url.protocol === "https:") return null;
-  if (url.protocol === "http:" && LOOPBACK.has(url.hostname)) return null;
-  return "must use https (http only on a loopback address)";
+  if (url.protocol === "http:" && LOOPBACK.has(url.hostname) && allowLoopbackHttp) return null;
+  return allowLoopbackHttp ? "must use https (http only on a loopback address)" : "must use https";
 }
 
-export function validateIdentityProvider(shape: IdentityProviderShape): FieldError[] {
+export function validateIdentityProvider(shape: IdentityProviderShape, allowLoopbackHttp: boolean): FieldError[] {
   const errors: FieldError[] = [];
   const fail = (field: string, message: string) => errors.push({ path: [field], message });
   const name = shape.name.trim();
   if (name.length === 0 || name.length > IDP_LIMITS.nameMax) fail("name", `must be 1 to ${IDP_LIMITS.nameMax} characters`);
-  const issuerError = checkProviderUrl(shape.issuer);
+  const issuerError = checkProviderUrl(shape.issuer, allowLoopbackHttp);
   if (issuerError) fail("issuer", issuerError);
   if (shape.jwksUri !== null) {
-    const jwksError = checkProviderUrl(shape.jwksUri);
+    const jwksError = checkProviderUrl(shape.jwksUri, allowLoopbackHttp);
     if (jwksError) fail("jwksUri", jwksError);
   }
   const audience = shape.audience.trim();
@@ -98,9 +99,15 @@ export class IdentityProviderService {
   /** Told about every change so cached keys and discovery follow the new settings. */
   #onChange: (provider: { issuer: string; jwksUri: string | null }) => void;
 
-  constructor(db: Db, onChange: (provider: { issuer: string; jwksUri: string | null }) => void = () => undefined) {
+  readonly #allowLoopbackHttp: boolean;
+
+  constructor(
+    db: Db,
+    options: { allowLoopbackHttp: boolean; onChange?: (provider: { issuer: string; jwksUri: string | null }) => void },
+  ) {
     this.#db = db;
-    this.#onChange = onChange;
+    this.#allowLoopbackHttp = options.allowLoopbackHttp;
+    this.#onChange = options.onChange ?? (() => undefined);
   }
 
   /** Providers of one organization, or of every organization the principal administers. */
@@ -124,7 +131,7 @@ export class IdentityProviderService {
       throw new ValidationError([{ path: ["organizationId"], message: "no organization with that id" }]);
     }
     const shape = shapeOf(input);
-    assertValid(validateIdentityProvider(shape));
+    assertValid(validateIdentityProvider(shape, this.#allowLoopbackHttp));
     const row = await this.#db.$transaction(async (tx) => {
       const count = await tx.identityProvider.count({ where: { organizationId } });
       if (count >= IDP_LIMITS.providersPerOrganization) {
@@ -142,7 +149,7 @@ export class IdentityProviderService {
   async update(principal: Principal, id: string, input: IdentityProviderInput): Promise<IdentityProviderRow> {
     const existing = await this.findManaged(principal, id);
     const shape = shapeOf(input, existing);
-    assertValid(validateIdentityProvider(shape));
+    assertValid(validateIdentityProvider(shape, this.#allowLoopbackHttp));
     const row = await this.#db.$transaction(async (tx) => {
       await assertUniqueName(tx, existing.organizationId, shape.name, id);
       const updated = await tx.identityProvider.update({ where: { id }, data: shape });

@@ -24,6 +24,8 @@ export interface ExternalTokenOptions {
   cooldownMs?: number;
   /** Keys and discovered metadata are refetched after this long even when nothing changed. */
   maxAgeMs?: number;
+  /** A discovered jwks_uri may be plain http on loopback (development and tests only). */
+  allowLoopbackHttp?: boolean;
 }
 
 /** Asymmetric algorithms only: a provider's JWKS publishes public keys, never shared secrets. */
@@ -39,6 +41,7 @@ export class ExternalTokenVerifier {
   readonly #timeoutMs: number;
   readonly #cooldownMs: number;
   readonly #maxAgeMs: number;
+  readonly #allowLoopbackHttp: boolean;
   #keySets = new Map<string, JWTVerifyGetKey>();
   #discovered = new Map<string, Discovered>();
   #inflight = new Map<string, Promise<Discovered>>();
@@ -47,6 +50,7 @@ export class ExternalTokenVerifier {
     this.#timeoutMs = options.timeoutMs ?? 2000;
     this.#cooldownMs = options.cooldownMs ?? 30_000;
     this.#maxAgeMs = options.maxAgeMs ?? 600_000;
+    this.#allowLoopbackHttp = options.allowLoopbackHttp ?? false;
   }
 
   /** Drops what is cached for a provider whose settings changed or that was removed. */
@@ -126,7 +130,7 @@ export class ExternalTokenVerifier {
         const doc = (await res.json()) as { issuer?: unknown; jwks_uri?: unknown };
         // OpenID Connect Discovery §4.3: the document must name the issuer it was fetched for.
         if (doc.issuer !== issuer) return { jwksUri: null, error: "the identity provider's metadata names another issuer", at: Date.now() };
-        if (typeof doc.jwks_uri !== "string" || checkProviderUrl(doc.jwks_uri)) {
+        if (typeof doc.jwks_uri !== "string" || checkProviderUrl(doc.jwks_uri, this.#allowLoopbackHttp)) {
           return { jwksUri: null, error: "the identity provider's metadata has no usable jwks_uri", at: Date.now() };
         }
         return { jwksUri: doc.jwks_uri, error: null, at: Date.now() };
