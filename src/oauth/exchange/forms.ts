@@ -55,7 +55,7 @@ export async function tokenExchange(services: Services, client: AuthenticatedCli
   if (!type) throw new InvalidRequest("subject_token_type is required");
 
   if (NAMED_TYPES.has(type)) {
-    if (!view.onBehalfOfNamedSubjects) throw new UnauthorizedClient("on-behalf-of by name is not enabled for this application (onBehalfOfNamedSubjects)");
+    if (!view.onBehalfOfNamedSubjects || !view.onBehalfOfEnabled) throw new UnauthorizedClient("on-behalf-of by name is not enabled for this application (onBehalfOfNamedSubjects)");
     const scopes = requestedScopes(params.scope);
     onBehalfOfScopes(services, view, scopes);
     checkTarget(services.catalog, scopes, params);
