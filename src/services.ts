@@ -64,7 +64,7 @@ export async function createServices(config: Config, options: { catalog?: Catalo
       clients,
       secretVerifier: new SecretVerifier(),
       lastUsed,
-      applications: new ApplicationService({ db, catalog: resolvedCatalog, config, directory: clients }),
+      applications: new ApplicationService({ db, catalog: resolvedCatalog, config, directory: clients, provider }),
       identityProviders: new IdentityProviderService(db, { allowLoopbackHttp, onChange: (provider) => externalTokens.forget(provider) }),
       externalTokens,
       sessions: new SessionStore(db, config.sessionTtlSeconds),

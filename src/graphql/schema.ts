@@ -6,6 +6,7 @@ import "./catalog.ts";
 import "./applications.ts";
 import "./queries.ts";
 import "./mutations.ts";
+import "./viewer.ts";
 import "./identity-providers.ts";
 
 export const schema = lexicographicSortSchema(builder.toSchema());
