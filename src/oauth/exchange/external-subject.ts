@@ -6,13 +6,11 @@ import { decodeJwt } from "jose";
 import type { ClientView } from "../../applications/client-directory.ts";
 import { ExternalTokenError } from "../../auth/external-tokens.ts";
 import { rawIdOf } from "../../ids.ts";
-import type { Services } from "../../services.ts";
 import { InvalidGrant, InvalidRequest } from "../errors.ts";
-
-type SubjectServices = Pick<Services, "db" | "externalTokens">;
+import type { ExchangeDeps } from "./deps.ts";
 
 export async function externalSubject(
-  services: SubjectServices,
+  deps: Pick<ExchangeDeps, "db" | "externalTokens">,
   client: ClientView,
   token: string,
   identityProvider: string | undefined,
@@ -21,7 +19,7 @@ export async function externalSubject(
   const unverified = claimsOf(token);
   const wantedId = identityProvider === undefined ? undefined : rawIdOf(identityProvider, "IdentityProvider");
   if (wantedId === null) throw new InvalidRequest("identity_provider must be the idp_ id of one of the organization's identity providers");
-  let providers = await services.db.identityProvider.findMany({
+  let providers = await deps.db.identityProvider.findMany({
     where: { organizationId: client.organizationId, issuer: unverified.iss, ...(wantedId ? { id: wantedId } : {}) },
   });
   if (providers.length === 0) {
@@ -43,7 +41,7 @@ export async function externalSubject(
   const provider = providers[0]!;
   let claims;
   try {
-    claims = await services.externalTokens.verify(token, provider);
+    claims = await deps.externalTokens.verify(token, provider);
   } catch (err) {
     if (err instanceof ExternalTokenError) throw new InvalidGrant(err.message);
     throw err;
@@ -56,18 +54,18 @@ export async function externalSubject(
     if (typeof claims.email !== "string" || !verified) {
       throw new InvalidGrant(`identity provider ${provider.name} maps people by verified email, and the subject token carries no email with email_verified true`);
     }
-    const user = await services.db.user.findUnique({ where: { email: claims.email.trim().toLowerCase() }, select: { id: true } });
+    const user = await deps.db.user.findUnique({ where: { email: claims.email.trim().toLowerCase() }, select: { id: true } });
     userId = user?.id ?? null;
     if (!userId) throw new InvalidGrant("no person here has the subject token's email");
   } else {
-    const link = await services.db.externalIdentity.findUnique({
+    const link = await deps.db.externalIdentity.findUnique({
       where: { identityProviderId_subject: { identityProviderId: provider.id, subject: claims.sub } },
       select: { userId: true },
     });
     userId = link?.userId ?? null;
     if (!userId) throw new InvalidGrant(`the subject token's sub is not linked to a person: an ADMIN links it with linkExternalIdentity on ${provider.name}`);
   }
-  const member = await services.db.membership.findUnique({
+  const member = await deps.db.membership.findUnique({
     where: { organizationId_userId: { organizationId: client.organizationId, userId } },
     select: { id: true },
   });

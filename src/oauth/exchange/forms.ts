@@ -4,13 +4,13 @@
 import type { AuthenticatedClient } from "../client-auth.ts";
 import { audit } from "../../applications/service.ts";
 import { publicId } from "../../ids.ts";
-import type { Services } from "../../services.ts";
 import { InvalidRequest, InvalidScope, UnauthorizedClient } from "../errors.ts";
 import type { TokenResponse } from "../grants/types.ts";
 import { parseScope } from "../scope.ts";
 import { externalSubject, issuerOf } from "./external-subject.ts";
 import { externalExchangeScopes, issueExchangedToken } from "./issue.ts";
 import { namedSubject, onBehalfOfScopes, subjectFromAccessToken } from "./on-behalf-of.ts";
+import type { ExchangeDeps } from "./deps.ts";
 import { checkTarget } from "./target.ts";
 import { TOKEN_TYPE } from "./token-types.ts";
 
@@ -40,7 +40,7 @@ function assertConfidential(client: AuthenticatedClient): void {
 }
 
 /** grant_type=urn:ietf:params:oauth:grant-type:token-exchange */
-export async function tokenExchange(services: Services, client: AuthenticatedClient, params: ExchangeParams): Promise<TokenResponse> {
+export async function tokenExchange(deps: ExchangeDeps, client: AuthenticatedClient, params: ExchangeParams): Promise<TokenResponse> {
   assertConfidential(client);
   const { view } = client;
   if (params.actor_token || params.actor_token_type) {
@@ -57,12 +57,12 @@ export async function tokenExchange(services: Services, client: AuthenticatedCli
   if (NAMED_TYPES.has(type)) {
     if (!view.onBehalfOfNamedSubjects || !view.onBehalfOfEnabled) throw new UnauthorizedClient("on-behalf-of by name is not enabled for this application (onBehalfOfNamedSubjects)");
     const scopes = requestedScopes(params.scope);
-    onBehalfOfScopes(services, view, scopes);
-    checkTarget(services.catalog, scopes, params);
-    const { userId, act } = await namedSubject(services, view, type, subjectToken);
-    const issued = await issueExchangedToken(services, view, { userId, scopes, act });
+    onBehalfOfScopes(deps, view, scopes);
+    checkTarget(deps.catalog, scopes, params);
+    const { userId, act } = await namedSubject(deps, view, type, subjectToken);
+    const issued = await issueExchangedToken(deps, view, { userId, scopes, act });
     // Nobody presented a token of this person's: every such issuance is on the record.
-    await audit(services.db, { kind: "APPLICATION", subject: view.clientId }, view.organizationId, "on_behalf_of.issued", publicId("User", userId), {
+    await audit(deps.db, { kind: "APPLICATION", subject: view.clientId }, view.organizationId, "on_behalf_of.issued", publicId("User", userId), {
       applicationId: publicId("ConnectApplication", view.id),
       clientId: view.clientId,
       userId: publicId("User", userId),
@@ -76,21 +76,21 @@ export async function tokenExchange(services: Services, client: AuthenticatedCli
     throw new InvalidRequest(`unsupported subject_token_type; supported: ${[...JWT_TYPES, ...NAMED_TYPES].join(", ")}`);
   }
 
-  if (issuerOf(subjectToken) === services.config.issuer) {
+  if (issuerOf(subjectToken) === deps.issuer) {
     if (type === TOKEN_TYPE.idToken) throw new InvalidRequest("this server's ID tokens are not subject tokens: present the person's access token");
-    return onBehalfOfByToken(services, client, subjectToken, params);
+    return onBehalfOfByToken(deps, client, subjectToken, params);
   }
   if (!view.tokenExchange.enabled) throw new UnauthorizedClient("token exchange is not enabled for this application (tokenExchange.enabled)");
   const scopes = requestedScopes(params.scope);
-  externalExchangeScopes(services, view, scopes);
-  checkTarget(services.catalog, scopes, params);
-  const { userId } = await externalSubject(services, view, subjectToken, params.identity_provider);
-  return withoutJti(await issueExchangedToken(services, view, { userId, scopes }));
+  externalExchangeScopes(deps, view, scopes);
+  checkTarget(deps.catalog, scopes, params);
+  const { userId } = await externalSubject(deps, view, subjectToken, params.identity_provider);
+  return withoutJti(await issueExchangedToken(deps, view, { userId, scopes }));
 }
 
 /** On-behalf-of with a person's access token from this server (RFC 8693 form and Entra's jwt-bearer form). */
 export async function onBehalfOfByToken(
-  services: Services,
+  deps: ExchangeDeps,
   client: AuthenticatedClient,
   subjectToken: string,
   params: Pick<ExchangeParams, "scope" | "resource" | "audience">,
@@ -99,10 +99,10 @@ export async function onBehalfOfByToken(
   const { view } = client;
   if (!view.onBehalfOfEnabled) throw new UnauthorizedClient("on-behalf-of is not enabled for this application (onBehalfOfEnabled)");
   const scopes = requestedScopes(params.scope);
-  onBehalfOfScopes(services, view, scopes);
-  checkTarget(services.catalog, scopes, params);
-  const { userId, act } = await subjectFromAccessToken(services, view, subjectToken);
-  return withoutJti(await issueExchangedToken(services, view, { userId, scopes, act }));
+  onBehalfOfScopes(deps, view, scopes);
+  checkTarget(deps.catalog, scopes, params);
+  const { userId, act } = await subjectFromAccessToken(deps, view, subjectToken);
+  return withoutJti(await issueExchangedToken(deps, view, { userId, scopes, act }));
 }
 
 function withoutJti(issued: TokenResponse & { jti: string }): TokenResponse {

@@ -4,19 +4,18 @@
 // exchanges again.
 import type { ClientView } from "../../applications/client-directory.ts";
 import { publicId } from "../../ids.ts";
-import type { Services } from "../../services.ts";
-import { issueAccessToken } from "../access-token.ts";
 import { InvalidScope } from "../errors.ts";
 import type { TokenResponse } from "../grants/types.ts";
 import type { ActClaim } from "./on-behalf-of.ts";
+import type { ExchangeDeps } from "./deps.ts";
 import { TOKEN_TYPE } from "./token-types.ts";
 
 export async function issueExchangedToken(
-  services: Pick<Services, "keys" | "catalog" | "config">,
+  deps: Pick<ExchangeDeps, "signAccessToken">,
   client: ClientView,
   grant: { userId: string; scopes: readonly string[]; act?: ActClaim },
 ): Promise<TokenResponse & { jti: string }> {
-  const { token, jti, expiresIn } = await issueAccessToken(services.keys, services.catalog, services.config.issuer, {
+  const { token, jti, expiresIn } = await deps.signAccessToken({
     subject: publicId("User", grant.userId),
     clientId: client.clientId,
     organizationId: client.organizationId,
@@ -39,8 +38,8 @@ export async function issueExchangedToken(
  * the on-behalf-of forms, which mark the token with `act`; offline_access would promise a
  * refresh token that exchange never issues.
  */
-export function externalExchangeScopes(services: Pick<Services, "catalog">, client: ClientView, requested: readonly string[]): void {
-  const obo = requested.filter((s) => services.catalog.scope(s)?.onBehalfOf);
+export function externalExchangeScopes(deps: Pick<ExchangeDeps, "catalog">, client: ClientView, requested: readonly string[]): void {
+  const obo = requested.filter((s) => deps.catalog.scope(s)?.onBehalfOf);
   if (obo.length > 0) throw new InvalidScope(`on-behalf-of scopes are issued only on behalf of this server's own tokens: ${obo.join(" ")}`);
   if (requested.includes("offline_access")) throw new InvalidScope("token exchange issues no refresh token: do not request offline_access");
   const notGranted = requested.filter((s) => !client.delegatedGrants.has(s));

@@ -3,13 +3,11 @@
 // person (eGain's form). The subject token goes through the ONE access-token verifier, so a
 // revoked or expired token, or one of a deleted application, is refused here as everywhere.
 import type { ClientView } from "../../applications/client-directory.ts";
-import { InvalidTokenError, verifyAccessToken } from "../../auth/access-tokens.ts";
+import { InvalidTokenError } from "../../auth/access-tokens.ts";
 import { rawIdOf } from "../../ids.ts";
-import type { Services } from "../../services.ts";
 import { InvalidGrant, InvalidScope } from "../errors.ts";
+import type { ExchangeDeps } from "./deps.ts";
 import { TOKEN_TYPE } from "./token-types.ts";
-
-type OboServices = Pick<Services, "db" | "keys" | "config" | "clients" | "catalog">;
 
 /** RFC 8693 §4.1: the current actor outermost, earlier actors nested inside. */
 export interface ActClaim {
@@ -17,10 +15,10 @@ export interface ActClaim {
   act?: ActClaim;
 }
 
-export async function subjectFromAccessToken(services: OboServices, client: ClientView, token: string): Promise<{ userId: string; act: ActClaim }> {
+export async function subjectFromAccessToken(deps: Pick<ExchangeDeps, "db" | "verifyAccessToken">, client: ClientView, token: string): Promise<{ userId: string; act: ActClaim }> {
   let verified;
   try {
-    verified = await verifyAccessToken(services, token);
+    verified = await deps.verifyAccessToken(token);
   } catch (err) {
     if (err instanceof InvalidTokenError) throw new InvalidGrant(`the subject token is not usable: ${err.message}`);
     throw err;
@@ -28,25 +26,25 @@ export async function subjectFromAccessToken(services: OboServices, client: Clie
   if (!verified.userId) {
     throw new InvalidGrant("the subject token was issued to an application for itself; on-behalf-of needs a token issued to a person");
   }
-  await assertMayActFor(services, client, verified.userId);
+  await assertMayActFor(deps, client, verified.userId);
   const prior = verified.payload.act;
   const act: ActClaim = { sub: client.clientId, ...(isAct(prior) ? { act: prior } : {}) };
   return { userId: verified.userId, act };
 }
 
 /** eGain's form: the person named by email or `usr_` id, members of the app's organization only. */
-export async function namedSubject(services: OboServices, client: ClientView, type: string, value: string): Promise<{ userId: string; act: ActClaim }> {
+export async function namedSubject(deps: Pick<ExchangeDeps, "db" | "verifyAccessToken">, client: ClientView, type: string, value: string): Promise<{ userId: string; act: ActClaim }> {
   const notFound = new InvalidGrant("the subject names no member of this application's organization");
   if (!client.organizationId) throw notFound;
   let userId: string | null;
   if (type === TOKEN_TYPE.email) {
-    const user = await services.db.user.findUnique({ where: { email: value.trim().toLowerCase() }, select: { id: true } });
+    const user = await deps.db.user.findUnique({ where: { email: value.trim().toLowerCase() }, select: { id: true } });
     userId = user?.id ?? null;
   } else {
     userId = rawIdOf(value, "User");
   }
   if (!userId) throw notFound;
-  const member = await services.db.membership.findUnique({
+  const member = await deps.db.membership.findUnique({
     where: { organizationId_userId: { organizationId: client.organizationId, userId } },
     select: { id: true },
   });
@@ -55,8 +53,8 @@ export async function namedSubject(services: OboServices, client: ClientView, ty
 }
 
 /** Only scopes flagged onBehalfOf, granted to the acting app as DELEGATED. */
-export function onBehalfOfScopes(services: Pick<Services, "catalog">, client: ClientView, requested: readonly string[]): void {
-  const notObo = requested.filter((s) => !services.catalog.scope(s)?.onBehalfOf);
+export function onBehalfOfScopes(deps: Pick<ExchangeDeps, "catalog">, client: ClientView, requested: readonly string[]): void {
+  const notObo = requested.filter((s) => !deps.catalog.scope(s)?.onBehalfOf);
   if (notObo.length > 0) {
     throw new InvalidScope(`on-behalf-of issues only scopes flagged onBehalfOf in the catalog; not such a scope: ${notObo.join(" ")}`);
   }
@@ -65,13 +63,13 @@ export function onBehalfOfScopes(services: Pick<Services, "catalog">, client: Cl
 }
 
 /** The person is a member of the acting app's organization, has consented to it, or it is first-party. */
-async function assertMayActFor(services: OboServices, client: ClientView, userId: string): Promise<void> {
+async function assertMayActFor(deps: Pick<ExchangeDeps, "db" | "verifyAccessToken">, client: ClientView, userId: string): Promise<void> {
   if (client.isFirstParty) return;
   const [member, consent] = await Promise.all([
     client.organizationId
-      ? services.db.membership.findUnique({ where: { organizationId_userId: { organizationId: client.organizationId, userId } }, select: { id: true } })
+      ? deps.db.membership.findUnique({ where: { organizationId_userId: { organizationId: client.organizationId, userId } }, select: { id: true } })
       : null,
-    services.db.consent.findUnique({ where: { userId_applicationId: { userId, applicationId: client.id } }, select: { id: true } }),
+    deps.db.consent.findUnique({ where: { userId_applicationId: { userId, applicationId: client.id } }, select: { id: true } }),
   ]);
   if (!member && !consent) {
     throw new InvalidGrant("the subject token's person is not a member of this application's organization and has not consented to it");

@@ -2,6 +2,7 @@
 // the same rules and answer as on-behalf-of through token exchange.
 import { InvalidRequest } from "../errors.ts";
 import { onBehalfOfByToken } from "../exchange/forms.ts";
+import { exchangeDeps } from "../exchange/from-services.ts";
 import { JWT_BEARER_GRANT } from "../exchange/token-types.ts";
 import type { Grant } from "./types.ts";
 
@@ -13,6 +14,6 @@ export const jwtBearerOnBehalfOf: Grant = {
       throw new InvalidRequest("the jwt-bearer grant is served only for on-behalf-of: send requested_token_use=on_behalf_of");
     }
     if (!params.assertion) throw new InvalidRequest("assertion is required: the person's access token from this server");
-    return onBehalfOfByToken(services, client, params.assertion, params);
+    return onBehalfOfByToken(exchangeDeps(services), client, params.assertion, params);
   },
 };
