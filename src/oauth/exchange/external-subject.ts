@@ -54,9 +54,13 @@ export async function externalSubject(
     if (typeof claims.email !== "string" || !verified) {
       throw new InvalidGrant(`identity provider ${provider.name} maps people by verified email, and the subject token carries no email with email_verified true`);
     }
-    const user = await deps.db.user.findUnique({ where: { email: claims.email.trim().toLowerCase() }, select: { id: true } });
-    userId = user?.id ?? null;
-    if (!userId) throw new InvalidGrant("no person here has the subject token's email");
+    const email = claims.email.trim().toLowerCase();
+    // One query on the hot path: the member with that email; why it failed is asked only on failure.
+    const member = await deps.db.membership.findFirst({ where: { organizationId: client.organizationId, user: { email } }, select: { userId: true } });
+    if (member) return { userId: member.userId, identityProviderId: provider.id };
+    const known = await deps.db.user.findUnique({ where: { email }, select: { id: true } });
+    if (!known) throw new InvalidGrant("no person here has the subject token's email");
+    throw new InvalidGrant("the person the subject token identifies is not a member of this application's organization");
   } else {
     const link = await deps.db.externalIdentity.findUnique({
       where: { identityProviderId_subject: { identityProviderId: provider.id, subject: claims.sub } },

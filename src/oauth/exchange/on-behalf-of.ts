@@ -65,13 +65,13 @@ export function onBehalfOfScopes(deps: Pick<ExchangeDeps, "catalog">, client: Cl
 /** The person is a member of the acting app's organization, has consented to it, or it is first-party. */
 async function assertMayActFor(deps: Pick<ExchangeDeps, "db" | "verifyAccessToken">, client: ClientView, userId: string): Promise<void> {
   if (client.isFirstParty) return;
-  const [member, consent] = await Promise.all([
-    client.organizationId
-      ? deps.db.membership.findUnique({ where: { organizationId_userId: { organizationId: client.organizationId, userId } }, select: { id: true } })
-      : null,
-    deps.db.consent.findUnique({ where: { userId_applicationId: { userId, applicationId: client.id } }, select: { id: true } }),
-  ]);
-  if (!member && !consent) {
+  // Membership first: the common case needs one query; consent is asked only for outsiders.
+  const member = client.organizationId
+    ? await deps.db.membership.findUnique({ where: { organizationId_userId: { organizationId: client.organizationId, userId } }, select: { id: true } })
+    : null;
+  if (member) return;
+  const consent = await deps.db.consent.findUnique({ where: { userId_applicationId: { userId, applicationId: client.id } }, select: { id: true } });
+  if (!consent) {
     throw new InvalidGrant("the subject token's person is not a member of this application's organization and has not consented to it");
   }
 }
