@@ -284,8 +284,9 @@ describe("external token exchange", () => {
 
   it("refuses public clients and unauthenticated callers", async () => {
     const res = await postForm(`${server.url}/oauth/token`, { grant_type: EXCHANGE, client_id: exchanger.clientId, subject_token: "x", subject_token_type: TT.jwt, scope: "knowledge.portalmgr.read" });
-    expect(res.status).toBe(400);
-    expect(res.body.error).toBe("invalid_request");
+    // A client without credentials is not a confidential client: 401 invalid_client.
+    expect(res.status).toBe(401);
+    expect(res.body.error).toBe("invalid_client");
   });
 });
 

@@ -4,7 +4,7 @@ import type { VerifiedAccessToken } from "../../auth/access-tokens.ts";
 import type { ExternalTokenVerifier } from "../../auth/external-tokens.ts";
 import type { Catalog } from "../../catalog/index.ts";
 import type { Db } from "../../db/client.ts";
-import type { AccessTokenClaims } from "../access-token.ts";
+import type { AccessTokenClaims } from "../issuance/index.ts";
 
 export interface ExchangeDeps {
   db: Db;

@@ -5,7 +5,7 @@ import type { AuthenticatedClient } from "../client-auth.ts";
 import { audit } from "../../applications/service.ts";
 import { publicId } from "../../ids.ts";
 import { InvalidRequest, InvalidScope, UnauthorizedClient } from "../errors.ts";
-import type { TokenResponse } from "../grants/types.ts";
+import type { TokenResponse } from "../issuance/index.ts";
 import { parseScope } from "../scope.ts";
 import { externalSubject, issuerOf } from "./external-subject.ts";
 import { externalExchangeScopes, issueExchangedToken } from "./issue.ts";

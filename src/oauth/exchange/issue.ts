@@ -5,7 +5,7 @@
 import type { ClientView } from "../../applications/client-directory.ts";
 import { publicId } from "../../ids.ts";
 import { InvalidScope } from "../errors.ts";
-import type { TokenResponse } from "../grants/types.ts";
+import type { TokenResponse } from "../issuance/index.ts";
 import type { ActClaim } from "./on-behalf-of.ts";
 import type { ExchangeDeps } from "./deps.ts";
 import { TOKEN_TYPE } from "./token-types.ts";

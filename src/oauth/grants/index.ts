@@ -1,4 +1,4 @@
-// Every supported grant; adding a grant is adding a module and a line here.
+// Every supported grant; adding a grant is adding a module and a line in this list.
 import { authorizationCode } from "./authorization-code.ts";
 import { clientCredentials } from "./client-credentials.ts";
 import { jwtBearerOnBehalfOf } from "./jwt-bearer-obo.ts";
@@ -6,4 +6,6 @@ import { refreshToken } from "./refresh-token.ts";
 import { tokenExchange } from "./token-exchange.ts";
 import type { Grant } from "./types.ts";
 
-export const grants: ReadonlyMap<string, Grant> = new Map([authorizationCode, clientCredentials, refreshToken, tokenExchange, jwtBearerOnBehalfOf].map((g) => [g.grantType, g]));
+const ALL: readonly Grant[] = [authorizationCode, clientCredentials, refreshToken, tokenExchange, jwtBearerOnBehalfOf];
+
+export const grants: ReadonlyMap<string, Grant> = new Map(ALL.map((g) => [g.grantType, g]));
