@@ -3,6 +3,8 @@ import { ApplicationService } from "./applications/service.ts";
 import { ClientDirectory } from "./applications/client-directory.ts";
 import { LastUsedRecorder } from "./applications/last-used.ts";
 import { SecretVerifier } from "./applications/secret-verifier.ts";
+import { IdentityProviderService } from "./applications/identity-providers.ts";
+import { ExternalTokenVerifier } from "./auth/external-tokens.ts";
 import { loadCatalog, type Catalog } from "./catalog/index.ts";
 import type { Config } from "./config/index.ts";
 import { createDb, type Db, type DbOptions } from "./db/client.ts";
@@ -22,6 +24,9 @@ export interface Services {
   secretVerifier: SecretVerifier;
   lastUsed: LastUsedRecorder;
   applications: ApplicationService;
+  identityProviders: IdentityProviderService;
+  /** Keys of organizations' identity providers, cached per JWKS URI (token exchange). */
+  externalTokens: ExternalTokenVerifier;
   sessions: SessionStore;
   passwordLogin: PasswordLogin;
   close(): Promise<void>;
@@ -52,6 +57,9 @@ export async function createServices(config: Config, options: { catalog?: Catalo
     const stopJanitor = startJanitor(db);
     const clients = new ClientDirectory(db);
     const lastUsed = new LastUsedRecorder(db);
+    // Plain-http identity providers on loopback exist only in development and tests.
+    const allowLoopbackHttp = config.env !== "production";
+    const externalTokens = new ExternalTokenVerifier({ allowLoopbackHttp });
     return {
       config,
       db,
@@ -62,6 +70,8 @@ export async function createServices(config: Config, options: { catalog?: Catalo
       secretVerifier: new SecretVerifier(),
       lastUsed,
       applications: new ApplicationService({ db, catalog: resolvedCatalog, config, directory: clients, provider }),
+      identityProviders: new IdentityProviderService(db, { allowLoopbackHttp, onChange: (provider) => externalTokens.forget(provider) }),
+      externalTokens,
       sessions: new SessionStore(db, config.sessionTtlSeconds),
       passwordLogin: new PasswordLogin(db, config.argon2),
       async close() {

@@ -21,6 +21,10 @@ export interface ClientView {
   confidential: boolean;
   usesPkce: boolean;
   isFirstParty: boolean;
+  /** Token exchange and on-behalf-of switches (RFC 8693), and the lifetime of what they issue. */
+  tokenExchange: { enabled: boolean; accessTokenTtlSeconds: number };
+  onBehalfOfEnabled: boolean;
+  onBehalfOfNamedSubjects: boolean;
   applicationGrants: ReadonlySet<string>;
   delegatedGrants: ReadonlySet<string>;
   secrets: ReadonlyMap<string, SecretView>;
@@ -96,6 +100,9 @@ export class ClientDirectory {
       confidential: isConfidential(applicationType, platform),
       usesPkce: app.usesPkce,
       isFirstParty: app.isFirstParty,
+      tokenExchange: { enabled: app.tokenExchangeEnabled, accessTokenTtlSeconds: app.tokenExchangeAccessTokenTtl },
+      onBehalfOfEnabled: app.onBehalfOfEnabled,
+      onBehalfOfNamedSubjects: app.onBehalfOfNamedSubjects,
       applicationGrants: new Set(app.scopeGrants.filter((g) => g.kind === "APPLICATION").map((g) => g.scope)),
       delegatedGrants: new Set(app.scopeGrants.filter((g) => g.kind === "DELEGATED").map((g) => g.scope)),
       secrets: new Map(

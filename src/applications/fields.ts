@@ -160,6 +160,10 @@ export const APPLICATION_FIELDS = {
   termsOfServiceUri: field(linkUri(), { create: "optional", update: true, column: true, default: null }),
   privacyPolicyUri: field(linkUri(), { create: "optional", update: true, column: true, default: null }),
   onBehalfOfEnabled: field(z.boolean(), { create: "optional", update: true, column: true, default: false }),
+  onBehalfOfNamedSubjects: field(
+    z.boolean().meta({ description: "On-behalf-of by a member's email or usr_ id, without their token; needs onBehalfOfEnabled. Off by default." }),
+    { create: "optional", update: true, column: true, default: false },
+  ),
   tokenExchange: field(
     z
       .object({

@@ -132,6 +132,10 @@ export function validateApplication(input: ApplicationInput, shape: ApplicationS
     }
     if (isPublic) shape.usesPkce = true;
     if (shape.onBehalfOfEnabled && shape.platform !== "WEB") fail(["onBehalfOfEnabled"], "on_behalf_of_web_only", "is only for WEB applications");
+    // Acting for a member by name needs no token of theirs: it rides on the on-behalf-of switch.
+    if (shape.onBehalfOfNamedSubjects && !shape.onBehalfOfEnabled) {
+      fail(["onBehalfOfNamedSubjects"], "named_subjects_need_on_behalf_of", "needs onBehalfOfEnabled: turn both on, or turn this off first");
+    }
 
     const uris = shape.redirectUris;
     if (uris.length < 1 || uris.length > LIMITS.redirectUrisMax) {

@@ -142,6 +142,7 @@ export const ConnectApplication = builder.prismaNode("ConnectApplication", {
     privacyPolicyUri: t.exposeString("privacyPolicyUri", { nullable: true }),
     visibility: t.field({ type: VisibilityEnum, resolve: (a) => a.visibility as "PRIVATE" | "PUBLIC" }),
     onBehalfOfEnabled: t.exposeBoolean("onBehalfOfEnabled"),
+    onBehalfOfNamedSubjects: t.exposeBoolean("onBehalfOfNamedSubjects"),
     tokenExchange: t.field({ type: TokenExchangeRef, resolve: (a) => a }),
     clientSecrets: t.relation("clientSecrets", { query: { orderBy: { createdAt: "asc" } } }),
     scopeGrants: t.relation("scopeGrants", { query: { orderBy: [{ scope: "asc" }, { kind: "asc" }] } }),

@@ -7,5 +7,6 @@ import "./applications.ts";
 import "./queries.ts";
 import "./mutations.ts";
 import "./viewer.ts";
+import "./identity-providers.ts";
 
 export const schema = lexicographicSortSchema(builder.toSchema());

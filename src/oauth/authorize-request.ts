@@ -101,6 +101,9 @@ export async function checkAuthorizationRequest(raw: Record<string, unknown>, se
   const delegated = new Set(app.scopeGrants.map((g) => g.scope));
   const notGranted = scopes.filter((s) => !delegated.has(s));
   if (notGranted.length > 0) return fail("invalid_scope", `not granted to this application: ${notGranted.join(" ")}`);
+  // On-behalf-of scopes exist only for the on-behalf-of flow, where the token carries `act`.
+  const onBehalfOf = scopes.filter((s) => services.catalog.scope(s)?.onBehalfOf);
+  if (onBehalfOf.length > 0) return fail("invalid_scope", `on-behalf-of scopes are issued only through the on-behalf-of flow, not by authorization: ${onBehalfOf.join(" ")}`);
   if (scopes.includes("openid") && !params.nonce) return fail("invalid_request", "nonce is required when openid is requested");
 
   const prompt = new Set((params.prompt ?? "").split(" ").filter(Boolean));

@@ -1,4 +1,6 @@
 // RFC 8414 authorization-server metadata, built from the config and the routes that exist.
+import { SUBJECT_TOKEN_TYPES, TOKEN_EXCHANGE_GRANT, TOKEN_TYPE } from "./exchange/token-types.ts";
+
 export interface MetadataInput {
   issuer: string;
   grantTypes: readonly string[];
@@ -30,6 +32,9 @@ export function authorizationServerMetadata(m: MetadataInput): Record<string, un
     prompt_values_supported: m.endpoints.authorization ? ["none", "login", "consent"] : undefined,
     authorization_response_iss_parameter_supported: m.endpoints.authorization ? true : undefined,
     end_session_endpoint: url(m.endpoints.endSession),
+    // RFC 8693 defines no metadata names; these say which token types exchange accepts and issues.
+    subject_token_types_supported: m.grantTypes.includes(TOKEN_EXCHANGE_GRANT) ? SUBJECT_TOKEN_TYPES : undefined,
+    issued_token_types_supported: m.grantTypes.includes(TOKEN_EXCHANGE_GRANT) ? [TOKEN_TYPE.accessToken] : undefined,
   };
   return Object.fromEntries(Object.entries(doc).filter(([, v]) => v !== undefined));
 }

@@ -130,6 +130,7 @@ function grantDependencies(services: Services): GrantDependencies {
       refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
     }),
     accessTokens: { verify: (token, options) => verifyAccessToken(services, token, options) },
+    externalTokens: services.externalTokens,
   };
 }
 

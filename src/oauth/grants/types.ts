@@ -5,6 +5,7 @@
 import type { z } from "zod";
 import type { VerifiedAccessToken } from "../../auth/access-tokens.ts";
 import type { ClientView } from "../../applications/client-directory.ts";
+import type { ExternalTokenVerifier } from "../../auth/external-tokens.ts";
 import type { Catalog } from "../../catalog/index.ts";
 import type { Db } from "../../db/client.ts";
 import type { AuthenticatedClient } from "../client-auth.ts";
@@ -24,6 +25,8 @@ export interface GrantDependencies {
   clients: { get(clientId: string): Promise<ClientView | null> };
   catalog: Catalog;
   issuer: string;
+  /** Identity providers' tokens, verified against their cached JWKS (token exchange). */
+  externalTokens: Pick<ExternalTokenVerifier, "verify">;
 }
 
 /** The form parameters a grant reads: an object of optional or required strings. */

@@ -1,0 +1,215 @@
+// Identity providers per organization: the external issuers whose tokens token exchange
+// accepts, managed by the organization's ADMINs. Every change is audited in the same
+// transaction; another organization's provider is NotFoundError, exactly as if absent.
+import type { Db, Prisma } from "../db/client.ts";
+import { isAdminOf, requireScope, adminOrganizationIds, type Principal } from "../auth/principal.ts";
+import { publicId } from "../ids.ts";
+import { assertValid, NotFoundError, ValidationError } from "./errors.ts";
+import type { FieldError } from "./rules.ts";
+import { audit } from "./service.ts";
+
+export type SubjectMapping = "EMAIL" | "SUB";
+export const SUBJECT_MAPPINGS: readonly SubjectMapping[] = ["EMAIL", "SUB"];
+
+export const IDP_LIMITS = {
+  nameMax: 100,
+  uriMax: 2000,
+  audienceMax: 500,
+  clockSkewMax: 300,
+  clockSkewDefault: 60,
+  providersPerOrganization: 20,
+} as const;
+
+type IdentityProviderRow = Prisma.IdentityProviderGetPayload<object>;
+
+export interface IdentityProviderInput {
+  name?: string | null;
+  issuer?: string | null;
+  jwksUri?: string | null;
+  audience?: string | null;
+  subjectMapping?: SubjectMapping | null;
+  clockSkewSeconds?: number | null;
+}
+
+interface IdentityProviderShape {
+  name: string;
+  issuer: string;
+  jwksUri: string | null;
+  audience: string;
+  subjectMapping: SubjectMapping;
+  clockSkewSeconds: number;
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
+
+/**
+ * Keys and metadata are fetched from these URLs, so only https. Plain http on loopback is for
+ * local development and tests only: in production it would let a tenant's ADMIN make the
+ * server call services listening on its own loopback.
+ */
+export function checkProviderUrl(value: string, allowLoopbackHttp: boolean): string | null {
+  if (value.length > IDP_LIMITS.uriMax) return `must be at most ${IDP_LIMITS.uriMax} characters`;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return "must be an absolute URL";
+  }
+  if (url.hash || url.username || url.password) return "must not carry a fragment or credentials";
+  if (url.protocol === "https:") return null;
+  if (url.protocol === "http:" && LOOPBACK.has(url.hostname) && allowLoopbackHttp) return null;
+  return allowLoopbackHttp ? "must use https (http only on a loopback address)" : "must use https";
+}
+
+export function validateIdentityProvider(shape: IdentityProviderShape, allowLoopbackHttp: boolean): FieldError[] {
+  const errors: FieldError[] = [];
+  const fail = (field: string, message: string) => errors.push({ path: [field], code: `identity_provider_${field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_invalid`, message });
+  const name = shape.name.trim();
+  if (name.length === 0 || name.length > IDP_LIMITS.nameMax) fail("name", `must be 1 to ${IDP_LIMITS.nameMax} characters`);
+  const issuerError = checkProviderUrl(shape.issuer, allowLoopbackHttp);
+  if (issuerError) fail("issuer", issuerError);
+  if (shape.jwksUri !== null) {
+    const jwksError = checkProviderUrl(shape.jwksUri, allowLoopbackHttp);
+    if (jwksError) fail("jwksUri", jwksError);
+  }
+  const audience = shape.audience.trim();
+  if (audience.length === 0 || audience.length > IDP_LIMITS.audienceMax) fail("audience", `must be 1 to ${IDP_LIMITS.audienceMax} characters`);
+  if (!SUBJECT_MAPPINGS.includes(shape.subjectMapping)) fail("subjectMapping", "must be EMAIL or SUB");
+  const skew = shape.clockSkewSeconds;
+  if (!Number.isInteger(skew) || skew < 0 || skew > IDP_LIMITS.clockSkewMax) fail("clockSkewSeconds", `must be an integer from 0 to ${IDP_LIMITS.clockSkewMax}`);
+  return errors;
+}
+
+function shapeOf(input: IdentityProviderInput, base?: IdentityProviderRow): IdentityProviderShape {
+  const pick = <K extends keyof IdentityProviderInput>(key: K, fallback: NonNullable<IdentityProviderInput[K]>) =>
+    (input[key] ?? (base ? (base[key as keyof IdentityProviderRow] as IdentityProviderInput[K]) : undefined) ?? fallback) as NonNullable<IdentityProviderInput[K]>;
+  return {
+    name: pick("name", "").trim(),
+    issuer: pick("issuer", ""),
+    // An explicit null clears the URI (back to discovery); undefined keeps it.
+    jwksUri: input.jwksUri === undefined ? (base?.jwksUri ?? null) : input.jwksUri,
+    audience: pick("audience", "").trim(),
+    subjectMapping: pick("subjectMapping", "EMAIL" as SubjectMapping),
+    clockSkewSeconds: pick("clockSkewSeconds", IDP_LIMITS.clockSkewDefault),
+  };
+}
+
+export class IdentityProviderService {
+  #db: Db;
+  /** Told about every change so cached keys and discovery follow the new settings. */
+  #onChange: (provider: { issuer: string; jwksUri: string | null }) => void;
+
+  readonly #allowLoopbackHttp: boolean;
+
+  constructor(
+    db: Db,
+    options: { allowLoopbackHttp: boolean; onChange?: (provider: { issuer: string; jwksUri: string | null }) => void },
+  ) {
+    this.#db = db;
+    this.#allowLoopbackHttp = options.allowLoopbackHttp;
+    this.#onChange = options.onChange ?? (() => undefined);
+  }
+
+  /** Providers of one organization, or of every organization the principal administers. */
+  async list(principal: Principal, organizationId: string | null): Promise<IdentityProviderRow[]> {
+    requireScope(principal, "read");
+    const orgs = organizationId ? (isAdminOf(principal, organizationId) ? [organizationId] : []) : adminOrganizationIds(principal);
+    if (orgs.length === 0) return [];
+    return this.#db.identityProvider.findMany({ where: { organizationId: { in: orgs } }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
+  }
+
+  async findManaged(principal: Principal, id: string): Promise<IdentityProviderRow> {
+    requireScope(principal, "manage");
+    const row = await this.#db.identityProvider.findUnique({ where: { id } });
+    if (!row || !isAdminOf(principal, row.organizationId)) throw new NotFoundError("identity provider");
+    return row;
+  }
+
+  async register(principal: Principal, organizationId: string | null, input: IdentityProviderInput): Promise<IdentityProviderRow> {
+    requireScope(principal, "manage");
+    if (!organizationId || !isAdminOf(principal, organizationId)) {
+      throw new ValidationError([{ path: ["organizationId"], code: "organization_not_found", message: "no organization with that id" }]);
+    }
+    const shape = shapeOf(input);
+    assertValid(validateIdentityProvider(shape, this.#allowLoopbackHttp));
+    const row = await this.#db.$transaction(async (tx) => {
+      const count = await tx.identityProvider.count({ where: { organizationId } });
+      if (count >= IDP_LIMITS.providersPerOrganization) {
+        throw new ValidationError([{ path: ["organizationId"], code: "too_many_identity_providers", message: `an organization may have at most ${IDP_LIMITS.providersPerOrganization} identity providers` }]);
+      }
+      await assertUniqueName(tx, organizationId, shape.name, null);
+      const created = await tx.identityProvider.create({ data: { organizationId, ...shape } });
+      await audit(tx, principal, organizationId, "identity_provider.registered", publicId("IdentityProvider", created.id), describe(created));
+      return created;
+    });
+    this.#onChange(row);
+    return row;
+  }
+
+  async update(principal: Principal, id: string, input: IdentityProviderInput): Promise<IdentityProviderRow> {
+    const existing = await this.findManaged(principal, id);
+    const shape = shapeOf(input, existing);
+    assertValid(validateIdentityProvider(shape, this.#allowLoopbackHttp));
+    const row = await this.#db.$transaction(async (tx) => {
+      await assertUniqueName(tx, existing.organizationId, shape.name, id);
+      const updated = await tx.identityProvider.update({ where: { id }, data: shape });
+      await audit(tx, principal, existing.organizationId, "identity_provider.updated", publicId("IdentityProvider", id), {
+        fields: Object.keys(input).filter((k) => (input as Record<string, unknown>)[k] !== undefined),
+        ...describe(updated),
+      });
+      return updated;
+    });
+    this.#onChange(existing);
+    this.#onChange(row);
+    return row;
+  }
+
+  async remove(principal: Principal, id: string): Promise<IdentityProviderRow> {
+    const existing = await this.findManaged(principal, id);
+    await this.#db.$transaction(async (tx) => {
+      await tx.identityProvider.delete({ where: { id } });
+      await audit(tx, principal, existing.organizationId, "identity_provider.removed", publicId("IdentityProvider", id), describe(existing));
+    });
+    this.#onChange(existing);
+    return existing;
+  }
+
+  /** Links an external `sub` to a member of the provider's organization; a new link replaces the old one. */
+  async link(principal: Principal, identityProviderId: string, subject: string, userId: string | null): Promise<IdentityProviderRow> {
+    const provider = await this.findManaged(principal, identityProviderId);
+    const errors: FieldError[] = [];
+    if (provider.subjectMapping !== "SUB") {
+      errors.push({ path: ["identityProviderId"], code: "identity_provider_maps_by_email", message: "this provider maps people by their verified email; links are for providers with subjectMapping SUB" });
+    }
+    if (subject.length === 0 || subject.length > 255) errors.push({ path: ["subject"], code: "subject_length", message: "must be 1 to 255 characters" });
+    const member = userId
+      ? await this.#db.membership.findUnique({ where: { organizationId_userId: { organizationId: provider.organizationId, userId } } })
+      : null;
+    if (!member) errors.push({ path: ["userId"], code: "member_not_found", message: "no member of this organization with that id" });
+    assertValid(errors);
+    await this.#db.$transaction(async (tx) => {
+      await tx.externalIdentity.upsert({
+        where: { identityProviderId_subject: { identityProviderId, subject } },
+        create: { identityProviderId, subject, userId: userId! },
+        update: { userId: userId! },
+      });
+      await audit(tx, principal, provider.organizationId, "identity_provider.linked", publicId("IdentityProvider", identityProviderId), {
+        subject,
+        userId: publicId("User", userId!),
+      });
+    });
+    return provider;
+  }
+}
+
+async function assertUniqueName(tx: Prisma.TransactionClient, organizationId: string, name: string, selfId: string | null): Promise<void> {
+  const same = await tx.identityProvider.findFirst({
+    where: { organizationId, name, ...(selfId ? { id: { not: selfId } } : {}) },
+    select: { id: true },
+  });
+  if (same) throw new ValidationError([{ path: ["name"], code: "identity_provider_name_taken", message: "is already used by another identity provider of this organization" }]);
+}
+
+function describe(row: IdentityProviderRow): Record<string, unknown> {
+  return { name: row.name, issuer: row.issuer, jwksUri: row.jwksUri, audience: row.audience, subjectMapping: row.subjectMapping };
+}
