@@ -7,6 +7,8 @@ import { oauthRouter } from "./oauth/router.ts";
 import { grants } from "./oauth/grants/index.ts";
 import { TOKEN_ENDPOINT_AUTH_METHODS } from "./oauth/client-auth.ts";
 import { mountGraphQL } from "./graphql/yoga.ts";
+import { ensureConsoleClient } from "./applications/console-client.ts";
+import { consoleRoutes } from "./ui/console.ts";
 import type { Services } from "./services.ts";
 
 export async function buildServer(services: Services): Promise<FastifyInstance> {
@@ -58,7 +60,11 @@ export async function buildServer(services: Services): Promise<FastifyInstance> 
     return reply.headers({ "cache-control": "public, max-age=60", "access-control-allow-origin": "*" }).send(services.keys.jwks());
   });
 
+  // The console's redirect URI follows ISSUER, so it is put right at every start.
+  await ensureConsoleClient(services.db, config.issuer);
+  services.clients.invalidate("scopekeeper-console");
   await app.register(oauthRouter, { prefix: "/oauth", services });
+  await app.register(consoleRoutes, { prefix: "/console" });
   await mountGraphQL(app, services);
   app.addHook("onClose", async () => services.close());
   return app;

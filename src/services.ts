@@ -1,5 +1,6 @@
 // The composition root: builds every long-lived service once per process, in dependency order.
 import { ApplicationService } from "./applications/service.ts";
+import { MemberService } from "./applications/members.ts";
 import { ClientDirectory } from "./applications/client-directory.ts";
 import { LastUsedRecorder } from "./applications/last-used.ts";
 import { SecretVerifier } from "./applications/secret-verifier.ts";
@@ -22,6 +23,7 @@ export interface Services {
   secretVerifier: SecretVerifier;
   lastUsed: LastUsedRecorder;
   applications: ApplicationService;
+  members: MemberService;
   sessions: SessionStore;
   passwordLogin: PasswordLogin;
   close(): Promise<void>;
@@ -57,6 +59,7 @@ export async function createServices(config: Config, options: { catalog?: Catalo
       secretVerifier: new SecretVerifier(),
       lastUsed,
       applications: new ApplicationService({ db, catalog: resolvedCatalog, config, directory: clients }),
+      members: new MemberService({ db, config }),
       sessions: new SessionStore(db, config.sessionTtlSeconds),
       passwordLogin: new PasswordLogin(db, config.argon2),
       async close() {

@@ -31,3 +31,8 @@ export function visibleApplicationsWhere(principal: Principal) {
   const own = principal.organizationId ? [{ organizationId: principal.organizationId }] : [];
   return { OR: [...own, ...(principal.isOperator ? [{ isFirstParty: true }] : [])] };
 }
+
+// TEMPORARY until main's people-as-principals lands (replaced by main's version at merge).
+export function isAdminOf(principal: Principal, organizationId: string | null | undefined): boolean {
+  return Boolean(organizationId) && principal.organizationId === organizationId && principal.scopes.has(MANAGE_SCOPE);
+}

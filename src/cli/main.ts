@@ -80,6 +80,14 @@ async function main(argv: string[]): Promise<number> {
       const { migrateDatabase } = await import("../db/migrate.ts");
       const { applied } = await migrateDatabase(cfg.databaseUrl, { log: (l) => console.log(l) });
       console.log(applied.length ? `applied ${applied.length} migration(s): ${applied.join(", ")}` : "database is up to date");
+      const { createDb } = await import("../db/client.ts");
+      const { ensureConsoleClient } = await import("../applications/console-client.ts");
+      const { db } = await createDb(cfg.databaseUrl);
+      try {
+        await ensureConsoleClient(db, cfg.issuer);
+      } finally {
+        await db.$disconnect();
+      }
       return 0;
     }
     case "keys": {

@@ -6,5 +6,7 @@ import "./catalog.ts";
 import "./applications.ts";
 import "./queries.ts";
 import "./mutations.ts";
+import "./members.ts";
+// import "./viewer-consents.ts"; // after the merge with main (Viewer)
 
 export const schema = lexicographicSortSchema(builder.toSchema());

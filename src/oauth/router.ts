@@ -5,6 +5,7 @@ import type { FastifyPluginAsync } from "fastify";
 import type { Services } from "../services.ts";
 import { sendMessage } from "./browser.ts";
 import { OAuthError } from "./errors.ts";
+import { accountRoutes } from "./account.ts";
 import { authorizeRoutes } from "./authorize.ts";
 import { introspectRoute } from "./introspect.ts";
 import { loginRoutes } from "./login.ts";
@@ -13,7 +14,7 @@ import { revokeRoute } from "./revoke.ts";
 import { tokenRoute } from "./token.ts";
 import { userinfoRoute } from "./userinfo.ts";
 
-const BROWSER_PATHS = /^\/oauth\/(authorize|login|logout)(\?|$)/;
+const BROWSER_PATHS = /^\/oauth\/(authorize|login|logout|invitation|reset)(\?|$)/;
 
 export const oauthRouter: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
   await app.register(formbody, { bodyLimit: 16 * 1024 });
@@ -50,4 +51,5 @@ export const oauthRouter: FastifyPluginAsync<{ services: Services }> = async (ap
   await app.register(authorizeRoutes, { services });
   await app.register(loginRoutes, { services });
   await app.register(logoutRoutes, { services });
+  await app.register(accountRoutes, { services });
 };
