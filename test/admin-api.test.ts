@@ -101,7 +101,7 @@ describe("organizations", () => {
     if (byOperator.__typename !== "CreateConnectApplicationSuccess") throw new Error(JSON.stringify(byOperator));
     expect(byOperator.application).toMatchObject({ isFirstParty: true, organization: null });
     const byTenant = await create(tenant, firstParty);
-    expect(byTenant).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ path: ["organizationId"] }] });
+    expect(byTenant).toMatchObject({ __typename: "ValidationError", fieldErrors: [{ path: ["isFirstParty"] }] });
     expect((await graphql(server.url, tenant.token, ApplicationDocument, { id: byOperator.application.id })).data.application).toBeNull();
   });
 
@@ -186,6 +186,7 @@ describe("no N+1", () => {
     await seed(100);
     const hundred = await count(100);
     expect(hundred).toBe(ten);
-    expect(ten).toBeLessThanOrEqual(6);
+    // The access token's revocation check is one of them.
+    expect(ten).toBeLessThanOrEqual(7);
   }, 120_000);
 });

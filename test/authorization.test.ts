@@ -242,7 +242,7 @@ describe("POST /oauth/token grant_type=authorization_code", () => {
     expect(res.body).toMatchObject({ token_type: "Bearer", scope: "knowledge.portalmgr.read" });
     expect(res.body.refresh_token).toBeUndefined();
     const { payload } = await jwtVerify(res.body.access_token as string, createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`)), { typ: "at+jwt", audience: "https://api.example.com/knowledge" });
-    expect(payload).toMatchObject({ sub: alice.id, client_id: web.clientId });
+    expect(payload).toMatchObject({ sub: `usr_${alice.id}`, client_id: web.clientId });
     const rows = JSON.stringify(await server.services.db.authorizationCode.findMany());
     expect(rows).not.toContain(code);
   });
@@ -337,9 +337,9 @@ describe("OpenID Connect", () => {
     const idToken = res.body.id_token as string;
     const { payload, protectedHeader } = await jwtVerify(idToken, createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`)), { issuer: server.url, audience: web.clientId });
     expect(protectedHeader.alg).toBe("ES256");
-    expect(payload).toMatchObject({ sub: alice.id, nonce: "n1", email: "alice@acme.test", name: "Alice Example", at_hash: atHash(res.body.access_token as string) });
+    expect(payload).toMatchObject({ sub: `usr_${alice.id}`, nonce: "n1", email: "alice@acme.test", name: "Alice Example", at_hash: atHash(res.body.access_token as string) });
     const info = await fetch(`${server.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${res.body.access_token as string}` } });
-    expect(await info.json()).toEqual({ sub: alice.id, email: "alice@acme.test", email_verified: false, name: "Alice Example" });
+    expect(await info.json()).toEqual({ sub: `usr_${alice.id}`, email: "alice@acme.test", email_verified: false, name: "Alice Example" });
     const { res: plain } = await fullFlow(web, "core.users.read");
     const denied = await fetch(`${server.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${plain.body.access_token as string}` } });
     expect(denied.status).toBe(401); // its audience is the Core hub, not this server
@@ -354,7 +354,7 @@ describe("revocation and introspection", () => {
     expect(await postForm(`${server.url}/oauth/introspect`, { token })).toMatchObject({ status: 401, body: { error: "invalid_client" } });
     expect(await postForm(`${server.url}/oauth/introspect`, { token, client_id: spa.clientId })).toMatchObject({ status: 401, body: { error: "invalid_client" } });
     const ok = await postForm(`${server.url}/oauth/introspect`, { token }, basic(web.clientId, web.secret!));
-    expect(ok.body).toMatchObject({ active: true, client_id: web.clientId, sub: alice.id, scope: "core.users.read", token_type: "Bearer" });
+    expect(ok.body).toMatchObject({ active: true, client_id: web.clientId, sub: `usr_${alice.id}`, scope: "core.users.read", token_type: "Bearer" });
     expect((await postForm(`${server.url}/oauth/introspect`, { token: "garbage" }, basic(web.clientId, web.secret!))).body).toEqual({ active: false });
   });
 

@@ -63,7 +63,7 @@ for (const platform of ["WEB", "SPA"] as const) {
       const response = await oauth.authorizationCodeGrantRequest(as, client, clientAuth, params, CALLBACK, verifier, insecure);
       const tokens = await oauth.processAuthorizationCodeResponse(as, client, response, { expectedNonce: nonce, requireIdToken: true });
       const claims = oauth.getValidatedIdTokenClaims(tokens)!;
-      expect(claims).toMatchObject({ iss: server.url, aud: clientId, sub: user.id, nonce, email: user.email });
+      expect(claims).toMatchObject({ iss: server.url, aud: clientId, sub: `usr_${user.id}`, nonce, email: user.email });
       expect(tokens.scope).toBe("openid email offline_access knowledge.portalmgr.read");
 
       const refreshed = await oauth.processRefreshTokenResponse(as, client, await oauth.refreshTokenGrantRequest(as, client, clientAuth, tokens.refresh_token!, insecure));
@@ -71,7 +71,7 @@ for (const platform of ["WEB", "SPA"] as const) {
 
       if (secret) {
         const active = await oauth.processIntrospectionResponse(as, client, await oauth.introspectionRequest(as, client, clientAuth, refreshed.access_token, insecure));
-        expect(active).toMatchObject({ active: true, client_id: clientId, sub: user.id });
+        expect(active).toMatchObject({ active: true, client_id: clientId, sub: `usr_${user.id}` });
       }
       await oauth.processRevocationResponse(await oauth.revocationRequest(as, client, clientAuth, refreshed.refresh_token!, insecure));
       await expect(

@@ -49,7 +49,7 @@ describe("client_credentials", () => {
       sub: app.clientId,
       client_id: app.clientId,
       scope: "knowledge.portalmgr.read core.users.read",
-      org_id: admin.organizationDbId,
+      org_id: admin.organizationId,
     });
     expect(new Set(payload.aud as string[])).toEqual(new Set(["https://api.example.com/knowledge", "https://api.example.com/core"]));
     expect(payload.exp! - payload.iat!).toBe(3600);

@@ -6,7 +6,7 @@ import * as oauth from "oauth4webapi";
 
 export const CLIENT_ID = "scopekeeper-console";
 const SCOPE = "openid offline_access connect.applications.read connect.applications.manage";
-const client: oauth.Client = { client_id: CLIENT_ID };
+let client: oauth.Client = { client_id: CLIENT_ID };
 const clientAuth = oauth.None();
 // Only the PKCE verifier, state and nonce cross the redirect, in sessionStorage; they are
 // useless without the code and removed at once. Tokens never go there.
@@ -24,9 +24,12 @@ let renewing: Promise<string | null> | null = null;
 
 async function authorizationServer(): Promise<oauth.AuthorizationServer> {
   if (server) return server;
-  const response = await fetch(`${origin}/.well-known/oauth-authorization-server`, { headers: { accept: "application/json" } });
+  const response = await fetch(`${origin}/.well-known/openid-configuration`, { headers: { accept: "application/json" } });
   if (!response.ok) throw new Error(`the server's metadata could not be read (HTTP ${response.status})`);
   server = (await response.json()) as oauth.AuthorizationServer;
+  // ID tokens are signed with the server's algorithm (ES256 by default), not the library's RS256 default.
+  const alg = server.id_token_signing_alg_values_supported?.[0];
+  if (alg) client = { ...client, id_token_signed_response_alg: alg };
   return server;
 }
 

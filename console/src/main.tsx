@@ -1,6 +1,6 @@
 import { StrictMode, Suspense, lazy, type ReactNode } from "react";
 import { createRoot } from "react-dom/client";
-import { RouterProvider, createBrowserRouter } from "react-router";
+import { Navigate, RouterProvider, createBrowserRouter } from "react-router";
 import { Provider } from "urql";
 import { client } from "./client.ts";
 import { Shell } from "./components/Shell.tsx";
@@ -22,7 +22,7 @@ const router = createBrowserRouter(
     {
       element: <Shell />,
       children: [
-        { index: true, element: <ApplicationsPage /> },
+        { index: true, element: <Navigate to="/applications" replace /> },
         { path: "applications", element: <ApplicationsPage /> },
         { path: "applications/new", element: later(<CreateApplicationPage />) },
         { path: "applications/:id", element: later(<ApplicationPage />) },

@@ -113,7 +113,7 @@ export const ScopeCatalogQuery = graphql(`
 
 export const AuditEventsQuery = graphql(`
   query AuditEvents {
-    auditEvents(first: 200) {
+    auditEvents(first: 100) {
       edges {
         node {
           id

@@ -8,6 +8,7 @@ import { sha256 } from "../crypto/random.ts";
 import { argon2Verify } from "../crypto/secrets.ts";
 import { hashPassword } from "../auth/users.ts";
 import { isAdminOf, requireScope, type Principal } from "../auth/principal.ts";
+import { publicId } from "../ids.ts";
 import { revokeAccessTokenId } from "../oauth/user-tokens.ts";
 import { audit } from "./service.ts";
 import { assertValid, ForbiddenError, NotFoundError, ValidationError } from "./errors.ts";
@@ -76,9 +77,9 @@ export class MemberService {
         },
       });
       // The email is who was invited, not a secret; the token never appears.
-      await audit(tx, principal, organizationId, "member.invited", created.id, { email, role: input.role });
+      await audit(tx, principal, organizationId, "invitation.created", created.id, { email, role: input.role });
     });
-    return { invitationUrl: `${this.#config.issuer}/account/invitation?token=${token}` };
+    return { invitationUrl: `${this.#config.issuer}/oauth/invitation?token=${token}` };
   }
 
   async createPasswordResetLink(principal: Principal, organizationId: string, userId: string): Promise<{ resetUrl: string }> {
@@ -101,9 +102,9 @@ export class MemberService {
           expiresAt: new Date(Date.now() + PASSWORD_RESET_TTL_MS),
         },
       });
-      await audit(tx, principal, organizationId, "member.password_reset_link_created", created.id, { userId });
+      await audit(tx, principal, organizationId, "invitation.created", created.id, { purpose: "PASSWORD_RESET", userId: publicId("User", userId) });
     });
-    return { resetUrl: `${this.#config.issuer}/account/reset?token=${token}` };
+    return { resetUrl: `${this.#config.issuer}/oauth/reset?token=${token}` };
   }
 
   async updateRole(principal: Principal, organizationId: string, userId: string, role: string): Promise<void> {
@@ -114,7 +115,7 @@ export class MemberService {
       if (membership.role === role) return;
       if (membership.role === "ADMIN") await this.#assertNotLastAdmin(tx, organizationId, "role", "demoted");
       await tx.membership.update({ where: { id: membership.id }, data: { role } });
-      await audit(tx, principal, organizationId, "member.role_changed", userId, { from: membership.role, to: role });
+      await audit(tx, principal, organizationId, "membership.role_changed", userId, { from: membership.role, to: role });
     });
     this.#onMembershipChange(userId);
   }
@@ -128,7 +129,7 @@ export class MemberService {
       await tx.membership.delete({ where: { id: membership.id } });
       await tx.session.deleteMany({ where: { userId } });
       const revoked = await this.#revokeRefreshTokens(tx, { userId, application: { organizationId } });
-      await audit(tx, principal, organizationId, "member.removed", userId, { role: membership.role, refreshTokensRevoked: revoked });
+      await audit(tx, principal, organizationId, "membership.removed", userId, { role: membership.role, refreshTokensRevoked: revoked });
     });
     this.#onMembershipChange(userId);
   }
@@ -181,7 +182,7 @@ export class MemberService {
       if (purpose === "PASSWORD_RESET") {
         const user = await tx.user.update({ where: { email: link.email }, data: { passwordHash: passwordHash! } });
         await tx.session.deleteMany({ where: { userId: user.id } });
-        await audit(tx, { subject: user.id }, link.organizationId, "member.password_reset", user.id, {});
+        await audit(tx, { kind: "USER", subject: publicId("User", user.id) }, link.organizationId, "membership.password_reset", user.id, { invitationId: publicId("Invitation", link.id) });
         return user.id;
       }
       const user = existing
@@ -192,7 +193,7 @@ export class MemberService {
         create: { organizationId: link.organizationId, userId: user.id, role: link.role },
         update: {},
       });
-      await audit(tx, { subject: user.id }, link.organizationId, "member.joined", user.id, { role: link.role, invitationId: link.id });
+      await audit(tx, { kind: "USER", subject: publicId("User", user.id) }, link.organizationId, "membership.joined", user.id, { role: link.role, invitationId: publicId("Invitation", link.id) });
       return user.id;
     });
     if (!done) return { ok: false, gone: true, errors: [{ path: ["token"], message: "This link was already used. Ask your administrator for a new one." }] };
@@ -223,7 +224,7 @@ export class MemberService {
       await tx.consent.delete({ where: { id: consent.id } });
       const revoked = await this.#revokeRefreshTokens(tx, { userId, applicationId });
       await audit(tx, principal, consent.application.organizationId, "consent.revoked", applicationId, {
-        userId,
+        userId: publicId("User", userId),
         clientId: consent.application.clientId,
         refreshTokensRevoked: revoked,
       });

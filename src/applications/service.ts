@@ -7,7 +7,8 @@ import type { Config } from "../config/index.ts";
 import type { Db, Prisma } from "../db/client.ts";
 import { formatSecret, argon2Hash, secretHint } from "../crypto/secrets.ts";
 import { randomId } from "../crypto/random.ts";
-import { canSeeApplication, requireScope, type Principal } from "../auth/principal.ts";
+import { publicId, type IdType } from "../ids.ts";
+import { canSeeApplication, isAdminOf, requireScope, type Principal } from "../auth/principal.ts";
 import type { ClientDirectory } from "./client-directory.ts";
 import { assertValid, NotFoundError, ValidationError } from "./errors.ts";
 import {
@@ -57,7 +58,7 @@ export class ApplicationService {
     requireScope(principal, "manage");
     const shape = shapeFromInput(input);
     const errors = validateApplication(input, shape, true);
-    errors.push(...(await this.#organizationErrors(principal, shape)));
+    errors.push(...(await this.#organizationErrors(principal, shape)), ...this.#firstPartyErrors(principal, shape));
     const kind = defaultGrantKind(shape.applicationType);
     const scopes = [...new Set(input.scopes ?? [])];
     if (scopes.length > 0 && errors.length === 0) errors.push(...validateGrant(shape, scopes, kind, this.#catalog));
@@ -105,6 +106,7 @@ export class ApplicationService {
     const fixed = { ...input, applicationType: undefined, platform: undefined, organizationId: undefined };
     const shape = shapeFromInput(fixed, base);
     errors.push(...validateApplication(fixed, shape, false));
+    if (shape.isFirstParty !== base.isFirstParty) errors.push(...this.#firstPartyErrors(principal, shape));
     if (base.onBehalfOfEnabled && !shape.onBehalfOfEnabled) {
       const obo = await this.#db.scopeGrant.findMany({ where: { applicationId: id } });
       const left = obo.filter((g) => this.#catalog.scope(g.scope)?.onBehalfOf).map((g) => g.scope);
@@ -178,7 +180,7 @@ export class ApplicationService {
         },
       });
       await audit(tx, principal, app.organizationId, "client_secret.created", id, {
-        applicationId,
+        applicationId: publicId("ConnectApplication", applicationId),
         hint: created.hint,
         expiresAt: created.expiresAt?.toISOString() ?? null,
       });
@@ -198,7 +200,7 @@ export class ApplicationService {
         data: { revokedAt: secret.revokedAt ?? new Date() },
       });
       await audit(tx, principal, secret.application.organizationId, "client_secret.revoked", secretId, {
-        applicationId: secret.applicationId,
+        applicationId: publicId("ConnectApplication", secret.applicationId),
         hint: secret.hint,
       });
       return updated;
@@ -238,18 +240,19 @@ export class ApplicationService {
     return app;
   }
 
-  /** The organization must exist and be the principal's own; a first-party app without one needs the operator. */
+  /** The organization must exist and be one the principal administers. */
   async #organizationErrors(principal: Principal, shape: ApplicationShape): Promise<FieldError[]> {
-    if (shape.organizationId) {
-      const sameOrg = shape.organizationId === principal.organizationId;
-      const org = sameOrg ? await this.#db.organization.findUnique({ where: { id: shape.organizationId } }) : null;
-      if (!org) return [{ path: ["organizationId"], message: "no organization with that id" }];
-      return [];
-    }
-    if (shape.applicationType === "OAUTH" && shape.isFirstParty && !principal.isOperator) {
-      return [{ path: ["organizationId"], message: "is required: only the operator organization registers first-party applications without one" }];
-    }
-    return [];
+    if (!shape.organizationId) return [];
+    const org = isAdminOf(principal, shape.organizationId)
+      ? await this.#db.organization.findUnique({ where: { id: shape.organizationId } })
+      : null;
+    return org ? [] : [{ path: ["organizationId"], message: "no organization with that id" }];
+  }
+
+  /** First-party applications skip consent and are the operator's: only its admins register or mark them. */
+  #firstPartyErrors(principal: Principal, shape: ApplicationShape): FieldError[] {
+    if (!shape.isFirstParty || principal.isOperator) return [];
+    return [{ path: ["isFirstParty"], message: "only the operator organization may register or mark first-party applications" }];
   }
 
   async #assertUnique(tx: Tx, shape: ApplicationShape, selfId: string | null): Promise<void> {
@@ -314,22 +317,36 @@ export class ApplicationService {
   }
 }
 
+/** Which kind of object an action's target is, so events carry the same public ids as the API. */
+const TARGET_ID_TYPES: Record<string, IdType> = {
+  application: "ConnectApplication",
+  client_secret: "ClientSecret",
+  scopes: "ConnectApplication",
+  organization: "Organization",
+  user: "User",
+  membership: "User",
+  invitation: "Invitation",
+  consent: "ConnectApplication",
+};
+
 export async function audit(
   tx: Tx,
-  actor: Pick<Principal, "subject"> | null,
+  actor: Pick<Principal, "subject" | "kind"> | null,
   organizationId: string | null,
   action: string,
   targetId: string,
   details: Record<string, unknown>,
 ): Promise<void> {
+  const targetType = action.split(".")[0] ?? null;
+  const idType = targetType ? TARGET_ID_TYPES[targetType] : undefined;
   await tx.auditEvent.create({
     data: {
       organizationId,
-      actorType: actor ? "APPLICATION" : "SYSTEM",
+      actorType: actor ? actor.kind : "SYSTEM",
       actorId: actor?.subject ?? null,
       action,
-      targetType: action.split(".")[0] ?? null,
-      targetId,
+      targetType,
+      targetId: idType ? publicId(idType, targetId) : targetId,
       details: JSON.stringify(details),
     },
   });

@@ -1,41 +1,62 @@
-// Turns an `Authorization: Bearer` access token issued by this server into a Principal.
+// Turns an `Authorization: Bearer` access token issued by this server into a Principal for the
+// admin API: the token goes through the one verifier, then the caller's organizations are read.
 import { LRUCache } from "lru-cache";
+import { publicId } from "../ids.ts";
 import type { Services } from "../services.ts";
-import type { Principal } from "./principal.ts";
+import { bearerToken, InvalidTokenError, verifyAccessToken, type VerifiedAccessToken } from "./access-tokens.ts";
+import type { Principal, Role } from "./principal.ts";
 
-export class InvalidTokenError extends Error {}
+export { InvalidTokenError };
 
 export async function principalFromBearer(header: string | undefined, services: Services): Promise<Principal> {
-  const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-  if (!match) throw new InvalidTokenError("an access token is required: Authorization: Bearer <token>");
-  let payload;
-  try {
-    ({ payload } = await services.keys.verifyJwt(match[1]!, {
-      issuer: services.config.issuer,
-      audience: services.config.issuer,
-      typ: "at+jwt",
-    }));
-  } catch {
-    throw new InvalidTokenError("the access token is invalid or expired");
+  const token = bearerToken(header);
+  if (!token) throw new InvalidTokenError("an access token is required: Authorization: Bearer <token>");
+  // The admin API is this server's own resource: its tokens carry the issuer as audience.
+  const verified = await verifyAccessToken(services, token, { audience: services.config.issuer });
+  return principalFor(services, verified);
+}
+
+export async function principalFor(services: Services, verified: VerifiedAccessToken): Promise<Principal> {
+  if (verified.userId) {
+    // People act through their memberships, read fresh on every request: a removed member
+    // or a demoted admin loses access at once, in every process.
+    const memberships = await services.db.membership.findMany({
+      where: { userId: verified.userId },
+      select: { organizationId: true, role: true, organization: { select: { isOperator: true } } },
+    });
+    const roles = new Map<string, Role>(memberships.map((m) => [m.organizationId, m.role === "ADMIN" ? "ADMIN" : "MEMBER"]));
+    return {
+      kind: "USER",
+      subject: publicId("User", verified.userId),
+      userId: verified.userId,
+      clientId: verified.client.clientId,
+      organizationId: null,
+      scopes: verified.scopes,
+      roles,
+      isOperator: memberships.some((m) => m.role === "ADMIN" && m.organization.isOperator),
+    };
   }
-  const clientId = typeof payload.client_id === "string" ? payload.client_id : "";
-  // A deleted application's tokens stop working at once, not at their expiry.
-  const client = await services.clients.get(clientId);
-  if (!client) throw new InvalidTokenError("the access token's application no longer exists");
-  const organizationId = typeof payload.org_id === "string" ? payload.org_id : null;
+  // An application acting as itself: the organization it belongs to, nothing else. Its
+  // org_id claim must agree with the registry, or the token is not trusted with anything.
+  const organizationId = verified.client.organizationId;
+  const claimed = verified.organizationId;
+  const own = organizationId && claimed === organizationId ? organizationId : null;
   return {
-    subject: String(payload.sub),
-    clientId,
-    organizationId,
-    isOperator: organizationId ? await isOperator(services, organizationId) : false,
-    scopes: new Set(typeof payload.scope === "string" ? payload.scope.split(" ") : []),
+    kind: "APPLICATION",
+    subject: verified.client.clientId,
+    userId: null,
+    clientId: verified.client.clientId,
+    organizationId: own,
+    scopes: verified.scopes,
+    roles: new Map<string, Role>(own ? [[own, "ADMIN"]] : []),
+    isOperator: own ? await isOperatorOrganization(services, own) : false,
   };
 }
 
 // Whether an organization is the operator never changes after bootstrap.
 const operatorCache = new LRUCache<string, boolean>({ max: 10_000 });
 
-async function isOperator(services: Services, organizationId: string): Promise<boolean> {
+async function isOperatorOrganization(services: Services, organizationId: string): Promise<boolean> {
   const cached = operatorCache.get(organizationId);
   if (cached !== undefined) return cached;
   const org = await services.db.organization.findUnique({ where: { id: organizationId }, select: { isOperator: true } });

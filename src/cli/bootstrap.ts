@@ -1,10 +1,10 @@
 // `scopekeeper bootstrap`: an organization plus an M2M admin application holding the admin
 // API's own scopes, and its secret printed once.
-import { encodeGlobalID } from "@pothos/plugin-relay";
 import type { Services } from "../services.ts";
 import { MANAGE_SCOPE, READ_SCOPE, type Principal } from "../auth/principal.ts";
 import { ValidationError } from "../applications/errors.ts";
 import { audit } from "../applications/service.ts";
+import { publicId } from "../ids.ts";
 
 export interface BootstrapResult {
   organizationId: string;
@@ -27,11 +27,14 @@ export async function bootstrapOrganization(services: Services, orgName: string)
   });
   // The CLI acts with the operator's full authority over the new organization.
   const system: Principal = {
+    kind: "APPLICATION",
     subject: "system:bootstrap",
+    userId: null,
     clientId: "",
     organizationId: org.id,
     isOperator: org.isOperator,
     scopes: new Set([MANAGE_SCOPE]),
+    roles: new Map([[org.id, "ADMIN"]]),
   };
   const app = await services.applications.create(system, {
     name: `${name} admin`,
@@ -42,7 +45,7 @@ export async function bootstrapOrganization(services: Services, orgName: string)
   });
   const { plaintext } = await services.applications.addSecret(system, app.id, { description: "bootstrap" });
   return {
-    organizationId: encodeGlobalID("Organization", org.id),
+    organizationId: publicId("Organization", org.id),
     organizationDbId: org.id,
     clientId: app.clientId,
     clientSecret: plaintext,

@@ -1,10 +1,10 @@
 // `scopekeeper user add`: people who log in to authorize applications.
 import { parseArgs } from "node:util";
-import { decodeGlobalID } from "@pothos/plugin-relay";
 import type { Config } from "../config/index.ts";
 import { createDb } from "../db/client.ts";
 import { audit } from "../applications/service.ts";
 import { hashPassword } from "../auth/users.ts";
+import { rawIdOf } from "../ids.ts";
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -28,13 +28,8 @@ export async function runUserCommand(argv: string[], config: Config): Promise<nu
     for (const p of problems) console.error(`scopekeeper: ${p}`);
     return 1;
   }
-  let orgId = values.org!;
-  try {
-    const decoded = decodeGlobalID(orgId);
-    if (decoded.typename === "Organization") orgId = decoded.id;
-  } catch {
-    // a raw database id is accepted too
-  }
+  // The organizationId bootstrap printed (org_...); a bare database id is accepted too.
+  const orgId = rawIdOf(values.org, "Organization") ?? values.org!;
   const { db } = await createDb(config.databaseUrl);
   try {
     const org = await db.organization.findUnique({ where: { id: orgId } });

@@ -39,6 +39,12 @@ const envSchema = z.object({
   ADMIN_API_WORKER: z.enum(["true", "false"]).default("true"),
   /** First-party applications skip the consent page (their users already trust the operator). */
   FIRST_PARTY_SKIP_CONSENT: z.enum(["true", "false"]).default("true"),
+  /** Limits on one GraphQL document: a single request must not be able to exhaust the server. */
+  GRAPHQL_MAX_DEPTH: positiveInt(2, 100).default(12),
+  GRAPHQL_MAX_ALIASES: positiveInt(0, 1000).default(15),
+  GRAPHQL_MAX_COST: positiveInt(10, 1_000_000).default(5000),
+  GRAPHQL_MAX_TOKENS: positiveInt(50, 100_000).default(2000),
+  GRAPHQL_MAX_DIRECTIVES: positiveInt(0, 1000).default(20),
   /** Argon2id cost (OWASP minimum by default); tests may lower it, benchmarks never do. */
   ARGON2_MEMORY_KIB: positiveInt(1024, 4 * 1024 * 1024).default(19456),
   ARGON2_TIME_COST: positiveInt(1, 100).default(2),
@@ -65,6 +71,7 @@ export interface Config {
   firstPartySkipConsent: boolean;
   adminApiWorker: boolean;
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
+  graphqlLimits: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number; maxDirectives: number };
 }
 
 export class ConfigError extends Error {
@@ -101,5 +108,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     firstPartySkipConsent: e.FIRST_PARTY_SKIP_CONSENT === "true",
     adminApiWorker: e.ADMIN_API_WORKER === "true",
     argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: e.ARGON2_PARALLELISM },
+    graphqlLimits: {
+      maxDepth: e.GRAPHQL_MAX_DEPTH,
+      maxAliases: e.GRAPHQL_MAX_ALIASES,
+      maxCost: e.GRAPHQL_MAX_COST,
+      maxTokens: e.GRAPHQL_MAX_TOKENS,
+      maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
+    },
   };
 }

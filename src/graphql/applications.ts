@@ -1,7 +1,8 @@
 // ConnectApplication and its parts as GraphQL. Relations load through @pothos/plugin-prisma's
 // selections, so a page of applications with URIs, secrets and grants is a fixed number of queries.
-import { requireScope, visibleApplicationsWhere } from "../auth/principal.ts";
+import { adminOrganizationIds, requireScope, visibleApplicationsWhere, visibleOrganizationsWhere } from "../auth/principal.ts";
 import type { CatalogScope } from "../catalog/index.ts";
+import { publicId } from "../ids.ts";
 import { builder } from "./builder.ts";
 import { PermissionKindEnum, ScopeRef } from "./catalog.ts";
 
@@ -21,7 +22,7 @@ export const Member = builder.prismaObject("Membership", {
   name: "Member",
   description: "A person in an organization, who can sign in to authorize its applications.",
   fields: (t) => ({
-    userId: t.exposeString("userId"),
+    userId: t.id({ description: "The person's usr_ id.", resolve: (m) => publicId("User", m.userId) }),
     role: t.field({ type: MemberRoleEnum, resolve: (m) => m.role as "ADMIN" | "MEMBER" }),
     email: t.string({ select: { user: { select: { email: true } } }, resolve: (m) => m.user.email }),
     name: t.string({ nullable: true, select: { user: { select: { name: true } } }, resolve: (m) => m.user.name }),
@@ -33,8 +34,8 @@ export const Organization = builder.prismaNode("Organization", {
   id: { field: "id" },
   findUnique: (id, ctx) => {
     requireScope(ctx.principal, "read");
-    // Only one's own organization is visible; anything else reads as absent.
-    return { id: id === ctx.principal.organizationId ? id : "" };
+    // Only organizations the principal administers are visible; anything else reads as absent.
+    return { id, AND: [visibleOrganizationsWhere(ctx.principal)] } as never;
   },
   fields: (t) => ({
     name: t.exposeString("name"),
@@ -62,7 +63,7 @@ export const ClientSecret = builder.prismaNode("ClientSecret", {
   description: "A credential of a confidential application. The plaintext is shown once, by addClientSecret.",
   findUnique: (id, ctx) => {
     requireScope(ctx.principal, "read");
-    return { id, application: visibleApplicationsWhere(ctx.principal) };
+    return { id, application: visibleApplicationsWhere(ctx.principal) } as never;
   },
   fields: (t) => ({
     description: t.exposeString("description", { nullable: true }),
@@ -106,7 +107,7 @@ export const ConnectApplication = builder.prismaNode("ConnectApplication", {
   id: { field: "id" },
   findUnique: (id, ctx) => {
     requireScope(ctx.principal, "read");
-    return { id, ...visibleApplicationsWhere(ctx.principal) };
+    return { id, AND: [visibleApplicationsWhere(ctx.principal)] } as never;
   },
   fields: (t) => ({
     clientId: t.exposeString("clientId", { description: "Public identifier used in OAuth requests." }),
@@ -145,7 +146,7 @@ export const AuditEvent = builder.prismaNode("AuditEvent", {
   id: { field: "id" },
   findUnique: (id, ctx) => {
     requireScope(ctx.principal, "read");
-    return { id, organizationId: ctx.principal.organizationId ?? "" };
+    return { id, organizationId: { in: adminOrganizationIds(ctx.principal) } } as never;
   },
   fields: (t) => ({
     action: t.exposeString("action"),

@@ -8,6 +8,7 @@ import RelayPlugin from "@pothos/plugin-relay";
 import type PrismaTypes from "../../generated/pothos-types.ts";
 import { getDatamodel } from "../../generated/pothos-types.ts";
 import type { GraphQLContext } from "./context.ts";
+import { decodeNodeId, encodeNodeId } from "./ids.ts";
 
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
@@ -33,6 +34,9 @@ export const builder = new SchemaBuilder<{
     cursorType: "String",
     nodeQueryOptions: {},
     nodesQueryOptions: false,
+    // One id per object everywhere (org_..., app_..., usr_...), not base64 Relay ids.
+    encodeGlobalID: encodeNodeId,
+    decodeGlobalID: decodeNodeId,
   },
   errors: {
     defaultTypes: [],

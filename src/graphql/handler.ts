@@ -6,10 +6,11 @@ import { GraphQLError } from "graphql";
 import { createYoga } from "graphql-yoga";
 import { ForbiddenError, NotFoundError, ValidationError } from "../applications/errors.ts";
 import { InvalidTokenError, principalFromBearer } from "../auth/bearer.ts";
-import type { Principal } from "../auth/principal.ts";
+import { NOBODY, type Principal } from "../auth/principal.ts";
 import type { Services } from "../services.ts";
 import type { GraphQLContext } from "./context.ts";
 import { QueryResponseCache, type GraphQLBody } from "./response-cache.ts";
+import { documentLimitPlugins } from "./limits.ts";
 import { schema } from "./schema.ts";
 
 export interface AdminRequest {
@@ -31,7 +32,7 @@ export interface AdminLog {
   error(value: unknown): void;
 }
 
-const ANONYMOUS: Principal = { subject: "anonymous", clientId: "", organizationId: null, isOperator: false, scopes: new Set() };
+const ANONYMOUS = NOBODY;
 
 export function createAdminHandler(services: Services, log: AdminLog): (req: AdminRequest) => Promise<AdminResponse> {
   const graphiql = services.config.env !== "production";
@@ -42,6 +43,7 @@ export function createAdminHandler(services: Services, log: AdminLog): (req: Adm
     graphiql,
     landingPage: false,
     logging: false,
+    plugins: documentLimitPlugins(services.config),
     // Unexpected failures are masked; domain errors thrown by queries keep their message and
     // get a stable code (mutations return them as typed union members instead).
     maskedErrors: {

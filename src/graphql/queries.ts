@@ -1,5 +1,5 @@
 // Read access to the registry: everything filtered to what the principal may see.
-import { requireScope, visibleApplicationsWhere } from "../auth/principal.ts";
+import { adminOrganizationIds, requireScope, visibleApplicationsWhere, visibleOrganizationsWhere } from "../auth/principal.ts";
 import { builder } from "./builder.ts";
 import { ApplicationTypeEnum, AuditEvent, ConnectApplication, Organization } from "./applications.ts";
 import { idOf } from "./ids.ts";
@@ -51,8 +51,8 @@ builder.queryFields((t) => ({
     resolve: (query, _root, args, ctx) => {
       requireScope(ctx.principal, "read");
       const id = idOf(String(args.id), "Organization");
-      if (!id || id !== ctx.principal.organizationId) return null;
-      return ctx.db.organization.findUnique({ ...query, where: { id } });
+      if (!id) return null;
+      return ctx.db.organization.findFirst({ ...query, where: { AND: [{ id }, visibleOrganizationsWhere(ctx.principal)] } });
     },
   }),
   auditEvents: t.prismaConnection({
@@ -60,12 +60,12 @@ builder.queryFields((t) => ({
     cursor: "id",
     defaultSize: 50,
     maxSize: 200,
-    description: "The principal's organization's audit trail, newest first.",
+    description: "The audit trail of the organizations the caller administers, newest first.",
     resolve: (query, _root, _args, ctx) => {
       requireScope(ctx.principal, "read");
       return ctx.db.auditEvent.findMany({
         ...query,
-        where: { organizationId: ctx.principal.organizationId ?? "" },
+        where: { organizationId: { in: adminOrganizationIds(ctx.principal) } },
         orderBy: [{ createdAt: "desc" }, { id: "desc" }],
       });
     },

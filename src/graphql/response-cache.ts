@@ -45,7 +45,7 @@ export class QueryResponseCache {
     const request = createHash("sha256")
       .update(JSON.stringify([queryHash, operationName, body.variables ?? null, accept]))
       .digest("base64url");
-    const who = [principal.organizationId ?? "", principal.isOperator ? "op" : "", [...principal.scopes].sort().join(" ")].join("|");
+    const who = [principal.subject, [...principal.roles].sort().join(","), principal.isOperator ? "op" : "", [...principal.scopes].sort().join(" ")].join("|");
     return `${who}|${version}|${Math.floor(Date.now() / BUCKET_MS)}|${request}`;
   }
 
@@ -76,7 +76,7 @@ export class QueryResponseCache {
 
   async #version(principal: Principal): Promise<number> {
     const scope = [
-      ...(principal.organizationId ? [{ organizationId: principal.organizationId }] : []),
+      ...(principal.roles.size > 0 ? [{ organizationId: { in: [...principal.roles.keys()] } }] : []),
       ...(principal.isOperator ? [{ organizationId: null }] : []),
     ];
     if (scope.length === 0) return 0;

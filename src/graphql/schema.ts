@@ -7,6 +7,7 @@ import "./applications.ts";
 import "./queries.ts";
 import "./mutations.ts";
 import "./members.ts";
-// import "./viewer-consents.ts"; // after the merge with main (Viewer)
+import "./viewer.ts";
+import "./viewer-consents.ts";
 
 export const schema = lexicographicSortSchema(builder.toSchema());

@@ -2,10 +2,13 @@
 import type { Catalog } from "../catalog/index.ts";
 import { randomUUID } from "node:crypto";
 import type { SigningKeys } from "../crypto/signing-keys.ts";
+import { publicId } from "../ids.ts";
 
 export interface AccessTokenClaims {
+  /** The public subject: an application's clientId or a person's `usr_` id. */
   subject: string;
   clientId: string;
+  /** Database id of the organization; published as its public `org_` id. */
   organizationId: string | null;
   scopes: readonly string[];
   ttlSeconds: number;
@@ -41,7 +44,7 @@ export async function issueAccessToken(
       iat,
       exp: iat + claims.ttlSeconds,
       jti,
-      ...(claims.organizationId ? { org_id: claims.organizationId } : {}),
+      ...(claims.organizationId ? { org_id: publicId("Organization", claims.organizationId) } : {}),
       ...claims.extra,
     },
     "at+jwt",

@@ -1,24 +1,24 @@
 // POST /oauth/introspect (RFC 7662), for authenticated confidential clients only.
 // Anything not active, for whatever reason, is just {"active": false}.
 import type { FastifyPluginAsync } from "fastify";
+import { InvalidTokenError, verifyAccessToken } from "../auth/access-tokens.ts";
 import { sha256 } from "../crypto/random.ts";
+import { publicId } from "../ids.ts";
 import type { Services } from "../services.ts";
 import { authenticateClient } from "./client-auth.ts";
 import { InvalidClient, InvalidRequest, OAuthError } from "./errors.ts";
 import { requireForm, singleValuedParams } from "./params.ts";
 
 export const introspectRoute: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
-  const { db, keys, config } = services;
+  const { db, config } = services;
 
   async function accessToken(token: string) {
-    const verified = await keys.verifyJwt(token, { issuer: config.issuer, typ: "at+jwt" }).catch(() => null);
-    if (!verified) return null;
-    const p = verified.payload;
-    if (typeof p.jti !== "string" || typeof p.client_id !== "string") return null;
-    if (await db.revokedAccessToken.findUnique({ where: { jti: p.jti } })) return null;
-    // Tokens of a deleted application die with it.
-    if (!(await services.clients.get(p.client_id))) return null;
-    return { active: true, token_type: "Bearer", ...p };
+    // The one verifier: revoked tokens and those of deleted applications are inactive here too.
+    const verified = await verifyAccessToken(services, token).catch((err: unknown) => {
+      if (err instanceof InvalidTokenError) return null;
+      throw err;
+    });
+    return verified ? { active: true, token_type: "Bearer", ...verified.payload } : null;
   }
 
   async function refreshToken(token: string, callerId: string) {
@@ -29,7 +29,7 @@ export const introspectRoute: FastifyPluginAsync<{ services: Services }> = async
       token_type: "refresh_token",
       scope: row.scopes,
       client_id: row.application.clientId,
-      sub: row.userId,
+      sub: publicId("User", row.userId),
       iss: config.issuer,
       iat: Math.floor(row.createdAt.getTime() / 1000),
       exp: Math.floor(row.expiresAt.getTime() / 1000),

@@ -3,6 +3,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Prisma } from "../db/client.ts";
 import { randomId, sha256 } from "../crypto/random.ts";
+import { publicId } from "../ids.ts";
 import type { Services } from "../services.ts";
 import { issueAccessToken } from "./access-token.ts";
 import type { TokenResponse } from "./grants/types.ts";
@@ -31,7 +32,7 @@ export async function issueUserTokens(services: Services, tx: Tx, grant: UserGra
   const ttl = config.accessTokenTtlSeconds;
   const authTime = Math.floor(grant.authTime.getTime() / 1000);
   const { token, jti, expiresIn } = await issueAccessToken(keys, catalog, config.issuer, {
-    subject: grant.userId,
+    subject: publicId("User", grant.userId),
     clientId: grant.clientId,
     organizationId: null,
     scopes: grant.scopes,
@@ -73,7 +74,7 @@ export async function issueUserTokens(services: Services, tx: Tx, grant: UserGra
     response.id_token = await keys.signJwt(
       {
         iss: config.issuer,
-        sub: grant.userId,
+        sub: publicId("User", grant.userId),
         aud: grant.clientId,
         iat,
         exp: iat + ttl,

@@ -1,10 +1,12 @@
 // GET|POST /oauth/userinfo (OpenID Connect Core §5.3): the claims the token's scopes release.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import type { Services } from "../services.ts";
+import { bearerToken, InvalidTokenError, verifyAccessToken } from "../auth/access-tokens.ts";
+import { publicId } from "../ids.ts";
 import { identityClaims } from "./user-tokens.ts";
 
 export const userinfoRoute: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
-  const { db, keys, config } = services;
+  const { db, config } = services;
 
   const challenge = (reply: FastifyReply, status: number, error: string, description: string) =>
     reply
@@ -13,18 +15,20 @@ export const userinfoRoute: FastifyPluginAsync<{ services: Services }> = async (
       .send({ error, error_description: description });
 
   async function handler(request: FastifyRequest, reply: FastifyReply) {
-    const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? "");
-    if (!match) return challenge(reply, 401, "invalid_token", "an access token is required");
-    const verified = await keys.verifyJwt(match[1]!, { issuer: config.issuer, audience: config.issuer, typ: "at+jwt" }).catch(() => null);
-    const p = verified?.payload;
-    if (!p || typeof p.jti !== "string" || (await db.revokedAccessToken.findUnique({ where: { jti: p.jti } }))) {
-      return challenge(reply, 401, "invalid_token", "the access token is invalid, expired or revoked");
+    const token = bearerToken(request.headers.authorization);
+    if (!token) return challenge(reply, 401, "invalid_token", "an access token is required");
+    let verified;
+    try {
+      verified = await verifyAccessToken(services, token, { audience: config.issuer });
+    } catch (err) {
+      if (err instanceof InvalidTokenError) return challenge(reply, 401, "invalid_token", err.message);
+      throw err;
     }
-    const scopes = typeof p.scope === "string" ? p.scope.split(" ") : [];
-    if (!scopes.includes("openid")) return challenge(reply, 403, "insufficient_scope", "the access token lacks the openid scope");
-    const user = await db.user.findUnique({ where: { id: String(p.sub) } });
-    if (!user) return challenge(reply, 401, "invalid_token", "the user no longer exists");
-    return reply.header("cache-control", "no-store").send({ sub: user.id, ...identityClaims(scopes, user) });
+    const scopes = [...verified.scopes];
+    if (!verified.scopes.has("openid")) return challenge(reply, 403, "insufficient_scope", "the access token lacks the openid scope");
+    const user = verified.userId ? await db.user.findUnique({ where: { id: verified.userId } }) : null;
+    if (!user) return challenge(reply, 401, "invalid_token", "the token does not act for a person who still exists");
+    return reply.header("cache-control", "no-store").send({ sub: publicId("User", user.id), ...identityClaims(scopes, user) });
   }
 
   app.get("/userinfo", handler);

@@ -211,7 +211,7 @@ export function ApplicationForm({ mode, initial, organizations, canSetFirstParty
               </select>
             </Field>
           )}
-          <Field label="Post-logout redirect URIs" hint="One per line; where sign-out may return." error={errors.postLogoutRedirectUris?.message}>
+          <Field label="Sign-out return URLs" hint="Post-logout redirect URIs, one per line: where sign-out may send people back to." error={errors.postLogoutRedirectUris?.message}>
             <textarea rows={2} spellCheck={false} autoCapitalize="off" {...register("postLogoutRedirectUris")} />
           </Field>
           <CheckField label="Require PKCE" hint={publicClient ? "Always on for SPA and native apps." : "Recommended for web apps too."} error={errors.usesPkce?.message}>

@@ -1,4 +1,5 @@
 import * as Tabs from "@radix-ui/react-tabs";
+import { useMemo } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { useQuery } from "urql";
 import { ApplicationQuery } from "../operations.ts";
@@ -22,7 +23,10 @@ const TABS = [
 export function ApplicationPage() {
   const { id = "", tab = "settings" } = useParams();
   const navigate = useNavigate();
-  const [{ data, error, fetching }] = useQuery({ query: ApplicationQuery, variables: { id } });
+  // Its secrets and grants may be empty, so their typenames are named for the cache to know
+  // that adding one changes this page.
+  const context = useMemo(() => ({ additionalTypenames: ["ClientSecret", "ScopeGrant"] }), []);
+  const [{ data, error, fetching }] = useQuery({ query: ApplicationQuery, variables: { id }, context });
   const app = data?.application;
 
   if (error) return <ErrorNotice error={error} />;
