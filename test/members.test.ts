@@ -28,6 +28,7 @@ async function consoleToken(email: string, password = PASSWORD): Promise<string>
       redirect_uri: redirectUri,
       scope: "openid connect.applications.read connect.applications.manage",
       state: "s",
+      nonce: "n",
       code_challenge: pkce.challenge,
       code_challenge_method: "S256",
     },
@@ -214,7 +215,7 @@ describe("connected apps", () => {
     });
     const kim = await createUser(server, acme.organizationDbId, "kim@acme.example", PASSWORD, "MEMBER");
     const agent = new Agent(server.url);
-    const params = { response_type: "code", client_id: "connected-app", redirect_uri: "https://client.example.test/cb", scope: "openid", state: "s", code_challenge: pkcePair().challenge, code_challenge_method: "S256" };
+    const params = { response_type: "code", client_id: "connected-app", redirect_uri: "https://client.example.test/cb", scope: "openid", state: "s", nonce: "n", code_challenge: pkcePair().challenge, code_challenge_method: "S256" };
     await authorize(agent, params, { email: "kim@acme.example", password: PASSWORD });
     await db.refreshToken.create({
       data: { tokenHash: "kim-refresh", familyId: "kim", applicationId: app.id, userId: kim.id, scopes: "openid offline_access", authTime: new Date(), accessTokenId: "kim-jti", accessExpiresAt: new Date(Date.now() + 600_000), expiresAt: new Date(Date.now() + 86_400_000) },

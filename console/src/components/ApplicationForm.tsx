@@ -130,6 +130,12 @@ export function ApplicationForm({ mode, initial, organizations, canSetFirstParty
   useEffect(() => {
     if (publicClient) setValue("usesPkce", true);
   }, [publicClient, setValue]);
+  // The default is always one of the URIs listed, the first unless another is chosen.
+  const defaultUri = watch("defaultRedirectUri");
+  const uriKey = uris.join("\n");
+  useEffect(() => {
+    if (uris.length > 0 && !uris.includes(defaultUri)) setValue("defaultRedirectUri", uris[0]!);
+  }, [uriKey, defaultUri, setValue]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const submit = handleSubmit(async (values) => {
     setFormError(null);

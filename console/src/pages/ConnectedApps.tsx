@@ -3,12 +3,15 @@ import { useMutation, useQuery } from "urql";
 import { ConnectedAppsQuery, RevokeConsentMutation } from "../operations.ts";
 import { EmptyState, ErrorNotice } from "../components/Notice.tsx";
 import { formatDate } from "../labels.ts";
+import { CLIENT_ID } from "../auth.ts";
 
 export function ConnectedAppsPage() {
   const [{ data, error }] = useQuery({ query: ConnectedAppsQuery, requestPolicy: "network-only" });
   const [{ fetching }, revoke] = useMutation(RevokeConsentMutation);
   const [status, setStatus] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
-  const apps = data?.viewer.connectedApplications ?? [];
+  // The console itself is listed apart: revoking it would only sign this page out.
+  const all = data?.viewer.connectedApplications ?? [];
+  const apps = all.filter((c) => c.application.clientId !== CLIENT_ID);
   return (
     <section>
       <h1>Connected apps</h1>

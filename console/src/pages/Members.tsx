@@ -86,7 +86,8 @@ function MemberList({ organizationId, organizationName }: { organizationId: stri
                   </select>
                 </td>
                 <td data-label="Joined">{formatDate(m.joinedAt)}</td>
-                <td data-label="" className="row-actions">
+                <td data-label="">
+                  <div className="row-actions">
                   <button
                     type="button"
                     className="small"
@@ -104,6 +105,7 @@ function MemberList({ organizationId, organizationName }: { organizationId: stri
                   <button type="button" className="danger-button small" onClick={() => setRemoving({ userId: m.userId, email: m.email })}>
                     Remove
                   </button>
+                  </div>
                 </td>
               </tr>
             ))}

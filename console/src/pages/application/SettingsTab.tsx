@@ -69,7 +69,7 @@ function DangerZone({ app }: { app: ApplicationFieldsFragment }) {
     <section className="danger" aria-labelledby="danger-title">
       <h2 id="danger-title">Danger zone</h2>
       <p>
-        Deleting <strong>{app.name}</strong> ends its tokens and secrets at once and cannot be undone. Type its name to confirm.
+        Deleting <strong>{app.name}</strong> ends its tokens and secrets at once and cannot be undone. Type its name below to confirm.
       </p>
       {error && (
         <div className="notice error" role="alert">
@@ -87,7 +87,7 @@ function DangerZone({ app }: { app: ApplicationFieldsFragment }) {
         }}
       >
         <label>
-          Application name
+          Deletion confirmation
           <input type="text" autoComplete="off" value={typed} onChange={(e) => setTyped(e.target.value)} />
         </label>
         <button type="submit" className="danger-button" disabled={typed !== app.name || fetching}>
