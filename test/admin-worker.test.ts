@@ -23,7 +23,7 @@ it("runs GraphQL without a single query on the server's own database client", as
     input: { name: "Off the loop", applicationType: "M2M", organizationId: admin.organizationId, scopes: ["core.users.read"] },
   });
   expect(created.data.createConnectApplication.__typename).toBe("CreateConnectApplicationSuccess");
-  expect((await graphql(server.url, admin.token, ApplicationsDocument, { first: 10 })).data.applications.edges.length).toBe(2);
+  expect((await graphql(server.url, admin.token, ApplicationsDocument, { first: 10, organizationId: admin.organizationId })).data.applications.edges.length).toBe(2);
   expect(mainThreadQueries).toEqual([]);
 });
 
