@@ -37,8 +37,8 @@ export const ApplicationsQuery = graphql(`
   }
 `);
 
-export const ApplicationFields = graphql(`
-  fragment ApplicationFields on ConnectApplication {
+export const ConsoleApplicationFields = graphql(`
+  fragment ConsoleApplicationFields on ConnectApplication {
     id
     clientId
     name
@@ -89,7 +89,7 @@ export const ApplicationFields = graphql(`
 export const ApplicationQuery = graphql(`
   query Application($id: ID!) {
     application(id: $id) {
-      ...ApplicationFields
+      ...ConsoleApplicationFields
     }
   }
 `);
@@ -158,7 +158,7 @@ export const UpdateApplicationMutation = graphql(`
       __typename
       ... on UpdateConnectApplicationSuccess {
         application {
-          ...ApplicationFields
+          ...ConsoleApplicationFields
         }
       }
       ... on ValidationError {

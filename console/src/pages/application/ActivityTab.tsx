@@ -1,8 +1,8 @@
 import { useQuery } from "urql";
-import { AuditEventsQuery } from "../../operations.ts";
+import { AuditEventsQuery, MembersQuery } from "../../operations.ts";
 import { EmptyState, ErrorNotice } from "../../components/Notice.tsx";
 import { formatDate } from "../../labels.ts";
-import type { ApplicationFieldsFragment } from "../../gql/graphql.ts";
+import type { ConsoleApplicationFieldsFragment } from "../../gql/graphql.ts";
 
 /** Public ids carry a type prefix (app_...); audit details may hold either form. */
 const bare = (id: string | null | undefined) => (id ?? "").replace(/^[a-z]+_/, "");
@@ -31,8 +31,11 @@ function summary(details: string): string {
   }
 }
 
-export function ActivityTab({ app }: { app: ApplicationFieldsFragment }) {
+export function ActivityTab({ app }: { app: ConsoleApplicationFieldsFragment }) {
   const [{ data, error }] = useQuery({ query: AuditEventsQuery, requestPolicy: "network-only" });
+  // People are named by their email rather than their usr_ id, when they are members here.
+  const [members] = useQuery({ query: MembersQuery, variables: { organizationId: app.organization?.id ?? "" }, pause: !app.organization });
+  const emailOf = new Map((members.data?.organization?.members ?? []).map((m) => [m.userId, m.email]));
   if (error) return <ErrorNotice error={error} />;
   if (!data) return <p aria-live="polite">Loading activity…</p>;
   const mine = data.auditEvents.edges
@@ -58,7 +61,7 @@ export function ActivityTab({ app }: { app: ApplicationFieldsFragment }) {
               <strong>{ACTION_LABEL[e.action] ?? e.action}</strong>
               <span className="muted">{summary(e.details)}</span>
               <span className="muted actor">
-                by {e.actorType.toLowerCase()} {e.actorId ?? ""}
+                by {e.actorType === "USER" ? (emailOf.get(e.actorId ?? "") ?? e.actorId) : `${e.actorType.toLowerCase()} ${e.actorId ?? ""}`}
               </span>
             </li>
           ))}

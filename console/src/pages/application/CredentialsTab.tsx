@@ -6,11 +6,11 @@ import { Field } from "../../components/Field.tsx";
 import { Modal, CloseButton } from "../../components/Modal.tsx";
 import { EmptyState } from "../../components/Notice.tsx";
 import { formatDate } from "../../labels.ts";
-import type { ApplicationFieldsFragment } from "../../gql/graphql.ts";
+import type { ConsoleApplicationFieldsFragment } from "../../gql/graphql.ts";
 
-type Secret = ApplicationFieldsFragment["clientSecrets"][number];
+type Secret = ConsoleApplicationFieldsFragment["clientSecrets"][number];
 
-export function CredentialsTab({ app }: { app: ApplicationFieldsFragment }) {
+export function CredentialsTab({ app }: { app: ConsoleApplicationFieldsFragment }) {
   const [adding, setAdding] = useState(false);
   const [revoking, setRevoking] = useState<Secret | null>(null);
   if (!app.confidential) {

@@ -2,11 +2,11 @@ import { useEffect, useMemo, useState } from "react";
 import { useClient, useQuery } from "urql";
 import { ApplicationQuery, GrantScopesMutation, RevokeScopesMutation, ScopeCatalogQuery } from "../../operations.ts";
 import { ErrorNotice } from "../../components/Notice.tsx";
-import type { ApplicationFieldsFragment, PermissionKind } from "../../gql/graphql.ts";
+import type { ConsoleApplicationFieldsFragment, PermissionKind } from "../../gql/graphql.ts";
 
 const key = (kind: PermissionKind, scope: string) => `${kind} ${scope}`;
 
-export function PermissionsTab({ app }: { app: ApplicationFieldsFragment }) {
+export function PermissionsTab({ app }: { app: ConsoleApplicationFieldsFragment }) {
   const client = useClient();
   const [{ data, error }] = useQuery({ query: ScopeCatalogQuery, requestPolicy: "cache-first" });
   const granted = useMemo(() => new Set(app.scopeGrants.map((g) => key(g.kind, g.scope.name))), [app.scopeGrants]);

@@ -1,6 +1,6 @@
-import type { ApplicationFieldsFragment } from "../../gql/graphql.ts";
+import type { ConsoleApplicationFieldsFragment } from "../../gql/graphql.ts";
 
-export function PublicationTab({ app }: { app: ApplicationFieldsFragment }) {
+export function PublicationTab({ app }: { app: ConsoleApplicationFieldsFragment }) {
   const missing = [
     !app.description && "a description",
     !app.logoUri && "a logo URL",

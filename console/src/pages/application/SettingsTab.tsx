@@ -4,9 +4,9 @@ import { useMutation } from "urql";
 import { ApplicationForm, showFieldErrors, toInput, type ApplicationFormValues } from "../../components/ApplicationForm.tsx";
 import { DeleteApplicationMutation, UpdateApplicationMutation } from "../../operations.ts";
 import { useSession } from "../../session.tsx";
-import type { ApplicationFieldsFragment } from "../../gql/graphql.ts";
+import type { ConsoleApplicationFieldsFragment } from "../../gql/graphql.ts";
 
-function valuesOf(app: ApplicationFieldsFragment): ApplicationFormValues {
+function valuesOf(app: ConsoleApplicationFieldsFragment): ApplicationFormValues {
   return {
     name: app.name,
     description: app.description ?? "",
@@ -28,7 +28,7 @@ function valuesOf(app: ApplicationFieldsFragment): ApplicationFormValues {
   };
 }
 
-export function SettingsTab({ app }: { app: ApplicationFieldsFragment }) {
+export function SettingsTab({ app }: { app: ConsoleApplicationFieldsFragment }) {
   const { memberships, isOperatorAdmin } = useSession();
   const [, update] = useMutation(UpdateApplicationMutation);
   const organizations = app.organization ? [app.organization] : memberships.filter((m) => m.role === "ADMIN").map((m) => m.organization);
@@ -60,7 +60,7 @@ export function SettingsTab({ app }: { app: ApplicationFieldsFragment }) {
   );
 }
 
-function DangerZone({ app }: { app: ApplicationFieldsFragment }) {
+function DangerZone({ app }: { app: ConsoleApplicationFieldsFragment }) {
   const navigate = useNavigate();
   const [typed, setTyped] = useState("");
   const [error, setError] = useState<string | null>(null);
