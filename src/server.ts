@@ -1,7 +1,9 @@
 // The HTTP server: Fastify with the OAuth sub-router, the well-known documents, health
 // checks and the GraphQL admin API. Everything it serves comes from `services`.
 import Fastify, { LogController, type FastifyInstance } from "fastify";
+import { randomUUID } from "node:crypto";
 import { loggerOptions } from "./logger.ts";
+import { installMetrics } from "./observability/metrics.ts";
 import { authorizationServerMetadata } from "./oauth/metadata.ts";
 import { oauthRouter } from "./oauth/router.ts";
 import { grants } from "./oauth/grants/index.ts";
@@ -11,15 +13,27 @@ import { ensureConsoleClient } from "./applications/console-client.ts";
 import { consoleRoutes } from "./ui/console.ts";
 import type { Services } from "./services.ts";
 
-export async function buildServer(services: Services): Promise<FastifyInstance> {
+export async function buildServer(services: Services, options: { logStream?: NodeJS.WritableStream } = {}): Promise<FastifyInstance> {
   const { config } = services;
   const app = Fastify({
-    logger: loggerOptions(config),
+    logger: loggerOptions(config, options.logStream),
     // Per-request lines only when debugging: the token endpoint's hot path stays quiet.
     logController: new LogController({ disableRequestLogging: config.logLevel !== "debug" && config.logLevel !== "trace" }),
     trustProxy: false,
+    // Every request gets an id, echoed as X-Request-Id and in its log lines; a caller's own id
+    // is kept when it looks like one, so a request can be followed across services.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers["x-request-id"];
+      return typeof given === "string" && /^[A-Za-z0-9._-]{1,100}$/.test(given) ? given : randomUUID();
+    },
     bodyLimit: 1024 * 1024,
   });
+
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+  await installMetrics(app, services);
 
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {

@@ -58,7 +58,7 @@ export async function createServices(config: Config, options: { catalog?: Catalo
       clients,
       secretVerifier: new SecretVerifier(),
       lastUsed,
-      applications: new ApplicationService({ db, catalog: resolvedCatalog, config, directory: clients }),
+      applications: new ApplicationService({ db, catalog: resolvedCatalog, config, directory: clients, provider }),
       members: new MemberService({ db, config }),
       sessions: new SessionStore(db, config.sessionTtlSeconds),
       passwordLogin: new PasswordLogin(db, config.argon2),

@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { atHash } from "../src/oauth/user-tokens.ts";
+import { atHash } from "../src/oauth/issuance/index.ts";
 import { AddSecretDocument, CreateApplicationDocument, GrantScopesDocument, OrganizationMembersDocument, RevokeScopesDocument } from "./gql/graphql.ts";
 import { bootstrapAdmin, type Admin } from "./helpers/admin.ts";
 import { Agent, authorize, authorizePath, pkcePair } from "./helpers/agent.ts";

@@ -63,11 +63,12 @@ describe("client_credentials", () => {
     expect(payload.aud).toBe("https://api.example.com/knowledge");
   });
 
-  it("refuses both authentication methods at once, and neither", async () => {
+  it("refuses both authentication methods at once (400), and neither (401 invalid_client, RFC 6749 §5.2)", async () => {
     const both = await token({ scope: "core.users.read", client_id: app.clientId, client_secret: secret.plaintext }, basic(app.clientId, secret.plaintext));
     expect(both).toMatchObject({ status: 400, body: { error: "invalid_request" } });
     const neither = await token({ scope: "core.users.read", client_id: app.clientId });
-    expect(neither).toMatchObject({ status: 400, body: { error: "invalid_request" } });
+    expect(neither).toMatchObject({ status: 401, body: { error: "invalid_client" } });
+    expect(neither.headers.get("www-authenticate")).toMatch(/^Basic/);
   });
 
   it("answers 401 invalid_client for a wrong, malformed or unknown credential", async () => {

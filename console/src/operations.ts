@@ -112,8 +112,8 @@ export const ScopeCatalogQuery = graphql(`
 `);
 
 export const AuditEventsQuery = graphql(`
-  query AuditEvents {
-    auditEvents(first: 100) {
+  query AuditEvents($applicationId: ID!) {
+    auditEvents(first: 100, filter: { applicationId: $applicationId }) {
       edges {
         node {
           id

@@ -9,7 +9,7 @@ import { argon2Verify } from "../crypto/secrets.ts";
 import { hashPassword } from "../auth/users.ts";
 import { isAdminOf, requireScope, type Principal } from "../auth/principal.ts";
 import { publicId } from "../ids.ts";
-import { revokeAccessTokenId } from "../oauth/user-tokens.ts";
+import { revokeAccessTokenId } from "../oauth/issuance/revocation.ts";
 import { audit } from "./service.ts";
 import { assertValid, ForbiddenError, NotFoundError, ValidationError } from "./errors.ts";
 import type { FieldError } from "./rules.ts";

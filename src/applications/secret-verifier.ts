@@ -19,6 +19,8 @@ export class SecretVerifier {
   #inflight = new Map<string, Promise<boolean>>();
   /** Counts argon2 runs, for tests and benchmarks that prove the cache and coalescing work. */
   argonRuns = 0;
+  /** Verifications answered from the caches, for the metrics. */
+  cacheHits = 0;
 
   /** Returns the id of the secret that matched, or null. */
   async verify(client: ClientView, presented: string, now = Date.now()): Promise<string | null> {
@@ -29,8 +31,14 @@ export class SecretVerifier {
     // SHA-256 over a fixed-length secret prefix is a keyed hash fit for an equality lookup
     // (no length-extension concern), and the one-shot hash avoids an Hmac object per request.
     const cacheKey = hash("sha256", this.#key + presented, "base64url");
-    if (this.#verified.get(cacheKey) === secret.hash) return secret.id;
-    if (this.#rejected.get(cacheKey) === secret.hash) return null;
+    if (this.#verified.get(cacheKey) === secret.hash) {
+      this.cacheHits++;
+      return secret.id;
+    }
+    if (this.#rejected.get(cacheKey) === secret.hash) {
+      this.cacheHits++;
+      return null;
+    }
 
     let pending = this.#inflight.get(cacheKey);
     if (!pending) {

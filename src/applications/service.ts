@@ -5,9 +5,10 @@ import { randomBytes } from "node:crypto";
 import type { Catalog, PermissionKind } from "../catalog/index.ts";
 import type { Config } from "../config/index.ts";
 import type { Db, Prisma } from "../db/client.ts";
+import type { Provider } from "../db/url.ts";
 import { formatSecret, argon2Hash, secretHint } from "../crypto/secrets.ts";
 import { randomId } from "../crypto/random.ts";
-import { publicId, type IdType } from "../ids.ts";
+import { publicId, rawIdOf, type IdType } from "../ids.ts";
 import { canSeeApplication, isAdminOf, requireScope, type Principal } from "../auth/principal.ts";
 import type { ClientDirectory } from "./client-directory.ts";
 import { assertValid, NotFoundError, ValidationError } from "./errors.ts";
@@ -40,8 +41,11 @@ export class ApplicationService {
   #config: Config;
   #directory: ClientDirectory;
 
-  constructor(deps: { db: Db; catalog: Catalog; config: Config; directory: ClientDirectory }) {
+  #provider: Provider;
+
+  constructor(deps: { db: Db; catalog: Catalog; config: Config; directory: ClientDirectory; provider: Provider }) {
     this.#db = deps.db;
+    this.#provider = deps.provider;
     this.#catalog = deps.catalog;
     this.#config = deps.config;
     this.#directory = deps.directory;
@@ -117,6 +121,7 @@ export class ApplicationService {
     assertValid(errors);
     const app = await this.#db.$transaction(async (tx) => {
       await this.#assertUnique(tx, shape, id);
+      await this.#lockApplication(tx, id);
       if (input.redirectUris !== undefined || input.postLogoutRedirectUris !== undefined) {
         await tx.redirectUri.deleteMany({ where: { applicationId: id } });
         await tx.redirectUri.createMany({ data: this.#uriRows(shape).map((r) => ({ ...r, applicationId: id })) });
@@ -161,6 +166,7 @@ export class ApplicationService {
     const hash = await argon2Hash(plaintext, this.#config.argon2);
     const now = new Date();
     const secret = await this.#db.$transaction(async (tx) => {
+      await this.#lockApplication(tx, applicationId);
       const active = await tx.clientSecret.count({
         where: { applicationId, revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] },
       });
@@ -216,6 +222,7 @@ export class ApplicationService {
     const unique = [...new Set(scopes)];
     assertValid(validateGrant(this.#shapeOf(app), unique, kind, this.#catalog));
     await this.#db.$transaction(async (tx) => {
+      await this.#lockApplication(tx, applicationId);
       const existing = await tx.scopeGrant.findMany({ where: { applicationId, kind, scope: { in: unique } } });
       const have = new Set(existing.map((g) => g.scope));
       const added = unique.filter((s) => !have.has(s));
@@ -233,6 +240,7 @@ export class ApplicationService {
     if (scopes.length === 0) throw new ValidationError([{ path: ["scopes"], message: "name at least one scope" }]);
     const kinds = kindInput ? [kindInput] : PERMISSION_KINDS;
     await this.#db.$transaction(async (tx) => {
+      await this.#lockApplication(tx, applicationId);
       const { count } = await tx.scopeGrant.deleteMany({ where: { applicationId, scope: { in: scopes }, kind: { in: [...kinds] } } });
       if (count > 0) await audit(tx, principal, app.organizationId, "scopes.revoked", applicationId, { scopes, kinds });
     });
@@ -253,6 +261,15 @@ export class ApplicationService {
   #firstPartyErrors(principal: Principal, shape: ApplicationShape): FieldError[] {
     if (!shape.isFirstParty || principal.isOperator) return [];
     return [{ path: ["isFirstParty"], message: "only the operator organization may register or mark first-party applications" }];
+  }
+
+  /**
+   * Serializes changes to one application: rules that count (at most 5 active secrets) or
+   * read-then-write (grants) hold under concurrent requests. SQLite already runs one writer
+   * at a time; PostgreSQL takes the application's row lock until the transaction ends.
+   */
+  async #lockApplication(tx: Tx, id: string): Promise<void> {
+    if (this.#provider === "postgresql") await tx.$queryRaw`SELECT id FROM "ConnectApplication" WHERE id = ${id} FOR UPDATE`;
   }
 
   async #assertUnique(tx: Tx, shape: ApplicationShape, selfId: string | null): Promise<void> {
@@ -339,9 +356,11 @@ export async function audit(
 ): Promise<void> {
   const targetType = action.split(".")[0] ?? null;
   const idType = targetType ? TARGET_ID_TYPES[targetType] : undefined;
+  const applicationId = idType === "ConnectApplication" ? targetId : rawIdOf(details.applicationId, "ConnectApplication");
   await tx.auditEvent.create({
     data: {
       organizationId,
+      applicationId,
       actorType: actor ? actor.kind : "SYSTEM",
       actorId: actor?.subject ?? null,
       action,

@@ -39,12 +39,20 @@ const envSchema = z.object({
   ADMIN_API_WORKER: z.enum(["true", "false"]).default("true"),
   /** First-party applications skip the consent page (their users already trust the operator). */
   FIRST_PARTY_SKIP_CONSENT: z.enum(["true", "false"]).default("true"),
-  /** Limits on one GraphQL document: a single request must not be able to exhaust the server. */
+  /**
+   * Limits on one GraphQL document: a single request must not be able to exhaust the server.
+   * Cost counts a list field's `first` as a multiplier: a page of 100 applications with their
+   * redirect URIs, secrets and grants costs about 11,000.
+   */
   GRAPHQL_MAX_DEPTH: positiveInt(2, 100).default(12),
   GRAPHQL_MAX_ALIASES: positiveInt(0, 1000).default(15),
-  GRAPHQL_MAX_COST: positiveInt(10, 1_000_000).default(5000),
+  GRAPHQL_MAX_COST: positiveInt(10, 10_000_000).default(50_000),
   GRAPHQL_MAX_TOKENS: positiveInt(50, 100_000).default(2000),
   GRAPHQL_MAX_DIRECTIVES: positiveInt(0, 1000).default(20),
+  /** Prometheus metrics: a bearer token for /metrics on the main port, and/or a port of their own. */
+  METRICS_TOKEN: z.string().min(16, { message: "must be at least 16 characters" }).optional(),
+  METRICS_PORT: positiveInt(1, 65535).optional(),
+  METRICS_HOST: z.string().min(1).default("127.0.0.1"),
   /** Argon2id cost (OWASP minimum by default); tests may lower it, benchmarks never do. */
   ARGON2_MEMORY_KIB: positiveInt(1024, 4 * 1024 * 1024).default(19456),
   ARGON2_TIME_COST: positiveInt(1, 100).default(2),
@@ -71,6 +79,7 @@ export interface Config {
   firstPartySkipConsent: boolean;
   adminApiWorker: boolean;
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
+  metrics: { token: string | undefined; port: number | undefined; host: string };
   graphqlLimits: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number; maxDirectives: number };
 }
 
@@ -87,7 +96,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? "environment");
     const value = cleaned[name];
-    const shown = name === "SCOPEKEEPER_KEY_ENCRYPTION_SECRET" || value === undefined ? "" : ` (got ${JSON.stringify(value)})`;
+    const shown = name === "SCOPEKEEPER_KEY_ENCRYPTION_SECRET" || name === "METRICS_TOKEN" || value === undefined ? "" : ` (got ${JSON.stringify(value)})`;
     throw new ConfigError(`Invalid configuration: ${name} ${issue.message}${shown}`);
   }
   const e = parsed.data;
@@ -108,6 +117,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     firstPartySkipConsent: e.FIRST_PARTY_SKIP_CONSENT === "true",
     adminApiWorker: e.ADMIN_API_WORKER === "true",
     argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: e.ARGON2_PARALLELISM },
+    metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },
     graphqlLimits: {
       maxDepth: e.GRAPHQL_MAX_DEPTH,
       maxAliases: e.GRAPHQL_MAX_ALIASES,

@@ -1,6 +1,6 @@
 // ConnectApplication and its parts as GraphQL. Relations load through @pothos/plugin-prisma's
 // selections, so a page of applications with URIs, secrets and grants is a fixed number of queries.
-import { adminOrganizationIds, requireScope, visibleApplicationsWhere, visibleOrganizationsWhere } from "../auth/principal.ts";
+import { adminOrganizationIds, isAdminOf, requireScope, visibleApplicationsWhere, visibleOrganizationsWhere } from "../auth/principal.ts";
 import type { CatalogScope } from "../catalog/index.ts";
 import { publicId } from "../ids.ts";
 import { builder } from "./builder.ts";
@@ -32,6 +32,7 @@ export const Member = builder.prismaObject("Membership", {
 
 export const Organization = builder.prismaNode("Organization", {
   id: { field: "id" },
+  nullable: true,
   findUnique: (id, ctx) => {
     requireScope(ctx.principal, "read");
     // Only organizations the principal administers are visible; anything else reads as absent.
@@ -41,7 +42,12 @@ export const Organization = builder.prismaNode("Organization", {
     name: t.exposeString("name"),
     isOperator: t.exposeBoolean("isOperator"),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
-    members: t.relation("memberships", { query: { orderBy: { createdAt: "asc" } } }),
+    // Who belongs to an organization is for its admins only.
+    members: t.relation("memberships", {
+      query: { orderBy: { createdAt: "asc" } },
+      resolve: (query, org, _args, ctx) =>
+        isAdminOf(ctx.principal, org.id) ? ctx.db.membership.findMany({ ...query, where: { organizationId: org.id } }) : [],
+    }),
   }),
 });
 
@@ -60,6 +66,7 @@ const TokenExchangeRef = builder
 
 export const ClientSecret = builder.prismaNode("ClientSecret", {
   id: { field: "id" },
+  nullable: true,
   description: "A credential of a confidential application. The plaintext is shown once, by addClientSecret.",
   findUnique: (id, ctx) => {
     requireScope(ctx.principal, "read");
@@ -105,6 +112,7 @@ export const ScopeGrant = builder.prismaObject("ScopeGrant", {
 
 export const ConnectApplication = builder.prismaNode("ConnectApplication", {
   id: { field: "id" },
+  nullable: true,
   findUnique: (id, ctx) => {
     requireScope(ctx.principal, "read");
     return { id, AND: [visibleApplicationsWhere(ctx.principal)] } as never;
@@ -144,6 +152,7 @@ export const ConnectApplication = builder.prismaNode("ConnectApplication", {
 
 export const AuditEvent = builder.prismaNode("AuditEvent", {
   id: { field: "id" },
+  nullable: true,
   findUnique: (id, ctx) => {
     requireScope(ctx.principal, "read");
     return { id, organizationId: { in: adminOrganizationIds(ctx.principal) } } as never;

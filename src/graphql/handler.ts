@@ -2,6 +2,7 @@
 // server's event loop or in a worker thread (src/graphql/admin-worker.ts) alike. Every
 // operation needs a bearer token issued by this server; without one the answer is HTTP 401
 // with an RFC 6750 challenge.
+import { PothosValidationError } from "@pothos/core";
 import { GraphQLError } from "graphql";
 import { createYoga } from "graphql-yoga";
 import { ForbiddenError, NotFoundError, ValidationError } from "../applications/errors.ts";
@@ -57,6 +58,15 @@ export function createAdminHandler(services: Services, log: AdminLog): (req: Adm
           });
         }
         if (error instanceof GraphQLError && !error.originalError) return error;
+        // The client's mistakes: a variable that does not fit its type, paging arguments
+        // out of range. They name the problem; they are not server failures.
+        if (error instanceof GraphQLError && (original instanceof GraphQLError || original instanceof PothosValidationError)) {
+          return new GraphQLError(error.message, {
+            nodes: error.nodes,
+            path: error.path,
+            extensions: { ...error.extensions, code: original instanceof GraphQLError ? (original.extensions.code ?? "BAD_USER_INPUT") : "BAD_USER_INPUT" },
+          });
+        }
         log.error(error);
         return new GraphQLError(message, { extensions: { code: "INTERNAL_SERVER_ERROR" } });
       },

@@ -1,8 +1,20 @@
 // Read access to the registry: everything filtered to what the principal may see.
 import { adminOrganizationIds, requireScope, visibleApplicationsWhere, visibleOrganizationsWhere } from "../auth/principal.ts";
+import { applicationSearchWhere } from "../applications/search.ts";
 import { builder } from "./builder.ts";
 import { ApplicationTypeEnum, AuditEvent, ConnectApplication, Organization } from "./applications.ts";
 import { idOf } from "./ids.ts";
+
+const AuditEventFilter = builder.inputType("AuditEventFilter", {
+  description: "Every given condition must hold.",
+  fields: (t) => ({
+    organizationId: t.id(),
+    applicationId: t.id({ description: "Events about the application itself, its secrets and its grants." }),
+    actorId: t.string({ description: "A person's usr_ id or an application's clientId." }),
+    action: t.string({ description: "e.g. application.created, client_secret.revoked, scopes.granted." }),
+    since: t.field({ type: "DateTime", description: "Events at or after this time." }),
+  }),
+});
 
 builder.queryFields((t) => ({
   application: t.prismaField({
@@ -32,15 +44,12 @@ builder.queryFields((t) => ({
       applicationType: t.arg({ type: ApplicationTypeEnum }),
       search: t.arg.string({ description: "Matches name, description, clientId or clientCode." }),
     },
-    resolve: (query, _root, args, ctx) => {
+    resolve: async (query, _root, args, ctx) => {
       requireScope(ctx.principal, "read");
       const filters: object[] = [visibleApplicationsWhere(ctx.principal)];
       if (args.organizationId != null) filters.push({ organizationId: idOf(String(args.organizationId), "Organization") ?? "" });
       if (args.applicationType) filters.push({ applicationType: args.applicationType });
-      if (args.search) {
-        const s = args.search;
-        filters.push({ OR: [{ name: { contains: s } }, { description: { contains: s } }, { clientId: s }, { clientCode: s }] });
-      }
+      if (args.search) filters.push(await applicationSearchWhere(ctx.db, ctx.services.provider, args.search));
       return ctx.db.connectApplication.findMany({ ...query, where: { AND: filters } });
     },
   }),
@@ -61,13 +70,18 @@ builder.queryFields((t) => ({
     defaultSize: 50,
     maxSize: 200,
     description: "The audit trail of the organizations the caller administers, newest first.",
-    resolve: (query, _root, _args, ctx) => {
+    args: { filter: t.arg({ type: AuditEventFilter }) },
+    resolve: (query, _root, args, ctx) => {
       requireScope(ctx.principal, "read");
-      return ctx.db.auditEvent.findMany({
-        ...query,
-        where: { organizationId: { in: adminOrganizationIds(ctx.principal) } },
-        orderBy: [{ createdAt: "desc" }, { id: "desc" }],
-      });
+      const f = args.filter ?? {};
+      const where: object[] = [{ organizationId: { in: adminOrganizationIds(ctx.principal) } }];
+      // An id of the wrong kind matches nothing, exactly like an unknown one.
+      if (f.organizationId != null) where.push({ organizationId: idOf(String(f.organizationId), "Organization") ?? "" });
+      if (f.applicationId != null) where.push({ applicationId: idOf(String(f.applicationId), "ConnectApplication") ?? "" });
+      if (f.actorId != null) where.push({ actorId: f.actorId });
+      if (f.action != null) where.push({ action: f.action });
+      if (f.since != null) where.push({ createdAt: { gte: f.since } });
+      return ctx.db.auditEvent.findMany({ ...query, where: { AND: where }, orderBy: [{ createdAt: "desc" }, { id: "desc" }] });
     },
   }),
 }));

@@ -4,7 +4,7 @@ import { NotFoundError } from "../applications/errors.ts";
 import { builder } from "./builder.ts";
 import { MUTATION_ERRORS } from "./errors.ts";
 import { encodeNodeId, idOf } from "./ids.ts";
-import { Viewer } from "./viewer.ts";
+import { ViewerRef as Viewer } from "./viewer.ts";
 
 interface AuthorizedApp {
   id: string;

@@ -1,62 +1,64 @@
-// `viewer`: who the token speaks for, for every valid token, whatever its scopes. A person sees
-// their memberships (MEMBERs too: the console needs them to know what to show); an M2M app
-// sees its own organization, as ADMIN when it holds connect.applications.manage.
-import { MANAGE_SCOPE } from "../auth/principal.ts";
+// `viewer`: who the token is, for any valid token, whatever its scopes. A person sees their
+// own memberships; an admin application sees its own organization (ADMIN when it holds the
+// manage scope). Nothing here reaches into the registry.
+import { hasScope } from "../auth/principal.ts";
+import { publicId } from "../ids.ts";
 import { builder } from "./builder.ts";
 import { MemberRoleEnum, Organization } from "./applications.ts";
 
-const ViewerKindEnum = builder.enumType("ViewerKind", { values: ["USER", "APPLICATION"] as const });
+interface ViewerMembership {
+  organizationId: string;
+  role: "ADMIN" | "MEMBER";
+}
 
-const Membership = builder.objectRef<{ organizationId: string; role: "ADMIN" | "MEMBER" }>("Membership").implement({
+interface ViewerShape {
+  kind: "USER" | "APPLICATION";
+  id: string;
+  email: string | null;
+  memberships: ViewerMembership[];
+}
+
+export const ViewerKindEnum = builder.enumType("ViewerKind", {
+  description: "USER: a person's token. APPLICATION: a token an application got for itself.",
+  values: ["USER", "APPLICATION"] as const,
+});
+
+const ViewerMembershipRef = builder.objectRef<ViewerMembership>("ViewerMembership").implement({
   fields: (t) => ({
     role: t.field({ type: MemberRoleEnum, resolve: (m) => m.role }),
     organization: t.prismaField({
       type: Organization,
-      resolve: (query, m, _a, ctx) => ctx.db.organization.findUniqueOrThrow({ ...query, where: { id: m.organizationId } }),
+      resolve: (query, m, _args, ctx) => ctx.db.organization.findUniqueOrThrow({ ...query, where: { id: m.organizationId } }),
     }),
   }),
 });
 
-export interface ViewerShape {
-  id: string;
-  kind: "USER" | "APPLICATION";
-  userId: string | null;
-  organizationId: string | null;
-  canManage: boolean;
-}
-
-export const Viewer = builder.objectRef<ViewerShape>("Viewer").implement({
-  description: "The person or application the access token speaks for.",
+export const ViewerRef = builder.objectRef<ViewerShape>("Viewer").implement({
+  description: "The caller: a person (usr_ id) or an application (app_ id).",
   fields: (t) => ({
-    id: t.id({ description: "A person's usr_ id, or an application's clientId.", resolve: (v) => v.id }),
+    id: t.exposeID("id"),
     kind: t.field({ type: ViewerKindEnum, resolve: (v) => v.kind }),
-    email: t.string({
-      nullable: true,
-      resolve: async (v, _a, ctx) =>
-        v.userId ? ((await ctx.db.user.findUnique({ where: { id: v.userId }, select: { email: true } }))?.email ?? null) : null,
-    }),
-    memberships: t.field({
-      type: [Membership],
-      resolve: async (v, _a, ctx) => {
-        if (v.userId) {
-          const rows = await ctx.db.membership.findMany({ where: { userId: v.userId }, orderBy: { createdAt: "asc" } });
-          return rows.map((m) => ({ organizationId: m.organizationId, role: m.role === "ADMIN" ? ("ADMIN" as const) : ("MEMBER" as const) }));
-        }
-        return v.organizationId ? [{ organizationId: v.organizationId, role: v.canManage ? ("ADMIN" as const) : ("MEMBER" as const) }] : [];
-      },
-    }),
+    email: t.exposeString("email", { nullable: true }),
+    memberships: t.field({ type: [ViewerMembershipRef], resolve: (v) => v.memberships }),
   }),
 });
 
-builder.queryField("viewer", (t) =>
-  t.field({
-    type: Viewer,
-    resolve: (_root, _args, ctx) => ({
-      id: ctx.principal.subject,
-      kind: ctx.principal.kind,
-      userId: ctx.principal.userId,
-      organizationId: ctx.principal.organizationId,
-      canManage: ctx.principal.scopes.has(MANAGE_SCOPE),
-    }),
+builder.queryFields((t) => ({
+  viewer: t.field({
+    type: ViewerRef,
+    description: "Who the access token is for. Any valid token may ask.",
+    resolve: async (_root, _args, ctx) => {
+      const p = ctx.principal;
+      if (p.kind === "USER" && p.userId) {
+        const user = await ctx.db.user.findUniqueOrThrow({ where: { id: p.userId }, select: { email: true } });
+        const memberships = [...p.roles].map(([organizationId, role]) => ({ organizationId, role }));
+        return { kind: "USER" as const, id: publicId("User", p.userId), email: user.email, memberships };
+      }
+      const app = await ctx.db.connectApplication.findUnique({ where: { clientId: p.clientId }, select: { id: true } });
+      const memberships: ViewerMembership[] = p.organizationId
+        ? [{ organizationId: p.organizationId, role: hasScope(p, "manage") ? "ADMIN" : "MEMBER" }]
+        : [];
+      return { kind: "APPLICATION" as const, id: app ? publicId("ConnectApplication", app.id) : p.clientId, email: null, memberships };
+    },
   }),
-);
+}));

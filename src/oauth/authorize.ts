@@ -28,6 +28,12 @@ export const authorizeRoutes: FastifyPluginAsync<{ services: Services }> = async
     return (await db.membership.count({ where: { userId, organizationId } })) > 0;
   }
 
+  /** ADMIN of the app's organization; for a first-party app without one, ADMIN of any organization. */
+  async function isAdminForApp(userId: string, app: { organizationId: string | null; isFirstParty: boolean }): Promise<boolean> {
+    if (app.organizationId) return (await db.membership.count({ where: { userId, organizationId: app.organizationId, role: "ADMIN" } })) > 0;
+    return app.isFirstParty && (await db.membership.count({ where: { userId, role: "ADMIN" } })) > 0;
+  }
+
   async function issueCode(reply: FastifyReply, req: AuthorizationRequest, session: ActiveSession) {
     const code = randomBytes(32).toString("base64url");
     await db.authorizationCode.create({
@@ -48,7 +54,8 @@ export const authorizeRoutes: FastifyPluginAsync<{ services: Services }> = async
   }
 
   /** Everything after a valid request: login, visibility, consent, code. */
-  async function proceed(request: FastifyRequest, reply: FastifyReply, req: AuthorizationRequest, decision?: string) {
+  async function proceed(request: FastifyRequest, reply: FastifyReply, requested: AuthorizationRequest, decision?: string) {
+    let req = requested;
     const session = await services.sessions.get(sessionToken(request));
     if (!session || (req.prompt.has("login") && decision === undefined)) {
       if (req.prompt.has("none")) return toClient(reply, req.redirectUri, { error: "login_required", error_description: "the user is not signed in", state: req.state });
@@ -63,6 +70,21 @@ export const authorizeRoutes: FastifyPluginAsync<{ services: Services }> = async
         "This application is private",
         `${req.app.name} is private to the organization that registered it, and ${session.email} is not a member of it. Ask its administrators for access.`,
       );
+    }
+
+    // Scopes that need an administrator's consent (the admin API's manage scope) never reach a
+    // token through the consent of someone who does not administer the app's organization.
+    const mayConsentAsAdmin = await isAdminForApp(session.userId, req.app);
+    const adminOnly = req.scopes.filter((s) => catalog.scope(s)?.adminConsentRequired);
+    if (adminOnly.length > 0 && !mayConsentAsAdmin) {
+      req = { ...req, scopes: req.scopes.filter((s) => !adminOnly.includes(s)) };
+      if (req.scopes.length === 0) {
+        return toClient(reply, req.redirectUri, {
+          error: "access_denied",
+          error_description: `only an administrator may grant ${adminOnly.join(" ")}`,
+          state: req.state,
+        });
+      }
     }
 
     if (decision === "deny") {

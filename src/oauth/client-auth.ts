@@ -4,6 +4,7 @@ import type { FastifyRequest } from "fastify";
 import type { ClientView } from "../applications/client-directory.ts";
 import type { Services } from "../services.ts";
 import { InvalidClient, InvalidRequest } from "./errors.ts";
+import { hasControlCharacter } from "./params.ts";
 
 export const TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"] as const;
 
@@ -12,26 +13,41 @@ export interface AuthenticatedClient {
   method: (typeof TOKEN_ENDPOINT_AUTH_METHODS)[number];
 }
 
-function parseBasic(header: string): { id: string; secret: string } {
-  const encoded = header.slice(6).trim();
-  const decoded = Buffer.from(encoded, "base64").toString("utf8");
-  const colon = decoded.indexOf(":");
-  if (colon < 0) throw new InvalidRequest("malformed Basic authorization header");
-  // Fast path: our client ids and secrets never need form-decoding.
-  if (!decoded.includes("%") && !decoded.includes("+")) return { id: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
-  try {
-    // RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
-    return {
-      id: decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, " ")),
-      secret: decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, " ")),
-    };
-  } catch {
-    throw new InvalidRequest("malformed Basic authorization header");
-  }
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const MAX_CREDENTIAL_LENGTH = 512;
+const BAD_BASIC = "malformed Basic credentials";
+
+/** Credentials no client of ours can have: refused before they reach a query. */
+function checkCredential(value: string): void {
+  if (value.length > MAX_CREDENTIAL_LENGTH || hasControlCharacter(value)) throw new InvalidClient(BAD_BASIC);
 }
 
-function authFailure(basic: boolean): InvalidClient {
-  return new InvalidClient("client authentication failed", basic ? "Basic" : "none");
+function parseBasic(header: string): { id: string; secret: string } {
+  const encoded = header.slice(6).trim();
+  if (!BASE64.test(encoded)) throw new InvalidClient(BAD_BASIC);
+  const decoded = Buffer.from(encoded, "base64").toString("utf8");
+  // Bytes that are not UTF-8 decode to U+FFFD: no client id or secret of ours contains it.
+  if (decoded.includes("\uFFFD")) throw new InvalidClient(BAD_BASIC);
+  const colon = decoded.indexOf(":");
+  if (colon < 0) throw new InvalidClient(BAD_BASIC);
+  let id = decoded.slice(0, colon);
+  let secret = decoded.slice(colon + 1);
+  // RFC 6749 §2.3.1: both parts are form-urlencoded before base64; ours never need decoding.
+  if (decoded.includes("%") || decoded.includes("+")) {
+    try {
+      id = decodeURIComponent(id.replace(/\+/g, " "));
+      secret = decodeURIComponent(secret.replace(/\+/g, " "));
+    } catch {
+      throw new InvalidClient(BAD_BASIC);
+    }
+  }
+  checkCredential(id);
+  checkCredential(secret);
+  return { id, secret };
+}
+
+function authFailure(): InvalidClient {
+  return new InvalidClient("client authentication failed");
 }
 
 /**
@@ -45,30 +61,32 @@ export async function authenticateClient(
   { allowPublic = false }: { allowPublic?: boolean } = {},
 ): Promise<AuthenticatedClient> {
   const header = request.headers.authorization;
-  const basic = header && /^basic /i.test(header) ? parseBasic(header) : null;
+  // RFC 6749 §5.2: a scheme we do not support is failed client authentication, answered 401.
+  if (header !== undefined && !/^basic /i.test(header)) throw new InvalidClient("unsupported client authentication scheme: use Basic or client_secret_post");
+  const basic = header !== undefined ? parseBasic(header) : null;
   const post = body.client_secret !== undefined;
   if (basic && post) throw new InvalidRequest("use one client authentication method, not both");
   if (!basic && !post) {
     if (allowPublic && body.client_id) {
       const view = await services.clients.get(body.client_id);
       // A confidential client must prove itself with its secret; `none` is for public clients only.
-      if (!view || view.confidential) throw new InvalidClient("client authentication failed", "none");
+      if (!view || view.confidential) throw authFailure();
       return { view, method: "none" };
     }
-    throw new InvalidRequest("client authentication is required (client_secret_basic or client_secret_post)");
+    throw new InvalidClient("client authentication is required (client_secret_basic or client_secret_post)");
   }
   const method = basic ? "client_secret_basic" : "client_secret_post";
   const clientId = basic ? basic.id : body.client_id;
   const secret = basic ? basic.secret : body.client_secret!;
-  if (!clientId) throw new InvalidRequest("client_id is required");
+  if (!clientId) throw new InvalidClient("client_id is required to authenticate the client");
   if (basic && body.client_id !== undefined && body.client_id !== clientId) {
     throw new InvalidRequest("client_id in the body differs from the authenticated client");
   }
   const view = await services.clients.get(clientId);
   // One message for unknown client, wrong, revoked and expired secret: nothing to probe.
-  if (!view || !view.confidential) throw authFailure(basic !== null);
+  if (!view || !view.confidential) throw authFailure();
   const secretId = await services.secretVerifier.verify(view, secret);
-  if (!secretId) throw authFailure(basic !== null);
+  if (!secretId) throw authFailure();
   services.lastUsed.touch(secretId);
   return { view, method };
 }

@@ -1,38 +1,105 @@
-// RFC 6749 §5.2 errors as classes named after their code; one handler renders them as JSON.
-export class OAuthError extends Error {
-  readonly status: number;
-  readonly code: string;
-  /** Extra response headers, e.g. WWW-Authenticate for invalid_client. */
-  readonly headers: Record<string, string>;
-  constructor(code: string, description: string, status = 400, headers: Record<string, string> = {}) {
+// One class per OAuth error code (RFC 6749 §4.1.2.1/§5.2, RFC 6750 §3.1, RFC 7009 §2.2.1,
+// RFC 8628 §3.5, RFC 8693 §2.2.2, RFC 8707 §2), named after the code and carrying its HTTP
+// status. `expose` says whether the description may reach the client; the one error handler
+// in router.ts renders them as RFC 6749 JSON.
+export abstract class OAuthError extends Error {
+  abstract readonly code: string;
+  abstract readonly status: number;
+  /** Extra response headers, e.g. the WWW-Authenticate challenge of invalid_client. */
+  readonly headers: Readonly<Record<string, string>>;
+  constructor(description: string, headers: Record<string, string> = {}) {
     super(description);
-    this.code = code;
-    this.status = status;
     this.headers = headers;
   }
-  toJSON() {
-    return { error: this.code, error_description: this.message };
+  /** Server failures keep their cause to the log; the client learns only that it failed. */
+  get expose(): boolean {
+    return this.status < 500;
+  }
+  toJSON(): { error: string; error_description: string } {
+    return { error: this.code, error_description: this.expose ? this.message : "the server failed to handle this request" };
   }
 }
 
-const make = (code: string, status = 400) =>
-  class extends OAuthError {
-    constructor(description: string, headers: Record<string, string> = {}) {
-      super(code, description, status, headers);
-    }
-  };
+export class InvalidRequest extends OAuthError {
+  readonly code = "invalid_request";
+  readonly status = 400;
+}
 
-export const InvalidRequest = make("invalid_request");
-export const InvalidGrant = make("invalid_grant");
-export const InvalidScope = make("invalid_scope");
-export const UnauthorizedClient = make("unauthorized_client");
-export const UnsupportedGrantType = make("unsupported_grant_type");
-export const UnsupportedTokenType = make("unsupported_token_type");
-export const ServerError = make("server_error", 500);
-
+/** RFC 6749 §5.2: 401, with a challenge naming the scheme the server accepts. */
 export class InvalidClient extends OAuthError {
-  constructor(description: string, scheme: "Basic" | "none" = "Basic") {
-    // RFC 6749 §5.2: 401 with a challenge for the scheme the client tried.
-    super("invalid_client", description, 401, scheme === "Basic" ? { "WWW-Authenticate": 'Basic realm="scopekeeper"' } : {});
+  readonly code = "invalid_client";
+  readonly status = 401;
+  constructor(description: string) {
+    super(description, { "www-authenticate": 'Basic realm="scopekeeper"' });
   }
+}
+
+export class InvalidGrant extends OAuthError {
+  readonly code = "invalid_grant";
+  readonly status = 400;
+}
+
+export class UnauthorizedClient extends OAuthError {
+  readonly code = "unauthorized_client";
+  readonly status = 400;
+}
+
+export class UnsupportedGrantType extends OAuthError {
+  readonly code = "unsupported_grant_type";
+  readonly status = 400;
+}
+
+export class InvalidScope extends OAuthError {
+  readonly code = "invalid_scope";
+  readonly status = 400;
+  /** The offending scope(s), for logs and callers that want them apart from the prose. */
+  readonly scope: string | undefined;
+  constructor(description: string, scope?: string) {
+    super(description);
+    this.scope = scope;
+  }
+}
+
+/** RFC 8707 / RFC 8693: the requested resource or audience is not acceptable. */
+export class InvalidTarget extends OAuthError {
+  readonly code = "invalid_target";
+  readonly status = 400;
+}
+
+/** RFC 7009 §2.2.1 and RFC 8693 §2.2.2. */
+export class UnsupportedTokenType extends OAuthError {
+  readonly code = "unsupported_token_type";
+  readonly status = 400;
+}
+
+export class AccessDenied extends OAuthError {
+  readonly code = "access_denied";
+  readonly status = 400;
+}
+
+export class UnsupportedResponseType extends OAuthError {
+  readonly code = "unsupported_response_type";
+  readonly status = 400;
+}
+
+/** RFC 6750 §3.1. */
+export class InvalidToken extends OAuthError {
+  readonly code = "invalid_token";
+  readonly status = 401;
+}
+
+/** RFC 8628 §3.5: polling too fast. */
+export class SlowDown extends OAuthError {
+  readonly code = "slow_down";
+  readonly status = 400;
+}
+
+export class ServerError extends OAuthError {
+  readonly code = "server_error";
+  readonly status = 500;
+}
+
+export class TemporarilyUnavailable extends OAuthError {
+  readonly code = "temporarily_unavailable";
+  readonly status = 503;
 }

@@ -6,8 +6,8 @@ import { sha256 } from "../crypto/random.ts";
 import { publicId } from "../ids.ts";
 import type { Services } from "../services.ts";
 import { authenticateClient } from "./client-auth.ts";
-import { InvalidClient, InvalidRequest, OAuthError } from "./errors.ts";
-import { requireForm, singleValuedParams } from "./params.ts";
+import { InvalidRequest } from "./errors.ts";
+import { formParams } from "./params.ts";
 
 export const introspectRoute: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
   const { db, config } = services;
@@ -37,18 +37,8 @@ export const introspectRoute: FastifyPluginAsync<{ services: Services }> = async
   }
 
   app.post("/introspect", async (request, reply) => {
-    requireForm(request);
-    const body = singleValuedParams(request.body);
-    let client;
-    try {
-      client = await authenticateClient(request, body, services);
-    } catch (err) {
-      // No credentials at all is also "not an authenticated confidential client".
-      if (err instanceof OAuthError && err.code === "invalid_request" && !request.headers.authorization && !body.client_secret) {
-        throw new InvalidClient("introspection requires client authentication");
-      }
-      throw err;
-    }
+    const body = formParams(request);
+    const client = await authenticateClient(request, body, services);
     if (!body.token) throw new InvalidRequest("token is required");
     const result =
       body.token_type_hint === "refresh_token"

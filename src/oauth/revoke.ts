@@ -6,15 +6,14 @@ import { sha256 } from "../crypto/random.ts";
 import type { Services } from "../services.ts";
 import { authenticateClient } from "./client-auth.ts";
 import { InvalidRequest } from "./errors.ts";
-import { requireForm, singleValuedParams } from "./params.ts";
-import { revokeAccessTokenId, revokeFamily } from "./user-tokens.ts";
+import { formParams } from "./params.ts";
+import { revokeAccessTokenId, revokeFamily } from "./issuance/revocation.ts";
 
 export const revokeRoute: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
   const { db, keys, config } = services;
 
   app.post("/revoke", async (request, reply) => {
-    requireForm(request);
-    const body = singleValuedParams(request.body);
+    const body = formParams(request);
     const client = await authenticateClient(request, body, services, { allowPublic: true });
     const token = body.token;
     if (!token) throw new InvalidRequest("token is required");

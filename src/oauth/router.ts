@@ -10,6 +10,7 @@ import { authorizeRoutes } from "./authorize.ts";
 import { introspectRoute } from "./introspect.ts";
 import { loginRoutes } from "./login.ts";
 import { logoutRoutes } from "./logout.ts";
+import { rejectMalformedInput } from "./params.ts";
 import { revokeRoute } from "./revoke.ts";
 import { tokenRoute } from "./token.ts";
 import { userinfoRoute } from "./userinfo.ts";
@@ -21,14 +22,16 @@ export const oauthRouter: FastifyPluginAsync<{ services: Services }> = async (ap
   await app.register(cookie);
 
   app.setErrorHandler((error, request, reply) => {
-    // People reach the browser endpoints: an unexpected failure there is a page, not JSON.
-    if (BROWSER_PATHS.test(request.url) && !(error instanceof OAuthError)) {
+    // People reach the browser endpoints: any failure there is a page, not JSON.
+    if (BROWSER_PATHS.test(request.url)) {
       const err = error as { statusCode?: number };
-      const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+      const given = error instanceof OAuthError ? error.status : err.statusCode;
+      const status = given && given >= 400 && given < 500 ? given : 500;
       if (status === 500) app.log.error(error);
       return sendMessage(reply, status, "Something went wrong", status === 500 ? "The server could not finish this request. Please try again." : "This request could not be understood.");
     }
     if (error instanceof OAuthError) {
+      if (!error.expose) app.log.error(error);
       return reply.status(error.status).headers({ "cache-control": "no-store", ...error.headers }).send(error.toJSON());
     }
     const err = error as { statusCode?: number; validation?: unknown; message?: string; code?: string };
@@ -47,9 +50,14 @@ export const oauthRouter: FastifyPluginAsync<{ services: Services }> = async (ap
   await app.register(tokenRoute, { services });
   await app.register(revokeRoute, { services });
   await app.register(introspectRoute, { services });
-  await app.register(userinfoRoute, { services });
-  await app.register(authorizeRoutes, { services });
-  await app.register(loginRoutes, { services });
-  await app.register(logoutRoutes, { services });
-  await app.register(accountRoutes, { services });
+  // These read query strings and forms by hand; the token, revocation and introspection
+  // endpoints check their form themselves (params.ts: formParams, the token steps).
+  await app.register(async (handRead) => {
+    handRead.addHook("preValidation", rejectMalformedInput);
+    await handRead.register(userinfoRoute, { services });
+    await handRead.register(authorizeRoutes, { services });
+    await handRead.register(loginRoutes, { services });
+    await handRead.register(logoutRoutes, { services });
+    await handRead.register(accountRoutes, { services });
+  });
 };

@@ -1,10 +1,14 @@
-// POST /oauth/token: a list of small named steps every grant passes through, then the grant.
-import type { FastifyPluginAsync, FastifyRequest } from "fastify";
+// POST /oauth/token, as node-oidc-provider builds it: TOKEN_STEPS is the literal list of small
+// named steps every request passes through, in order; the grant itself is one step of it.
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import { verifyAccessToken } from "../auth/access-tokens.ts";
 import type { Services } from "../services.ts";
-import { authenticateClient } from "./client-auth.ts";
-import { InvalidRequest, UnsupportedGrantType } from "./errors.ts";
+import { authenticateClient as authenticate, type AuthenticatedClient } from "./client-auth.ts";
+import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from "./errors.ts";
 import { grants } from "./grants/index.ts";
-import { requireForm, singleValuedParams } from "./params.ts";
+import type { Grant, GrantDependencies } from "./grants/types.ts";
+import { TokenIssuance, type TokenResponse } from "./issuance/index.ts";
+import { rejectMalformedValues, requireForm, singleValuedParams } from "./params.ts";
 
 /** RFC 6749 §5.1; a declared shape lets Fastify serialize it without generic JSON.stringify. */
 const TOKEN_RESPONSE_SCHEMA = {
@@ -18,23 +22,130 @@ const TOKEN_RESPONSE_SCHEMA = {
       scope: { type: "string" },
       refresh_token: { type: "string" },
       id_token: { type: "string" },
+      issued_token_type: { type: "string" },
     },
   },
 } as const;
 
+/** What the endpoint knows once, at start-up. */
+interface TokenEndpoint {
+  services: Services;
+  grants: ReadonlyMap<string, { grant: Grant; deps: Partial<GrantDependencies> }>;
+}
+
+/** One request on its way through the steps; each step fills in what the next ones read. */
+class TokenRequest {
+  body: Record<string, string> = {};
+  grant!: Grant;
+  deps!: Partial<GrantDependencies>;
+  client!: AuthenticatedClient;
+  params!: Record<string, unknown>;
+  response!: TokenResponse;
+  constructor(
+    readonly endpoint: TokenEndpoint,
+    readonly request: FastifyRequest,
+    readonly reply: FastifyReply,
+  ) {}
+}
+
+type Step = (ctx: TokenRequest) => void | Promise<void>;
+
+function requireFormBody(ctx: TokenRequest): void {
+  requireForm(ctx.request);
+}
+
+function rejectDuplicateParameters(ctx: TokenRequest): void {
+  ctx.body = singleValuedParams(ctx.request.body);
+}
+
+/** NUL and other controls, or absurd lengths, never reach a query (PostgreSQL would 500 on NUL). */
+function rejectMalformedParameters(ctx: TokenRequest): void {
+  rejectMalformedValues(ctx.body);
+}
+
+function supportedGrantTypeCheck(ctx: TokenRequest): void {
+  const grantType = ctx.body.grant_type;
+  if (!grantType) throw new InvalidRequest("grant_type is required");
+  const entry = ctx.endpoint.grants.get(grantType);
+  if (!entry) throw new UnsupportedGrantType(`grant_type ${grantType} is not supported`);
+  ctx.grant = entry.grant;
+  ctx.deps = entry.deps;
+}
+
+async function authenticateClient(ctx: TokenRequest): Promise<void> {
+  ctx.client = await authenticate(ctx.request, ctx.body, ctx.endpoint.services, { allowPublic: ctx.grant.allowsPublicClients ?? false });
+}
+
+function checkGrantAllowedForClient(ctx: TokenRequest): void {
+  if (!ctx.client.view.confidential && !ctx.grant.allowsPublicClients) {
+    throw new UnauthorizedClient(`public clients cannot use ${ctx.grant.grantType}`);
+  }
+}
+
+/** The grant's schema keeps only the fields it declares, so nothing stray changes its behaviour. */
+function parseGrantParameters(ctx: TokenRequest): void {
+  const parsed = ctx.grant.parameters.safeParse(ctx.body);
+  if (parsed.success) {
+    ctx.params = parsed.data;
+    return;
+  }
+  const issue = parsed.error.issues[0]!;
+  const name = String(issue.path[0] ?? "request");
+  throw new InvalidRequest(ctx.body[name] === undefined ? `${name} is required` : `${name} is invalid: ${issue.message}`);
+}
+
+async function runGrant(ctx: TokenRequest): Promise<void> {
+  ctx.response = await ctx.grant.handler({ params: ctx.params as never, client: ctx.client, deps: ctx.deps as GrantDependencies });
+}
+
+function sendNoStoreResponse(ctx: TokenRequest): void {
+  ctx.reply.headers({ "cache-control": "no-store", pragma: "no-cache" }).send(ctx.response);
+}
+
+export const TOKEN_STEPS: readonly Step[] = [
+  requireFormBody,
+  rejectDuplicateParameters,
+  rejectMalformedParameters,
+  supportedGrantTypeCheck,
+  authenticateClient,
+  checkGrantAllowedForClient,
+  parseGrantParameters,
+  runGrant,
+  sendNoStoreResponse,
+];
+
+/** Every dependency a grant may name, built once; each grant gets only those it names. */
+function grantDependencies(services: Services): GrantDependencies {
+  const { config, keys, catalog, db, clients } = services;
+  return {
+    db,
+    catalog,
+    clients,
+    issuer: config.issuer,
+    issuance: new TokenIssuance({
+      keys,
+      catalog,
+      issuer: config.issuer,
+      accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+      refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+    }),
+    accessTokens: { verify: (token, options) => verifyAccessToken(services, token, options) },
+  };
+}
+
 export const tokenRoute: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
-  app.post("/token", { schema: { response: TOKEN_RESPONSE_SCHEMA } }, async (request: FastifyRequest, reply) => {
-    requireForm(request);
-    const body = singleValuedParams(request.body);
-    const grantType = body.grant_type;
-    if (!grantType) throw new InvalidRequest("grant_type is required");
-    const grant = grants.get(grantType);
-    if (!grant) throw new UnsupportedGrantType(`grant_type ${grantType} is not supported`);
-    const client = await authenticateClient(request, body, services, { allowPublic: grant.allowsPublicClients ?? false });
-    // Only the fields the grant declares reach it, so nothing stray changes its behaviour.
-    const params: Record<string, string> = {};
-    for (const name of grant.parameters) if (body[name] !== undefined) params[name] = body[name];
-    const response = await grant.handler({ client, params, services, request });
-    return reply.headers({ "cache-control": "no-store", pragma: "no-cache" }).send(response);
+  const all = grantDependencies(services);
+  const endpoint: TokenEndpoint = {
+    services,
+    grants: new Map([...grants.values()].map((grant) => [grant.grantType, { grant, deps: Object.fromEntries(grant.needs.map((n) => [n, all[n]])) }])),
+  };
+  app.post("/token", { schema: { response: TOKEN_RESPONSE_SCHEMA } }, async (request, reply) => {
+    const ctx = new TokenRequest(endpoint, request, reply);
+    for (const step of TOKEN_STEPS) {
+      // Synchronous steps return undefined: no extra microtask per step on the hot path.
+      const pending = step(ctx);
+      if (pending) await pending;
+    }
+    return reply;
   });
 };

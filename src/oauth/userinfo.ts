@@ -3,7 +3,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import type { Services } from "../services.ts";
 import { bearerToken, InvalidTokenError, verifyAccessToken } from "../auth/access-tokens.ts";
 import { publicId } from "../ids.ts";
-import { identityClaims } from "./user-tokens.ts";
+import { identityClaims } from "./issuance/index.ts";
 
 export const userinfoRoute: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
   const { db, config } = services;

@@ -30,7 +30,7 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  options: { env?: Record<string, string>; database?: TestDatabase; onQuery?: (sql: string) => void } = {},
+  options: { env?: Record<string, string>; database?: TestDatabase; onQuery?: (sql: string) => void; logStream?: NodeJS.WritableStream } = {},
 ): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase());
   const port = await freePort();
@@ -44,7 +44,7 @@ export async function startTestServer(
     ...options.env,
   });
   const services = await createServices(config, options.onQuery ? { onQuery: options.onQuery } : {});
-  const app = await buildServer(services);
+  const app = await buildServer(services, options.logStream ? { logStream: options.logStream } : {});
   await app.listen({ port, host: "127.0.0.1" });
   return {
     url: config.issuer,

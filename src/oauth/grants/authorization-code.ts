@@ -2,32 +2,46 @@
 // and the PKCE verifier, and expire after 60 seconds. A code presented twice fails and
 // revokes everything issued from it (RFC 6749 §4.1.2, RFC 9700 §4.5).
 import { createHash } from "node:crypto";
+import { z } from "zod";
 import { constantTimeEqual, sha256 } from "../../crypto/random.ts";
-import { InvalidGrant, InvalidRequest } from "../errors.ts";
-import { issueUserTokens, revokeAccessTokenId, revokeFamily } from "../user-tokens.ts";
-import type { Grant } from "./types.ts";
+import type { Db } from "../../db/client.ts";
+import { InvalidGrant } from "../errors.ts";
+import type { TokenIssuance } from "../issuance/index.ts";
+import { defineGrant } from "./types.ts";
 
 const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
+const REPLAYED = "the authorization code was already used; tokens issued from it are revoked";
 
-export const authorizationCode: Grant = {
+/** Marks a lost race: thrown inside the claiming transaction so it rolls back, caught outside it. */
+class AlreadyClaimed extends Error {}
+
+/**
+ * Revokes what the winning redemption issued. The winner records the jti and family in the
+ * same UPDATE that claims the code, so whoever sees the code consumed sees what to revoke.
+ */
+async function revokeIssuedFrom(db: Db, issuance: TokenIssuance, codeId: string): Promise<void> {
+  const code = await db.authorizationCode.findUniqueOrThrow({ where: { id: codeId } });
+  await db.$transaction(async (tx) => {
+    if (code.issuedFamilyId) await issuance.revokeFamily(tx, code.issuedFamilyId);
+    if (code.issuedAccessTokenId && code.consumedAt) {
+      await issuance.revokeAccessToken(tx, code.issuedAccessTokenId, new Date(code.consumedAt.getTime() + issuance.accessTokenTtlSeconds * 1000));
+    }
+  });
+}
+
+export const authorizationCode = defineGrant({
   grantType: "authorization_code",
-  parameters: new Set(["code", "redirect_uri", "code_verifier"]),
+  parameters: z.object({ code: z.string(), redirect_uri: z.string().optional(), code_verifier: z.string().optional() }),
   allowsPublicClients: true,
-  async handler({ client, params, services }) {
-    const { db, config } = services;
-    if (!params.code) throw new InvalidRequest("code is required");
+  needs: ["db", "issuance"],
+  async handler({ client, params, deps: { db, issuance } }) {
     const code = await db.authorizationCode.findUnique({ where: { codeHash: sha256(params.code) } });
     if (!code || code.applicationId !== client.view.id) throw new InvalidGrant("the authorization code is invalid");
 
     if (code.consumedAt) {
       // Replay: whoever holds the code now may not be the client; revoke what it produced.
-      await db.$transaction(async (tx) => {
-        if (code.issuedFamilyId) await revokeFamily(tx, code.issuedFamilyId);
-        if (code.issuedAccessTokenId) {
-          await revokeAccessTokenId(tx, code.issuedAccessTokenId, new Date(code.consumedAt!.getTime() + config.accessTokenTtlSeconds * 1000));
-        }
-      });
-      throw new InvalidGrant("the authorization code was already used; tokens issued from it are revoked");
+      await revokeIssuedFrom(db, issuance, code.id);
+      throw new InvalidGrant(REPLAYED);
     }
     if (code.expiresAt.getTime() <= Date.now()) throw new InvalidGrant("the authorization code has expired");
     if (code.redirectUriGiven || params.redirect_uri !== undefined) {
@@ -44,20 +58,30 @@ export const authorizationCode: Grant = {
 
     // Scopes revoked from the app since the code was issued do not reach the token.
     const scopes = code.scopes.split(" ").filter((s) => client.view.delegatedGrants.has(s));
-    return db.$transaction(async (tx) => {
-      const claimed = await tx.authorizationCode.updateMany({ where: { id: code.id, consumedAt: null }, data: { consumedAt: new Date() } });
-      if (claimed.count !== 1) throw new InvalidGrant("the authorization code was already used");
-      const issued = await issueUserTokens(services, tx, {
-        applicationId: code.applicationId,
-        clientId: client.view.clientId,
-        userId: code.userId,
-        scopes,
-        authTime: code.authTime,
-        nonce: code.nonce,
+    try {
+      return await db.$transaction(async (tx) => {
+        const issued = await issuance.userTokens(tx, {
+          applicationId: code.applicationId,
+          clientId: client.view.clientId,
+          userId: code.userId,
+          scopes,
+          authTime: code.authTime,
+          nonce: code.nonce,
+        });
+        // Claim and link in one statement: a concurrent redemption either wins this row or, once
+        // it can see the row consumed, also sees the jti and family it must revoke.
+        const claimed = await tx.authorizationCode.updateMany({
+          where: { id: code.id, consumedAt: null },
+          data: { consumedAt: new Date(), issuedAccessTokenId: issued.jti, issuedFamilyId: issued.familyId },
+        });
+        if (claimed.count !== 1) throw new AlreadyClaimed();
+        return issued.response;
       });
-      await tx.authorizationCode.update({ where: { id: code.id }, data: { issuedAccessTokenId: issued.jti, issuedFamilyId: issued.familyId } });
-      const { jti: _jti, familyId: _family, ...response } = issued;
-      return response;
-    });
+    } catch (err) {
+      if (!(err instanceof AlreadyClaimed)) throw err;
+      // Lost the race: our own tokens rolled back; the winner has committed, so revoke its tokens.
+      await revokeIssuedFrom(db, issuance, code.id);
+      throw new InvalidGrant(REPLAYED);
+    }
   },
-};
+});

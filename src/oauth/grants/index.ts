@@ -1,7 +1,9 @@
-// Every supported grant; adding a grant is adding a module and a line here.
+// Every supported grant; adding a grant is adding a module and a line in this list.
 import { authorizationCode } from "./authorization-code.ts";
 import { clientCredentials } from "./client-credentials.ts";
 import { refreshToken } from "./refresh-token.ts";
 import type { Grant } from "./types.ts";
 
-export const grants: ReadonlyMap<string, Grant> = new Map([authorizationCode, clientCredentials, refreshToken].map((g) => [g.grantType, g]));
+const ALL: readonly Grant[] = [authorizationCode, clientCredentials, refreshToken];
+
+export const grants: ReadonlyMap<string, Grant> = new Map(ALL.map((g) => [g.grantType, g]));

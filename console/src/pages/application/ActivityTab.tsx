@@ -32,7 +32,7 @@ function summary(details: string): string {
 }
 
 export function ActivityTab({ app }: { app: ConsoleApplicationFieldsFragment }) {
-  const [{ data, error }] = useQuery({ query: AuditEventsQuery, requestPolicy: "network-only" });
+  const [{ data, error }] = useQuery({ query: AuditEventsQuery, variables: { applicationId: app.id }, requestPolicy: "network-only" });
   // People are named by their email rather than their usr_ id, when they are members here.
   const [members] = useQuery({ query: MembersQuery, variables: { organizationId: app.organization?.id ?? "" }, pause: !app.organization });
   const emailOf = new Map((members.data?.organization?.members ?? []).map((m) => [m.userId, m.email]));

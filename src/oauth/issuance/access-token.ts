@@ -1,8 +1,8 @@
 // RFC 9068 JWT access tokens. The audience is every hub whose scopes the token carries.
-import type { Catalog } from "../catalog/index.ts";
+import type { Catalog } from "../../catalog/index.ts";
 import { randomUUID } from "node:crypto";
-import type { SigningKeys } from "../crypto/signing-keys.ts";
-import { publicId } from "../ids.ts";
+import type { SigningKeys } from "../../crypto/signing-keys.ts";
+import { publicId } from "../../ids.ts";
 
 export interface AccessTokenClaims {
   /** The public subject: an application's clientId or a person's `usr_` id. */

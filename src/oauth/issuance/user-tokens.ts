@@ -1,12 +1,11 @@
 // Tokens issued to an application acting for a user: the access token, a rotating refresh
 // token when offline_access was granted and consented, and an OpenID Connect ID token.
 import { createHash, randomBytes } from "node:crypto";
-import type { Prisma } from "../db/client.ts";
-import { randomId, sha256 } from "../crypto/random.ts";
-import { publicId } from "../ids.ts";
-import type { Services } from "../services.ts";
+import type { Prisma } from "../../db/client.ts";
+import { randomId, sha256 } from "../../crypto/random.ts";
+import { publicId } from "../../ids.ts";
 import { issueAccessToken } from "./access-token.ts";
-import type { TokenResponse } from "./grants/types.ts";
+import type { IssuanceSettings, TokenResponse } from "./types.ts";
 
 type Tx = Prisma.TransactionClient;
 
@@ -27,11 +26,19 @@ export function atHash(accessToken: string): string {
   return digest.subarray(0, digest.length / 2).toString("base64url");
 }
 
-export async function issueUserTokens(services: Services, tx: Tx, grant: UserGrant): Promise<TokenResponse & { jti: string; familyId: string | null }> {
-  const { config, keys, catalog } = services;
-  const ttl = config.accessTokenTtlSeconds;
+export interface IssuedUserTokens {
+  response: TokenResponse;
+  /** The access token's jti and the refresh family, for whoever must be able to revoke them. */
+  jti: string;
+  accessExpiresAt: Date;
+  familyId: string | null;
+}
+
+export async function issueUserTokens(settings: IssuanceSettings, tx: Tx, grant: UserGrant): Promise<IssuedUserTokens> {
+  const { keys, catalog, issuer } = settings;
+  const ttl = settings.accessTokenTtlSeconds;
   const authTime = Math.floor(grant.authTime.getTime() / 1000);
-  const { token, jti, expiresIn } = await issueAccessToken(keys, catalog, config.issuer, {
+  const { token, jti, expiresIn } = await issueAccessToken(keys, catalog, issuer, {
     subject: publicId("User", grant.userId),
     clientId: grant.clientId,
     organizationId: null,
@@ -39,18 +46,13 @@ export async function issueUserTokens(services: Services, tx: Tx, grant: UserGra
     ttlSeconds: ttl,
     extra: { auth_time: authTime },
   });
-  const response: TokenResponse & { jti: string; familyId: string | null } = {
-    access_token: token,
-    token_type: "Bearer",
-    expires_in: expiresIn,
-    scope: grant.scopes.join(" "),
-    jti,
-    familyId: null,
-  };
+  const accessExpiresAt = new Date((Math.floor(Date.now() / 1000) + ttl) * 1000);
+  const response: TokenResponse = { access_token: token, token_type: "Bearer", expires_in: expiresIn, scope: grant.scopes.join(" ") };
+  let familyId: string | null = null;
 
   if (grant.scopes.includes("offline_access")) {
     const refresh = randomBytes(32).toString("base64url");
-    const familyId = grant.familyId ?? randomId();
+    familyId = grant.familyId ?? randomId();
     await tx.refreshToken.create({
       data: {
         tokenHash: sha256(refresh),
@@ -60,12 +62,11 @@ export async function issueUserTokens(services: Services, tx: Tx, grant: UserGra
         scopes: grant.scopes.join(" "),
         authTime: grant.authTime,
         accessTokenId: jti,
-        accessExpiresAt: new Date((Math.floor(Date.now() / 1000) + ttl) * 1000),
-        expiresAt: new Date(Date.now() + config.refreshTokenTtlSeconds * 1000),
+        accessExpiresAt,
+        expiresAt: new Date(Date.now() + settings.refreshTokenTtlSeconds * 1000),
       },
     });
     response.refresh_token = refresh;
-    response.familyId = familyId;
   }
 
   if (grant.scopes.includes("openid")) {
@@ -73,7 +74,7 @@ export async function issueUserTokens(services: Services, tx: Tx, grant: UserGra
     const iat = Math.floor(Date.now() / 1000);
     response.id_token = await keys.signJwt(
       {
-        iss: config.issuer,
+        iss: issuer,
         sub: publicId("User", grant.userId),
         aud: grant.clientId,
         iat,
@@ -86,7 +87,7 @@ export async function issueUserTokens(services: Services, tx: Tx, grant: UserGra
       "JWT",
     );
   }
-  return response;
+  return { response, jti, accessExpiresAt, familyId };
 }
 
 /** The standard claims the granted identity scopes release. */
@@ -95,17 +96,4 @@ export function identityClaims(scopes: readonly string[], user: { email: string;
     ...(scopes.includes("email") ? { email: user.email, email_verified: false } : {}),
     ...(scopes.includes("profile") && user.name ? { name: user.name } : {}),
   };
-}
-
-/** Revokes every refresh token of a family and the access tokens issued with them. */
-export async function revokeFamily(tx: Tx, familyId: string): Promise<void> {
-  const now = new Date();
-  const tokens = await tx.refreshToken.findMany({ where: { familyId }, select: { accessTokenId: true, accessExpiresAt: true } });
-  await tx.refreshToken.updateMany({ where: { familyId, revokedAt: null }, data: { revokedAt: now } });
-  for (const t of tokens) await revokeAccessTokenId(tx, t.accessTokenId, t.accessExpiresAt);
-}
-
-export async function revokeAccessTokenId(tx: Tx, jti: string, expiresAt: Date): Promise<void> {
-  if (expiresAt.getTime() <= Date.now()) return;
-  await tx.revokedAccessToken.upsert({ where: { jti }, create: { jti, expiresAt }, update: {} });
 }

@@ -1,0 +1,100 @@
+// Prometheus metrics (prom-client): requests by route and status with latency histograms,
+// token issuance by grant and outcome, and the secret-verification cache. Served at /metrics
+// on the main port behind METRICS_TOKEN, and/or on METRICS_PORT (bind it to a private
+// interface); with neither set there is no /metrics at all.
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { constantTimeEqual } from "../crypto/random.ts";
+import type { Services } from "../services.ts";
+
+export interface Metrics {
+  registry: Registry;
+}
+
+export function createMetrics(services: Services): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "scopekeeper_" });
+  new Gauge({
+    name: "scopekeeper_secret_verification_cache_hit_ratio",
+    help: "Share of client-secret verifications answered without an argon2 run since start",
+    registers: [registry],
+    collect() {
+      const { cacheHits, argonRuns } = services.secretVerifier;
+      this.set(cacheHits + argonRuns === 0 ? 0 : cacheHits / (cacheHits + argonRuns));
+    },
+  });
+  new Gauge({
+    name: "scopekeeper_argon2_runs",
+    help: "argon2id verifications of client secrets since start",
+    registers: [registry],
+    collect() {
+      this.set(services.secretVerifier.argonRuns);
+    },
+  });
+  return { registry };
+}
+
+/** Adds the request counters and latency histograms to the server, and the /metrics door(s). */
+export async function installMetrics(app: FastifyInstance, services: Services): Promise<void> {
+  const { config } = services;
+  if (!config.metrics.token && !config.metrics.port) return;
+  const { registry } = createMetrics(services);
+  const requests = new Counter({
+    name: "scopekeeper_http_requests_total",
+    help: "HTTP requests by route, method and status",
+    labelNames: ["route", "method", "status"] as const,
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: "scopekeeper_http_request_duration_seconds",
+    help: "HTTP request latency by route",
+    labelNames: ["route"] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const tokens = new Counter({
+    name: "scopekeeper_tokens_total",
+    help: "Token endpoint answers by grant type and outcome (issued, or the OAuth error's status class)",
+    labelNames: ["grant_type", "outcome"] as const,
+    registers: [registry],
+  });
+  const throttled = new Counter({
+    name: "scopekeeper_throttled_requests_total",
+    help: "Requests answered 429 Too Many Requests, by route",
+    labelNames: ["route"] as const,
+    registers: [registry],
+  });
+
+  app.addHook("onResponse", async (request, reply) => {
+    // The route pattern, never the raw URL: ids and query strings stay out of label values.
+    const route = request.routeOptions.url ?? "unmatched";
+    const status = reply.statusCode;
+    requests.inc({ route, method: request.method, status: String(status) });
+    latency.observe({ route }, reply.elapsedTime / 1000);
+    if (status === 429) throttled.inc({ route });
+    if (route === "/oauth/token") {
+      const grant = (request.body as Record<string, unknown> | undefined)?.grant_type;
+      const known = typeof grant === "string" && grant.length <= 100 ? grant : "unknown";
+      tokens.inc({ grant_type: known, outcome: status === 200 ? "issued" : `${Math.floor(status / 100)}xx` });
+    }
+  });
+
+  const serve = async (_request: FastifyRequest, reply: FastifyReply) =>
+    reply.header("content-type", registry.contentType).header("cache-control", "no-store").send(await registry.metrics());
+
+  if (config.metrics.token) {
+    const expected = `Bearer ${config.metrics.token}`;
+    app.get("/metrics", async (request, reply) => {
+      if (!constantTimeEqual(request.headers.authorization ?? "", expected)) {
+        return reply.status(401).header("www-authenticate", 'Bearer realm="metrics"').send({ error: "unauthorized" });
+      }
+      return serve(request, reply);
+    });
+  }
+  if (config.metrics.port) {
+    const side = Fastify({ logger: false });
+    side.get("/metrics", serve);
+    await side.listen({ port: config.metrics.port, host: config.metrics.host });
+    app.addHook("onClose", async () => side.close());
+  }
+}
