@@ -13,8 +13,11 @@ export interface StartOptions {
 export async function createApp(config: Config, options: StartOptions): Promise<FastifyInstance> {
   const provider = providerOf(config.databaseUrl);
   if (options.migrate === "always" || (options.migrate === "embedded-only" && provider === "sqlite")) {
-    const { migrateDatabase } = await import("./db/migrate.ts");
-    await migrateDatabase(config.databaseUrl);
+    const { sqliteIsUpToDate } = await import("./db/applied-migrations.ts");
+    if (provider !== "sqlite" || !sqliteIsUpToDate(config.databaseUrl)) {
+      const { migrateDatabase } = await import("./db/migrate.ts");
+      await migrateDatabase(config.databaseUrl);
+    }
   }
   const services = await createServices(config);
   const app = await buildServer(services);

@@ -23,7 +23,7 @@ let queries: string[] = [];
 
 beforeAll(async () => {
   // On the server's own event loop, so its SQL can be counted here.
-  server = await startTestServer({ onQuery: (sql) => queries.push(sql), env: { ADMIN_API_WORKER: "false" } });
+  server = await startTestServer({ onQuery: (sql) => queries.push(sql) });
   operator = await bootstrapAdmin(server, "Operator");
   tenant = await bootstrapAdmin(server, "Tenant");
 });

@@ -1,4 +1,5 @@
 import { describe, it, expect } from "vitest";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import {
@@ -121,8 +122,8 @@ describe("the shipped catalog", () => {
 });
 
 describe("defineHub", () => {
-  it("is importable as scopekeeper/catalog (package self-reference) and returns a frozen, branded copy", () => {
-    expect(viaPackageName.defineHub).toBe(defineHub);
+  it("is importable as scopekeeper/catalog (package self-reference, the compiled contract) and returns a frozen, branded copy", () => {
+    expect(createRequire(import.meta.url).resolve("scopekeeper/catalog")).toBe(join(PROJECT_ROOT, "dist/src/catalog/public.js"));
     const input = {
       id: "alpha",
       name: "Alpha",
@@ -132,6 +133,7 @@ describe("defineHub", () => {
     } as const;
     const defined = defineHub(input);
     expect(isHubDefinition(defined)).toBe(true);
+    expect(isHubDefinition(viaPackageName.defineHub(input))).toBe(true);
     expect(isHubDefinition({ ...input })).toBe(false);
     expect(defined).not.toBe(input);
     expect(Object.isFrozen(defined) && Object.isFrozen(defined.scopes) && Object.isFrozen(defined.scopes[0])).toBe(true);

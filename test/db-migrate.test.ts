@@ -8,6 +8,7 @@ import Database from "better-sqlite3";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { derivePostgresSchema, POSTGRES_SCHEMA, SQLITE_SCHEMA } from "../scripts/derive-postgres-schema.ts";
+import { sqliteIsUpToDate } from "../src/db/applied-migrations.ts";
 import { checkDrift, migrateDatabase, MigrationError, migrationsDirFor } from "../src/db/migrate.ts";
 import { createPostgresDatabase, postgresServerUrl } from "../src/db/schema-engine.ts";
 
@@ -120,6 +121,32 @@ describe("migrateDatabase on SQLite", () => {
     const names = after.prepare("SELECT migration_name FROM _prisma_migrations").all() as { migration_name: string }[];
     after.close();
     expect(names.map((r) => r.migration_name)).toEqual([unknown]);
+  });
+});
+
+describe("the start-up check that lets a server skip the schema engine", () => {
+  it("passes an SQLite file that lists every migration and nothing else, and no other", async () => {
+    const url = freshSqliteUrl();
+    expect(sqliteIsUpToDate(url)).toBe(false); // no file yet
+    await migrateDatabase(url);
+    expect(sqliteIsUpToDate(url)).toBe(true);
+
+    const file = url.slice("file:".length);
+    const db = new Database(file);
+    const last = migrationNames("sqlite").at(-1)!;
+    db.prepare("UPDATE _prisma_migrations SET finished_at = NULL WHERE migration_name = ?").run(last);
+    expect(sqliteIsUpToDate(url)).toBe(false); // a failed migration
+    db.prepare("UPDATE _prisma_migrations SET finished_at = CURRENT_TIMESTAMP").run();
+    db.prepare("DELETE FROM _prisma_migrations WHERE migration_name = ?").run(last);
+    expect(sqliteIsUpToDate(url)).toBe(false); // a pending one
+    db.prepare(
+      `INSERT INTO _prisma_migrations (id, checksum, migration_name, started_at, finished_at, applied_steps_count)
+       VALUES ('y', 'y', ?, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1), ('z', 'z', '20991231000000_newer', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 1)`,
+    ).run(last);
+    expect(sqliteIsUpToDate(url)).toBe(false); // one from a newer version: the engine must explain it
+    db.prepare("DROP TABLE _prisma_migrations").run();
+    db.close();
+    expect(sqliteIsUpToDate(url)).toBe(false);
   });
 });
 

@@ -13,8 +13,7 @@ let neighbour: Admin;
 let queries: string[] = [];
 
 beforeAll(async () => {
-  // On the server's own event loop, so its SQL can be counted here; the other one uses a worker.
-  server = await startTestServer({ onQuery: (sql) => queries.push(sql), env: { ADMIN_API_WORKER: "false" } });
+  server = await startTestServer({ onQuery: (sql) => queries.push(sql) });
   // Processes behind one load balancer share the public issuer.
   other = await startTestServer({ database: server.database, env: { ISSUER: server.url } });
   admin = await bootstrapAdmin(server, "Cached");

@@ -6,18 +6,24 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { CODE_ROOT, PACKAGE_ROOT } from "../package-root.ts";
 import { isHubDefinition } from "./brand.ts";
 import type { HubDefinition } from "./public.ts";
 import { assembleCatalog, notAHub, type Catalog, type LoadedHub } from "./registry.ts";
 
-/** The repository root (where package.json and plugins/ live). */
-export const PROJECT_ROOT = resolve(fileURLToPath(new URL("../../", import.meta.url)));
+/** The package folder (where package.json lives): relative plugin paths start here. */
+export const PROJECT_ROOT = PACKAGE_ROOT;
 
-/** Where the hubs shipped with the server live. */
-export const DEFAULT_PLUGINS_DIR = join(PROJECT_ROOT, "plugins");
+/** Where the hubs shipped with the server live: plugins/, compiled into dist/plugins/ with the server. */
+export const DEFAULT_PLUGINS_DIR = join(CODE_ROOT, "plugins");
 
-/** Entry files of a plugin folder, in order of preference. */
-const FOLDER_ENTRIES = ["index.ts", "index.mts", "index.js", "index.mjs"];
+/**
+ * Entry files of a plugin folder, in order of preference. The compiled server runs
+ * JavaScript only (Node does not load TypeScript), so a hub added at run time is built first;
+ * the TypeScript entries serve the sources run through tsx (tests, development).
+ */
+const RUNNING_SOURCES = import.meta.url.endsWith(".ts");
+const FOLDER_ENTRIES = RUNNING_SOURCES ? ["index.ts", "index.mts", "index.js", "index.mjs"] : ["index.js", "index.mjs"];
 
 /** Export conditions honoured when a module specifier is a package folder (as Node's import). */
 const CONDITIONS = ["import", "module-sync", "node", "default"];
@@ -93,7 +99,15 @@ async function listPluginFolders(dir: string, explicit: boolean, errors: string[
 async function loadFolder(folder: string): Promise<Loaded> {
   const source = displayPath(folder);
   const entry = FOLDER_ENTRIES.map((f) => join(folder, f)).find((f) => existsSync(f));
-  if (entry === undefined) return { error: `${source}: has no index.ts (a hub folder default-exports defineHub({ ... }) from index.ts)` };
+  if (entry === undefined) {
+    if (RUNNING_SOURCES) return { error: `${source}: has no index.ts (a hub folder default-exports defineHub({ ... }) from index.ts)` };
+    const uncompiled = existsSync(join(folder, "index.ts"));
+    return {
+      error: uncompiled
+        ? `${source}: has index.ts but no index.js: the server runs JavaScript, so compile the hub first (tsc; see docs/plugins.md)`
+        : `${source}: has no index.js (a hub folder default-exports defineHub({ ... }) from index.js)`,
+    };
+  }
   return importPlugin(pathToFileURL(entry).href, source);
 }
 

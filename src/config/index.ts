@@ -35,8 +35,6 @@ const envSchema = z.object({
   SESSION_TTL: positiveInt(300, 30 * 86400).default(8 * 3600),
   /** Refresh-token lifetime in seconds (each rotation starts a new one). */
   REFRESH_TOKEN_TTL: positiveInt(3600, 365 * 86400).default(30 * 86400),
-  /** Run the GraphQL admin API in a worker thread, off the token endpoint's event loop. */
-  ADMIN_API_WORKER: z.enum(["true", "false"]).default("true"),
   /** First-party applications skip the consent page (their users already trust the operator). */
   FIRST_PARTY_SKIP_CONSENT: z.enum(["true", "false"]).default("true"),
   /**
@@ -77,7 +75,6 @@ export interface Config {
   sessionTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   firstPartySkipConsent: boolean;
-  adminApiWorker: boolean;
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
   metrics: { token: string | undefined; port: number | undefined; host: string };
   graphqlLimits: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number; maxDirectives: number };
@@ -115,7 +112,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sessionTtlSeconds: e.SESSION_TTL,
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL,
     firstPartySkipConsent: e.FIRST_PARTY_SKIP_CONSENT === "true",
-    adminApiWorker: e.ADMIN_API_WORKER === "true",
     argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: e.ARGON2_PARALLELISM },
     metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },
     graphqlLimits: {

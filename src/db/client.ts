@@ -2,7 +2,6 @@
 // the code. The PostgreSQL client is generated from a schema derived from the SQLite one, so
 // the two expose the same model API; the cast below is checked by test/db-schema.test.ts.
 import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
-import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient as SqliteClient } from "../../generated/sqlite/client.ts";
 import { ensureSqliteDirectory, providerOf, type Provider } from "./url.ts";
 
@@ -37,7 +36,8 @@ export async function createDb(databaseUrl: string, options: DbOptions = {}): Pr
     await db.$queryRawUnsafe("PRAGMA foreign_keys = ON");
     return { db, provider };
   }
-  const { PrismaClient: PgClient } = await import("../../generated/postgresql/client.ts");
+  // Loaded only for PostgreSQL: an embedded deployment never pays for pg and its client.
+  const [{ PrismaClient: PgClient }, { PrismaPg }] = await Promise.all([import("../../generated/postgresql/client.ts"), import("@prisma/adapter-pg")]);
   const adapter = new PrismaPg({ connectionString: databaseUrl, max: 10 });
   const db = listen(new PgClient({ adapter, ...(log ? { log: [...log] } : {}) }) as unknown as Db);
   return { db, provider };

@@ -1,7 +1,6 @@
 // Deploying, checking and authoring migrations for both providers through the wasm schema engine.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import {
   createPostgresDatabase,
   createSqliteTempFile,
@@ -15,11 +14,12 @@ import {
   type SchemaEngine,
   type SchemaFile,
 } from "./schema-engine.ts";
+import { PACKAGE_ROOT } from "../package-root.ts";
 import { ensureSqliteDirectory, providerOf, type Provider } from "./url.ts";
 
 export type { Provider } from "./url.ts";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const ROOT = PACKAGE_ROOT;
 const PROVIDERS: Provider[] = ["sqlite", "postgresql"];
 
 /** A migration problem the operator must resolve; its message is one line meant for them. */
