@@ -50,15 +50,18 @@ if (argv.includes("--help") || argv.includes("-h")) {
               bench/results/profiles/*.cpuprofile (gitignored) and bench/results/profile.md
   --signing   instead of the comparison, the bare server signing on the main thread (as
               Scopekeeper does) vs on libuv's threadpool; writes bench/results/signing.md
-  --no-pg     skip the PostgreSQL targets`);
+  --no-pg     skip the PostgreSQL targets
+  --console   instead of the comparison, the console's first load in Chromium (HTML + JS + silent
+              sign-in to the rendered Applications list) and its GraphQL requests with 1 and 60 apps`);
   process.exit(0);
 }
-const known = new Set(["--quick", "--profile", "--signing", "--no-pg"]);
+const known = new Set(["--quick", "--profile", "--signing", "--no-pg", "--console"]);
 for (const a of argv) if (!known.has(a)) throw new Error(`unknown option ${a}: see npm run bench -- --help`);
 const QUICK = argv.includes("--quick");
 const PROFILE = argv.includes("--profile");
 const NO_PG = argv.includes("--no-pg");
 const SIGNING = argv.includes("--signing");
+const CONSOLE = argv.includes("--console");
 
 const CONNECTIONS = 32;
 const S = QUICK
@@ -950,8 +953,15 @@ async function runProfile(): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 
 try {
-  log(`mode: ${PROFILE ? "profile" : SIGNING ? "signing" : QUICK ? "quick" : "full"}; temp folder ${tmp}`);
-  if (PROFILE) await runProfile();
+  log(`mode: ${PROFILE ? "profile" : SIGNING ? "signing" : CONSOLE ? "console" : QUICK ? "quick" : "full"}; temp folder ${tmp}`);
+  if (CONSOLE) {
+    const { runConsoleLoad, formatConsoleLoad } = await import("./console-load.ts");
+    const result = await runConsoleLoad(QUICK ? 3 : 9);
+    const table = result ? formatConsoleLoad(result) : "Chromium is not installed: the console row is skipped.";
+    console.log(table);
+    mkdirSync(RESULTS_DIR, { recursive: true });
+    writeFileSync(path.join(RESULTS_DIR, "console.md"), `# Console first load\n\n${table}\n`);
+  } else if (PROFILE) await runProfile();
   else if (SIGNING) await runSigning();
   else await runBench();
   await cleanup();

@@ -10,6 +10,8 @@ import { grants } from "./oauth/grants/index.ts";
 import { TOKEN_ENDPOINT_AUTH_METHODS } from "./oauth/client-auth.ts";
 import { mountGraphQL } from "./graphql/yoga.ts";
 import { mountGraphiQLAssets } from "./graphql/graphiql.ts";
+import { ensureConsoleClient } from "./applications/console-client.ts";
+import { consoleRoutes } from "./ui/console.ts";
 import type { Services } from "./services.ts";
 import { homeRoutes } from "./ui/home.ts";
 
@@ -74,8 +76,12 @@ export async function buildServer(services: Services, options: { logStream?: Nod
     return reply.headers({ "cache-control": "public, max-age=60", "access-control-allow-origin": "*" }).send(services.keys.jwks());
   });
 
+  // The console's redirect URI follows ISSUER, so it is put right at every start.
+  await ensureConsoleClient(services.db, config.issuer);
+  services.clients.invalidate("scopekeeper-console");
   await app.register(homeRoutes, { config, db: services.db });
   await app.register(oauthRouter, { prefix: "/oauth", services });
+  await app.register(consoleRoutes, { prefix: "/console" });
   if (config.env !== "production") mountGraphiQLAssets(app);
   await mountGraphQL(app, services);
   app.addHook("onClose", async () => services.close());

@@ -1,5 +1,6 @@
 // The composition root: builds every long-lived service once per process, in dependency order.
 import { ApplicationService } from "./applications/service.ts";
+import { MemberService } from "./applications/members.ts";
 import { ClientDirectory } from "./applications/client-directory.ts";
 import { LastUsedRecorder } from "./applications/last-used.ts";
 import { SecretVerifier } from "./applications/secret-verifier.ts";
@@ -27,6 +28,7 @@ export interface Services {
   identityProviders: IdentityProviderService;
   /** Keys of organizations' identity providers, cached per JWKS URI (token exchange). */
   externalTokens: ExternalTokenVerifier;
+  members: MemberService;
   sessions: SessionStore;
   passwordLogin: PasswordLogin;
   close(): Promise<void>;
@@ -72,6 +74,7 @@ export async function createServices(config: Config, options: { catalog?: Catalo
       applications: new ApplicationService({ db, catalog: resolvedCatalog, config, directory: clients, provider }),
       identityProviders: new IdentityProviderService(db, { allowLoopbackHttp, onChange: (provider) => externalTokens.forget(provider) }),
       externalTokens,
+      members: new MemberService({ db, config }),
       sessions: new SessionStore(db, config.sessionTtlSeconds),
       passwordLogin: new PasswordLogin(db, config.argon2),
       async close() {

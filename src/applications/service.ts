@@ -320,6 +320,8 @@ const TARGET_ID_TYPES: Record<string, IdType> = {
   organization: "Organization",
   user: "User",
   membership: "User",
+  invitation: "Invitation",
+  consent: "ConnectApplication",
 };
 
 export async function audit(

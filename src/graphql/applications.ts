@@ -3,6 +3,7 @@
 import { adminOrganizationIds, isAdminOf, visibleApplicationsWhere, visibleOrganizationsWhere } from "../auth/principal.ts";
 import { APPLICATION_TYPES, PLATFORMS } from "../applications/fields.ts";
 import type { CatalogScope } from "../catalog/index.ts";
+import { publicId } from "../ids.ts";
 import { builder } from "./builder.ts";
 import { PermissionKindEnum, ScopeRef } from "./catalog.ts";
 
@@ -22,7 +23,7 @@ export const Member = builder.prismaObject("Membership", {
   name: "Member",
   description: "A person in an organization, who can sign in to authorize its applications.",
   fields: (t) => ({
-    userId: t.exposeString("userId"),
+    userId: t.id({ description: "The person's usr_ id.", resolve: (m) => publicId("User", m.userId) }),
     role: t.field({ type: MemberRoleEnum, resolve: (m) => m.role as "ADMIN" | "MEMBER" }),
     email: t.string({ select: { user: { select: { email: true } } }, resolve: (m) => m.user.email }),
     name: t.string({ nullable: true, select: { user: { select: { name: true } } }, resolve: (m) => m.user.name }),

@@ -6,7 +6,9 @@ import "./catalog.ts";
 import "./applications.ts";
 import "./queries.ts";
 import "./mutations.ts";
+import "./members.ts";
 import "./viewer.ts";
 import "./identity-providers.ts";
+import "./viewer-consents.ts";
 
 export const schema = lexicographicSortSchema(builder.toSchema());

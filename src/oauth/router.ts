@@ -5,6 +5,7 @@ import type { FastifyPluginAsync } from "fastify";
 import type { Services } from "../services.ts";
 import { sendMessage } from "./browser.ts";
 import { OAuthError } from "./errors.ts";
+import { accountRoutes } from "./account.ts";
 import { authorizeRoutes } from "./authorize.ts";
 import { introspectRoute } from "./introspect.ts";
 import { loginRoutes } from "./login.ts";
@@ -14,7 +15,7 @@ import { revokeRoute } from "./revoke.ts";
 import { tokenRoute } from "./token.ts";
 import { userinfoRoute } from "./userinfo.ts";
 
-const BROWSER_PATHS = /^\/oauth\/(authorize|login|login\/switch|logout)(\?|$)/;
+const BROWSER_PATHS = /^\/oauth\/(authorize|login|login\/switch|logout|invitation|reset)(\?|$)/;
 
 export const oauthRouter: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
   await app.register(formbody, { bodyLimit: 16 * 1024 });
@@ -57,5 +58,6 @@ export const oauthRouter: FastifyPluginAsync<{ services: Services }> = async (ap
     await handRead.register(authorizeRoutes, { services });
     await handRead.register(loginRoutes, { services });
     await handRead.register(logoutRoutes, { services });
+    await handRead.register(accountRoutes, { services });
   });
 };

@@ -8,8 +8,9 @@ export const migrate: Command = {
   summary: "apply pending database migrations",
   help: `Usage: scopekeeper migrate
 
-Applies pending migrations to DATABASE_URL. Safe to run twice; refuses a database that has
-migrations this version does not know.
+Applies pending migrations to DATABASE_URL and creates (or puts right) the console's client,
+scopekeeper-console. Safe to run twice; refuses a database that has migrations this version
+does not know.
 
 Examples:
   scopekeeper migrate
@@ -21,6 +22,15 @@ Examples:
     const { migrateDatabase } = await import("../../db/migrate.ts");
     const { applied } = await migrateDatabase(config.databaseUrl, { log: (l) => console.log(l) });
     console.log(applied.length ? `applied ${applied.length} migration(s): ${applied.join(", ")}` : "database is up to date");
+    // The console signs in as its own first-party client: migrate creates it (serve also puts it right).
+    const { createDb } = await import("../../db/client.ts");
+    const { ensureConsoleClient } = await import("../../applications/console-client.ts");
+    const { db } = await createDb(config.databaseUrl);
+    try {
+      await ensureConsoleClient(db, config.issuer);
+    } finally {
+      await db.$disconnect();
+    }
     return 0;
   },
 };

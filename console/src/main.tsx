@@ -1,0 +1,45 @@
+import { StrictMode, Suspense, lazy, type ReactNode } from "react";
+import { createRoot } from "react-dom/client";
+import { Navigate, RouterProvider, createBrowserRouter } from "react-router";
+import { Provider } from "urql";
+import { client } from "./client.ts";
+import { Shell } from "./components/Shell.tsx";
+import { Callback } from "./pages/Callback.tsx";
+import { ApplicationsPage } from "./pages/Applications.tsx";
+import { ConnectedAppsPage } from "./pages/ConnectedApps.tsx";
+import { NotFoundPage } from "./pages/NotFound.tsx";
+import "./styles.css";
+
+// Forms and dialogs load with the pages that use them, so the first page (the list) stays small.
+const CreateApplicationPage = lazy(() => import("./pages/CreateApplication.tsx").then((m) => ({ default: m.CreateApplicationPage })));
+const ApplicationPage = lazy(() => import("./pages/Application.tsx").then((m) => ({ default: m.ApplicationPage })));
+const MembersPage = lazy(() => import("./pages/Members.tsx").then((m) => ({ default: m.MembersPage })));
+const later = (page: ReactNode) => <Suspense fallback={<p aria-live="polite">Loading…</p>}>{page}</Suspense>;
+
+const router = createBrowserRouter(
+  [
+    { path: "/callback", element: <Callback /> },
+    {
+      element: <Shell />,
+      children: [
+        { index: true, element: <Navigate to="/applications" replace /> },
+        { path: "applications", element: <ApplicationsPage /> },
+        { path: "applications/new", element: later(<CreateApplicationPage />) },
+        { path: "applications/:id", element: later(<ApplicationPage />) },
+        { path: "applications/:id/:tab", element: later(<ApplicationPage />) },
+        { path: "members", element: later(<MembersPage />) },
+        { path: "connected-apps", element: <ConnectedAppsPage /> },
+        { path: "*", element: <NotFoundPage /> },
+      ],
+    },
+  ],
+  { basename: "/console" },
+);
+
+createRoot(document.getElementById("root")!).render(
+  <StrictMode>
+    <Provider value={client}>
+      <RouterProvider router={router} />
+    </Provider>
+  </StrictMode>,
+);

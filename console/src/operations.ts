@@ -1,0 +1,363 @@
+// Every GraphQL document the console sends; typed by graphql-codegen from ../schema.graphql.
+import { graphql } from "./gql/index.ts";
+
+export const ViewerQuery = graphql(`
+  query Viewer {
+    viewer {
+      id
+      kind
+      email
+      memberships {
+        role
+        organization {
+          id
+          name
+          isOperator
+        }
+      }
+    }
+  }
+`);
+
+export const ApplicationsQuery = graphql(`
+  query Applications($organizationId: ID, $search: String, $applicationType: ApplicationType) {
+    applications(first: 100, organizationId: $organizationId, search: $search, applicationType: $applicationType) {
+      edges {
+        node {
+          id
+          name
+          applicationType
+          platform
+          clientId
+          visibility
+          isFirstParty
+        }
+      }
+    }
+  }
+`);
+
+export const ConsoleApplicationFields = graphql(`
+  fragment ConsoleApplicationFields on ConnectApplication {
+    id
+    clientId
+    name
+    description
+    applicationType
+    platform
+    confidential
+    redirectUris {
+      uri
+      default
+    }
+    postLogoutRedirectUris
+    usesPkce
+    isFirstParty
+    organization {
+      id
+      name
+    }
+    clientCode
+    logoUri
+    termsOfServiceUri
+    privacyPolicyUri
+    visibility
+    onBehalfOfEnabled
+    tokenExchange {
+      enabled
+      accessTokenTtlSeconds
+    }
+    clientSecrets {
+      id
+      description
+      hint
+      createdAt
+      expiresAt
+      lastUsedAt
+      revokedAt
+      active
+    }
+    scopeGrants {
+      kind
+      scope {
+        name
+      }
+    }
+  }
+`);
+
+export const ApplicationQuery = graphql(`
+  query Application($id: ID!) {
+    application(id: $id) {
+      ...ConsoleApplicationFields
+    }
+  }
+`);
+
+export const ScopeCatalogQuery = graphql(`
+  query ScopeCatalog {
+    scopeCatalog {
+      id
+      name
+      description
+      builtIn
+      scopes {
+        name
+        description
+        kinds
+        onBehalfOf
+      }
+    }
+  }
+`);
+
+export const AuditEventsQuery = graphql(`
+  query AuditEvents($applicationId: ID!) {
+    auditEvents(first: 100, filter: { applicationId: $applicationId }) {
+      edges {
+        node {
+          id
+          action
+          actorType
+          actorId
+          targetId
+          details
+          createdAt
+        }
+      }
+    }
+  }
+`);
+
+export const CreateApplicationMutation = graphql(`
+  mutation CreateApplication($input: CreateConnectApplicationInput!) {
+    createConnectApplication(input: $input) {
+      __typename
+      ... on CreateConnectApplicationSuccess {
+        application {
+          id
+        }
+      }
+      ... on ValidationError {
+        message
+        fieldErrors {
+          path
+          message
+        }
+      }
+      ... on Error {
+        message
+      }
+    }
+  }
+`);
+
+export const UpdateApplicationMutation = graphql(`
+  mutation UpdateApplication($input: UpdateConnectApplicationInput!) {
+    updateConnectApplication(input: $input) {
+      __typename
+      ... on UpdateConnectApplicationSuccess {
+        application {
+          ...ConsoleApplicationFields
+        }
+      }
+      ... on ValidationError {
+        message
+        fieldErrors {
+          path
+          message
+        }
+      }
+      ... on Error {
+        message
+      }
+    }
+  }
+`);
+
+export const DeleteApplicationMutation = graphql(`
+  mutation DeleteApplication($id: ID!) {
+    deleteConnectApplication(input: { id: $id }) {
+      __typename
+      ... on Error {
+        message
+      }
+    }
+  }
+`);
+
+export const AddSecretMutation = graphql(`
+  mutation AddSecret($input: AddClientSecretInput!) {
+    addClientSecret(input: $input) {
+      __typename
+      ... on AddClientSecretSuccess {
+        plaintext
+        clientSecret {
+          id
+        }
+      }
+      ... on ValidationError {
+        message
+        fieldErrors {
+          path
+          message
+        }
+      }
+      ... on Error {
+        message
+      }
+    }
+  }
+`);
+
+export const RevokeSecretMutation = graphql(`
+  mutation RevokeSecret($id: ID!) {
+    revokeClientSecret(input: { id: $id }) {
+      __typename
+      ... on Error {
+        message
+      }
+    }
+  }
+`);
+
+export const GrantScopesMutation = graphql(`
+  mutation GrantScopes($input: GrantScopesInput!) {
+    grantScopes(input: $input) {
+      __typename
+      ... on GrantScopesSuccess {
+        application {
+          id
+        }
+      }
+      ... on ValidationError {
+        message
+        fieldErrors {
+          path
+          message
+        }
+      }
+      ... on Error {
+        message
+      }
+    }
+  }
+`);
+
+export const RevokeScopesMutation = graphql(`
+  mutation RevokeScopes($input: RevokeScopesInput!) {
+    revokeScopes(input: $input) {
+      __typename
+      ... on RevokeScopesSuccess {
+        application {
+          id
+        }
+      }
+      ... on Error {
+        message
+      }
+    }
+  }
+`);
+
+export const MembersQuery = graphql(`
+  query Members($organizationId: ID!) {
+    organization(id: $organizationId) {
+      id
+      name
+      members {
+        userId
+        email
+        name
+        role
+        joinedAt
+      }
+    }
+  }
+`);
+
+export const InviteMemberMutation = graphql(`
+  mutation InviteMember($input: InviteMemberInput!) {
+    inviteMember(input: $input) {
+      __typename
+      ... on InviteMemberSuccess {
+        invitationUrl
+      }
+      ... on ValidationError {
+        message
+        fieldErrors {
+          path
+          message
+        }
+      }
+      ... on Error {
+        message
+      }
+    }
+  }
+`);
+
+export const UpdateMemberRoleMutation = graphql(`
+  mutation UpdateMemberRole($input: UpdateMemberRoleInput!) {
+    updateMemberRole(input: $input) {
+      __typename
+      ... on Error {
+        message
+      }
+    }
+  }
+`);
+
+export const RemoveMemberMutation = graphql(`
+  mutation RemoveMember($input: RemoveMemberInput!) {
+    removeMember(input: $input) {
+      __typename
+      ... on Error {
+        message
+      }
+    }
+  }
+`);
+
+export const PasswordResetLinkMutation = graphql(`
+  mutation PasswordResetLink($input: CreatePasswordResetLinkInput!) {
+    createPasswordResetLink(input: $input) {
+      __typename
+      ... on CreatePasswordResetLinkSuccess {
+        resetUrl
+      }
+      ... on Error {
+        message
+      }
+    }
+  }
+`);
+
+export const ConnectedAppsQuery = graphql(`
+  query ConnectedApps {
+    viewer {
+      id
+      connectedApplications {
+        application {
+          id
+          clientId
+          name
+          logoUri
+        }
+        scopes
+        grantedAt
+      }
+    }
+  }
+`);
+
+export const RevokeConsentMutation = graphql(`
+  mutation RevokeConsent($applicationId: ID!) {
+    revokeConsent(input: { applicationId: $applicationId }) {
+      __typename
+      ... on Error {
+        message
+      }
+    }
+  }
+`);

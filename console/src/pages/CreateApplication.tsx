@@ -1,0 +1,56 @@
+import { Link, useNavigate } from "react-router";
+import { useMutation } from "urql";
+import { ApplicationForm, EMPTY_APPLICATION, showFieldErrors, toInput } from "../components/ApplicationForm.tsx";
+import { CreateApplicationMutation } from "../operations.ts";
+import { useSession } from "../session.tsx";
+
+export function CreateApplicationPage() {
+  const { organization, memberships, isOperatorAdmin } = useSession();
+  const navigate = useNavigate();
+  const [, create] = useMutation(CreateApplicationMutation);
+  const organizations = memberships.filter((m) => m.role === "ADMIN").map((m) => m.organization);
+  if (!organization) {
+    return (
+      <section>
+        <h1>Create application</h1>
+        <p>Only administrators of an organization create applications.</p>
+      </section>
+    );
+  }
+  return (
+    <section>
+      <p className="crumbs">
+        <Link to="/applications">Applications</Link> /
+      </p>
+      <h1>Create application</h1>
+      <ApplicationForm
+        mode="create"
+        initial={{ ...EMPTY_APPLICATION, organizationId: organization.id }}
+        organizations={organizations}
+        canSetFirstParty={isOperatorAdmin}
+        submitLabel="Create"
+        onSubmit={async (values, setError) => {
+          const input = {
+            ...toInput(values),
+            applicationType: values.applicationType,
+            platform: values.applicationType === "OAUTH" ? values.platform : null,
+            isFirstParty: values.applicationType === "OAUTH" ? values.isFirstParty : null,
+            organizationId: values.organizationId || null,
+          };
+          const result = await create({ input });
+          if (result.error) return result.error.message;
+          const outcome = result.data!.createConnectApplication;
+          if (outcome.__typename === "CreateConnectApplicationSuccess") {
+            navigate(`/applications/${encodeURIComponent(outcome.application.id)}/credentials`, { state: { created: true } });
+            return null;
+          }
+          if (outcome.__typename === "ValidationError") {
+            const unplaced = showFieldErrors(outcome.fieldErrors, setError, values);
+            return unplaced.length ? unplaced.join(" ") : "Some fields need attention: see the messages below them.";
+          }
+          return outcome.message;
+        }}
+      />
+    </section>
+  );
+}

@@ -1,0 +1,229 @@
+import { useState } from "react";
+import { useMutation, useQuery } from "urql";
+import { InviteMemberMutation, MembersQuery, PasswordResetLinkMutation, RemoveMemberMutation, UpdateMemberRoleMutation } from "../operations.ts";
+import { useSession } from "../session.tsx";
+import { CopyButton } from "../components/CopyButton.tsx";
+import { Field } from "../components/Field.tsx";
+import { CloseButton, Modal } from "../components/Modal.tsx";
+import { EmptyState, ErrorNotice } from "../components/Notice.tsx";
+import { formatDate } from "../labels.ts";
+import type { MemberRole } from "../gql/graphql.ts";
+
+type Link = { title: string; label: string; url: string; note: string };
+
+export function MembersPage() {
+  const { organization } = useSession();
+  if (!organization) {
+    return (
+      <section>
+        <h1>Members</h1>
+        <EmptyState title="Only administrators manage members" />
+      </section>
+    );
+  }
+  return <MemberList organizationId={organization.id} organizationName={organization.name} />;
+}
+
+function MemberList({ organizationId, organizationName }: { organizationId: string; organizationName: string }) {
+  const { email: myEmail } = useSession();
+  const [{ data, error }] = useQuery({ query: MembersQuery, variables: { organizationId } });
+  const [, updateRole] = useMutation(UpdateMemberRoleMutation);
+  const [, resetLink] = useMutation(PasswordResetLinkMutation);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [link, setLink] = useState<Link | null>(null);
+  const [removing, setRemoving] = useState<{ userId: string; email: string } | null>(null);
+  const members = data?.organization?.members ?? [];
+
+  return (
+    <section>
+      <h1>Members</h1>
+      <p className="muted">
+        People in {organizationName}. Admins manage its applications and members; members sign in to its private apps.
+      </p>
+      <InviteForm organizationId={organizationId} onLink={setLink} />
+      {problem && (
+        <div className="notice error" role="alert">
+          {problem}
+        </div>
+      )}
+      {error && <ErrorNotice error={error} />}
+      {data && members.length === 0 && <EmptyState title="No members yet">Invite someone above.</EmptyState>}
+      {members.length > 0 && (
+        <table className="list">
+          <caption className="visually-hidden">Members</caption>
+          <thead>
+            <tr>
+              <th scope="col">Email</th>
+              <th scope="col">Name</th>
+              <th scope="col">Role</th>
+              <th scope="col">Joined</th>
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {members.map((m) => (
+              <tr key={m.userId}>
+                <td data-label="Email">
+                  {m.email}
+                  {m.email === myEmail && <span className="badge">You</span>}
+                </td>
+                <td data-label="Name">{m.name ?? "—"}</td>
+                <td data-label="Role">
+                  <select
+                    aria-label={`Role of ${m.email}`}
+                    value={m.role}
+                    onChange={async (e) => {
+                      setProblem(null);
+                      const r = await updateRole({ input: { organizationId, userId: m.userId, role: e.target.value as MemberRole } }, { additionalTypenames: ["Member"] });
+                      const o = r.data?.updateMemberRole;
+                      if (r.error || (o && o.__typename !== "UpdateMemberRoleSuccess")) setProblem(r.error?.message ?? (o && "message" in o ? o.message : "The role could not be changed."));
+                    }}
+                  >
+                    <option value="ADMIN">Admin</option>
+                    <option value="MEMBER">Member</option>
+                  </select>
+                </td>
+                <td data-label="Joined">{formatDate(m.joinedAt)}</td>
+                <td data-label="">
+                  <div className="row-actions">
+                  <button
+                    type="button"
+                    className="small"
+                    onClick={async () => {
+                      setProblem(null);
+                      const r = await resetLink({ input: { organizationId, userId: m.userId } });
+                      const o = r.data?.createPasswordResetLink;
+                      if (o?.__typename === "CreatePasswordResetLinkSuccess") {
+                        setLink({ title: `Password reset link for ${m.email}`, label: "Password reset link", url: o.resetUrl, note: "Send this link to the person. It works once, for 24 hours." });
+                      } else setProblem(r.error?.message ?? (o && "message" in o ? o.message : "No link could be made."));
+                    }}
+                  >
+                    Reset password
+                  </button>
+                  <button type="button" className="danger-button small" onClick={() => setRemoving({ userId: m.userId, email: m.email })}>
+                    Remove
+                  </button>
+                  </div>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <Modal open={link !== null} onOpenChange={(open) => !open && setLink(null)} title={link?.title ?? ""} description={link?.note}>
+        {link && (
+          <>
+            <div className="field">
+              <label htmlFor="one-time-link">{link.label}</label>
+              <div className="copy-row">
+                <input id="one-time-link" type="text" readOnly value={link.url} onFocus={(e) => e.currentTarget.select()} />
+                <CopyButton value={link.url} />
+              </div>
+            </div>
+            <div className="actions">
+              <CloseButton asChild>
+                <button type="button" className="primary">
+                  Done
+                </button>
+              </CloseButton>
+            </div>
+          </>
+        )}
+      </Modal>
+      <RemoveDialog organizationId={organizationId} member={removing} onClose={() => setRemoving(null)} />
+    </section>
+  );
+}
+
+function InviteForm({ organizationId, onLink }: { organizationId: string; onLink(link: Link): void }) {
+  const [email, setEmail] = useState("");
+  const [role, setRole] = useState<MemberRole>("MEMBER");
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [{ fetching }, invite] = useMutation(InviteMemberMutation);
+  return (
+    <form
+      className="invite"
+      noValidate
+      onSubmit={async (e) => {
+        e.preventDefault();
+        const r = await invite({ input: { organizationId, email: email.trim(), role } });
+        const o = r.data?.inviteMember;
+        if (o?.__typename === "InviteMemberSuccess") {
+          setErrors({});
+          onLink({ title: `Invitation for ${email.trim()}`, label: "Invitation link", url: o.invitationUrl, note: "Send this link to the person. It works once, for 7 days: they choose a password and join." });
+          setEmail("");
+        } else if (o?.__typename === "ValidationError") {
+          setErrors(Object.fromEntries(o.fieldErrors.map((f) => [f.path[0] ?? "form", f.message])));
+        } else setErrors({ form: r.error?.message ?? (o && "message" in o ? o.message : "The invitation failed.") });
+      }}
+    >
+      <h2>Invite someone</h2>
+      {errors.form && (
+        <div className="notice error" role="alert">
+          {errors.form}
+        </div>
+      )}
+      <div className="row">
+        <Field label="Email" error={errors.email}>
+          <input type="email" autoComplete="off" value={email} onChange={(e) => setEmail(e.target.value)} />
+        </Field>
+        <Field label="Role" error={errors.role}>
+          <select value={role} onChange={(e) => setRole(e.target.value as MemberRole)}>
+            <option value="MEMBER">Member</option>
+            <option value="ADMIN">Admin</option>
+          </select>
+        </Field>
+        <div className="field">
+          <button type="submit" className="primary" disabled={fetching}>
+            Invite
+          </button>
+        </div>
+      </div>
+    </form>
+  );
+}
+
+function RemoveDialog({ organizationId, member, onClose }: { organizationId: string; member: { userId: string; email: string } | null; onClose(): void }) {
+  const [{ fetching }, remove] = useMutation(RemoveMemberMutation);
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <Modal
+      open={member !== null}
+      onOpenChange={(open) => {
+        if (!open) {
+          setError(null);
+          onClose();
+        }
+      }}
+      title={`Remove ${member?.email ?? ""}?`}
+      description="They lose access at once: their sign-in sessions and the refresh tokens of this organization's apps end."
+    >
+      {error && (
+        <div className="notice error" role="alert">
+          {error}
+        </div>
+      )}
+      <div className="actions">
+        <CloseButton asChild>
+          <button type="button">Cancel</button>
+        </CloseButton>
+        <button
+          type="button"
+          className="danger-button"
+          disabled={fetching}
+          onClick={async () => {
+            if (!member) return;
+            const r = await remove({ input: { organizationId, userId: member.userId } }, { additionalTypenames: ["Member"] });
+            const o = r.data?.removeMember;
+            if (o?.__typename === "RemoveMemberSuccess") onClose();
+            else setError(r.error?.message ?? (o && "message" in o ? o.message : "The member could not be removed."));
+          }}
+        >
+          Remove member
+        </button>
+      </div>
+    </Modal>
+  );
+}

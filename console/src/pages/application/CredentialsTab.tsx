@@ -1,0 +1,224 @@
+import { useState } from "react";
+import { useMutation } from "urql";
+import { AddSecretMutation, RevokeSecretMutation } from "../../operations.ts";
+import { CopyButton } from "../../components/CopyButton.tsx";
+import { Field } from "../../components/Field.tsx";
+import { Modal, CloseButton } from "../../components/Modal.tsx";
+import { EmptyState } from "../../components/Notice.tsx";
+import { formatDate } from "../../labels.ts";
+import type { ConsoleApplicationFieldsFragment } from "../../gql/graphql.ts";
+
+type Secret = ConsoleApplicationFieldsFragment["clientSecrets"][number];
+
+export function CredentialsTab({ app }: { app: ConsoleApplicationFieldsFragment }) {
+  const [adding, setAdding] = useState(false);
+  const [revoking, setRevoking] = useState<Secret | null>(null);
+  if (!app.confidential) {
+    return (
+      <>
+        <h2>Client secrets</h2>
+        <EmptyState title="This application has no secrets">
+          <p>
+            {app.platform === "SPA" ? "Single-page" : "Native"} apps are public clients: they cannot keep a secret, so they sign in with
+            PKCE and their client ID alone.
+          </p>
+        </EmptyState>
+      </>
+    );
+  }
+  const secrets = app.clientSecrets;
+  return (
+    <>
+      <div className="section-head">
+        <h2>Client secrets</h2>
+        <button type="button" className="primary" onClick={() => setAdding(true)}>
+          Add secret
+        </button>
+      </div>
+      {secrets.length === 0 ? (
+        <EmptyState title="No secrets yet">
+          <p>Add a secret to let this application authenticate at the token endpoint. You will see it once.</p>
+        </EmptyState>
+      ) : (
+        <table className="list">
+          <caption className="visually-hidden">Client secrets</caption>
+          <thead>
+            <tr>
+              <th scope="col">Description</th>
+              <th scope="col">Hint</th>
+              <th scope="col">Created</th>
+              <th scope="col">Expires</th>
+              <th scope="col">Last used</th>
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {secrets.map((s) => (
+              <tr key={s.id} className={s.active ? "" : "inactive"}>
+                <td data-label="Description">{s.description || <span className="muted">No description</span>}</td>
+                <td data-label="Hint">
+                  <code>…{s.hint}</code>
+                </td>
+                <td data-label="Created">{formatDate(s.createdAt)}</td>
+                <td data-label="Expires">{s.expiresAt ? formatDate(s.expiresAt) : "Never"}</td>
+                <td data-label="Last used">{s.lastUsedAt ? formatDate(s.lastUsedAt) : "Never"}</td>
+                <td data-label="">
+                  {s.revokedAt ? (
+                    <span className="badge muted-badge">Revoked</span>
+                  ) : !s.active ? (
+                    <span className="badge muted-badge">Expired</span>
+                  ) : (
+                    <button type="button" className="danger-button small" onClick={() => setRevoking(s)}>
+                      Revoke
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <AddSecretDialog applicationId={app.id} open={adding} onOpenChange={setAdding} />
+      <RevokeSecretDialog secret={revoking} onClose={() => setRevoking(null)} />
+    </>
+  );
+}
+
+function AddSecretDialog({ applicationId, open, onOpenChange }: { applicationId: string; open: boolean; onOpenChange(open: boolean): void }) {
+  const [description, setDescription] = useState("");
+  const [days, setDays] = useState("180");
+  const [plaintext, setPlaintext] = useState<string | null>(null);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [{ fetching }, add] = useMutation(AddSecretMutation);
+
+  const close = (next: boolean) => {
+    onOpenChange(next);
+    if (!next) {
+      // The plaintext exists only in this dialog: closing it forgets it for good.
+      setPlaintext(null);
+      setDescription("");
+      setDays("180");
+      setErrors({});
+    }
+  };
+
+  return (
+    <Modal
+      open={open}
+      onOpenChange={close}
+      title={plaintext ? "Copy your new secret" : "Add secret"}
+      description={plaintext ? undefined : "Name the secret after where it will be used, and choose when it stops working."}
+    >
+      {plaintext ? (
+        <div className="secret-once">
+          <p className="notice warning" role="status">
+            This is the only time the secret is shown. Copy it now and store it safely: Scopekeeper keeps only a hash.
+          </p>
+          <div className="field">
+            <label htmlFor="new-secret">Client secret</label>
+            <div className="copy-row">
+              <input id="new-secret" type="text" readOnly value={plaintext} spellCheck={false} onFocus={(e) => e.currentTarget.select()} />
+              <CopyButton value={plaintext} />
+            </div>
+          </div>
+          <div className="actions">
+            <CloseButton asChild>
+              <button type="button" className="primary">
+                Done
+              </button>
+            </CloseButton>
+          </div>
+        </div>
+      ) : (
+        <form
+          noValidate
+          onSubmit={async (e) => {
+            e.preventDefault();
+            const expiresInDays = days.trim() === "" ? null : Number(days);
+            if (expiresInDays !== null && (!Number.isInteger(expiresInDays) || expiresInDays < 1 || expiresInDays > 730)) {
+              setErrors({ expiresInDays: "Between 1 and 730 days, or empty for a secret that never expires." });
+              return;
+            }
+            const result = await add({ input: { applicationId, description: description.trim() || null, expiresInDays } }, { additionalTypenames: ["ClientSecret"] });
+            const outcome = result.data?.addClientSecret;
+            if (outcome?.__typename === "AddClientSecretSuccess") {
+              setErrors({});
+              setPlaintext(outcome.plaintext);
+            } else if (outcome?.__typename === "ValidationError") {
+              setErrors(Object.fromEntries(outcome.fieldErrors.map((f) => [f.path[0] === "applicationId" ? "form" : (f.path[0] ?? "form"), f.message])));
+            } else {
+              setErrors({ form: result.error?.message ?? (outcome && "message" in outcome ? outcome.message : "The secret could not be created.") });
+            }
+          }}
+        >
+          {errors.form && (
+            <div className="notice error" role="alert">
+              {errors.form}
+            </div>
+          )}
+          <Field label="Description" error={errors.description}>
+            <input type="text" autoComplete="off" value={description} onChange={(e) => setDescription(e.target.value)} placeholder="e.g. Production API server" />
+          </Field>
+          <Field label="Expires in days" hint="1 to 730; leave empty for a secret that never expires." error={errors.expiresInDays}>
+            <input type="text" inputMode="numeric" value={days} onChange={(e) => setDays(e.target.value)} />
+          </Field>
+          <div className="actions">
+            <CloseButton asChild>
+              <button type="button">Cancel</button>
+            </CloseButton>
+            <button type="submit" className="primary" disabled={fetching}>
+              Create secret
+            </button>
+          </div>
+        </form>
+      )}
+    </Modal>
+  );
+}
+
+function RevokeSecretDialog({ secret, onClose }: { secret: Secret | null; onClose(): void }) {
+  const [{ fetching }, revoke] = useMutation(RevokeSecretMutation);
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <Modal
+      open={secret !== null}
+      onOpenChange={(open) => {
+        if (!open) {
+          setError(null);
+          onClose();
+        }
+      }}
+      title="Revoke this secret?"
+      description={
+        secret ? `The secret ${secret.description ? `“${secret.description}” ` : ""}ending in ${secret.hint} stops working at once. Anything still using it will fail to get tokens.` : undefined
+      }
+    >
+      {error && (
+        <div className="notice error" role="alert">
+          {error}
+        </div>
+      )}
+      <div className="actions">
+        <CloseButton asChild>
+          <button type="button">Cancel</button>
+        </CloseButton>
+        <button
+          type="button"
+          className="danger-button"
+          disabled={fetching}
+          onClick={async () => {
+            if (!secret) return;
+            const result = await revoke({ id: secret.id }, { additionalTypenames: ["ClientSecret"] });
+            const outcome = result.data?.revokeClientSecret;
+            if (outcome?.__typename === "RevokeClientSecretSuccess") onClose();
+            else setError(result.error?.message ?? (outcome && "message" in outcome ? outcome.message : "The secret could not be revoked."));
+          }}
+        >
+          Revoke secret
+        </button>
+      </div>
+    </Modal>
+  );
+}

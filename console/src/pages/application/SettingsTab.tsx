@@ -1,0 +1,99 @@
+import { useState } from "react";
+import { useNavigate } from "react-router";
+import { useMutation } from "urql";
+import { ApplicationForm, showFieldErrors, toInput, type ApplicationFormValues } from "../../components/ApplicationForm.tsx";
+import { DeleteApplicationMutation, UpdateApplicationMutation } from "../../operations.ts";
+import { useSession } from "../../session.tsx";
+import type { ConsoleApplicationFieldsFragment } from "../../gql/graphql.ts";
+
+function valuesOf(app: ConsoleApplicationFieldsFragment): ApplicationFormValues {
+  return {
+    name: app.name,
+    description: app.description ?? "",
+    applicationType: app.applicationType,
+    platform: app.platform ?? "WEB",
+    isFirstParty: app.isFirstParty,
+    organizationId: app.organization?.id ?? "",
+    redirectUris: app.redirectUris.map((r) => r.uri).join("\n"),
+    defaultRedirectUri: app.redirectUris.find((r) => r.default)?.uri ?? "",
+    postLogoutRedirectUris: app.postLogoutRedirectUris.join("\n"),
+    usesPkce: app.usesPkce,
+    logoUri: app.logoUri ?? "",
+    termsOfServiceUri: app.termsOfServiceUri ?? "",
+    privacyPolicyUri: app.privacyPolicyUri ?? "",
+    clientCode: app.clientCode ?? "",
+    onBehalfOfEnabled: app.onBehalfOfEnabled,
+    tokenExchangeEnabled: app.tokenExchange.enabled,
+    tokenExchangeTtl: String(app.tokenExchange.accessTokenTtlSeconds),
+  };
+}
+
+export function SettingsTab({ app }: { app: ConsoleApplicationFieldsFragment }) {
+  const { memberships, isOperatorAdmin } = useSession();
+  const [, update] = useMutation(UpdateApplicationMutation);
+  const organizations = app.organization ? [app.organization] : memberships.filter((m) => m.role === "ADMIN").map((m) => m.organization);
+  return (
+    <>
+      <h2 className="visually-hidden">Settings</h2>
+      <ApplicationForm
+        key={app.id}
+        mode="edit"
+        initial={valuesOf(app)}
+        organizations={organizations}
+        canSetFirstParty={isOperatorAdmin}
+        submitLabel="Save changes"
+        onSubmit={async (values, setError) => {
+          const input = { id: app.id, ...toInput(values), ...(isOperatorAdmin ? { isFirstParty: values.isFirstParty } : {}) };
+          const result = await update({ input });
+          if (result.error) return result.error.message;
+          const outcome = result.data!.updateConnectApplication;
+          if (outcome.__typename === "UpdateConnectApplicationSuccess") return null;
+          if (outcome.__typename === "ValidationError") {
+            const unplaced = showFieldErrors(outcome.fieldErrors, setError, values);
+            return unplaced.length ? unplaced.join(" ") : "Some fields need attention: see the messages below them.";
+          }
+          return outcome.message;
+        }}
+      />
+      <DangerZone app={app} />
+    </>
+  );
+}
+
+function DangerZone({ app }: { app: ConsoleApplicationFieldsFragment }) {
+  const navigate = useNavigate();
+  const [typed, setTyped] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [{ fetching }, remove] = useMutation(DeleteApplicationMutation);
+  return (
+    <section className="danger" aria-labelledby="danger-title">
+      <h2 id="danger-title">Danger zone</h2>
+      <p>
+        Deleting <strong>{app.name}</strong> ends its tokens and secrets at once and cannot be undone. Type its name below to confirm.
+      </p>
+      {error && (
+        <div className="notice error" role="alert">
+          {error}
+        </div>
+      )}
+      <form
+        className="inline-form"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          const result = await remove({ id: app.id }, { additionalTypenames: ["ConnectApplication"] });
+          const outcome = result.data?.deleteConnectApplication;
+          if (outcome?.__typename === "DeleteConnectApplicationSuccess") navigate("/applications", { replace: true });
+          else setError(result.error?.message ?? (outcome && "message" in outcome ? outcome.message : "The application could not be deleted."));
+        }}
+      >
+        <label>
+          Deletion confirmation
+          <input type="text" autoComplete="off" value={typed} onChange={(e) => setTyped(e.target.value)} />
+        </label>
+        <button type="submit" className="danger-button" disabled={typed !== app.name || fetching}>
+          Delete application
+        </button>
+      </form>
+    </section>
+  );
+}

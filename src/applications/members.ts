@@ -1,0 +1,256 @@
+// People in an organization: invitations, roles, removal, password-reset links, and the apps a
+// person has connected. The rules live here once; GraphQL (src/graphql/members.ts,
+// src/graphql/viewer-consents.ts) and the account pages (src/ui/account-routes.ts) call them.
+import { randomBytes } from "node:crypto";
+import type { Config } from "../config/index.ts";
+import type { Db, Prisma } from "../db/client.ts";
+import { sha256 } from "../crypto/random.ts";
+import { argon2Verify } from "../crypto/secrets.ts";
+import { hashPassword } from "../auth/users.ts";
+import { isAdminOf, requireScope, type Principal } from "../auth/principal.ts";
+import { publicId } from "../ids.ts";
+import { revokeAccessTokenId } from "../oauth/issuance/revocation.ts";
+import { audit } from "./service.ts";
+import { assertValid, ForbiddenError, NotFoundError, ValidationError } from "./errors.ts";
+import type { FieldError } from "./rules.ts";
+
+type Tx = Prisma.TransactionClient;
+export type Role = "ADMIN" | "MEMBER";
+export const ROLES: readonly Role[] = ["ADMIN", "MEMBER"];
+
+export const INVITATION_TTL_MS = 7 * 24 * 3600_000;
+export const PASSWORD_RESET_TTL_MS = 24 * 3600_000;
+export const PASSWORD_MIN_LENGTH = 10;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export type LinkPurpose = "INVITE" | "PASSWORD_RESET";
+
+export interface OneTimeLink {
+  id: string;
+  purpose: LinkPurpose;
+  organizationId: string;
+  organizationName: string;
+  email: string;
+  role: Role;
+  /** Whether a person with this email already has an account (then they confirm with their password). */
+  accountExists: boolean;
+}
+
+export class MemberService {
+  #db: Db;
+  #config: Config;
+  /** Called after any membership change, so cached roles are dropped at once. */
+  #onMembershipChange: (userId: string) => void;
+
+  constructor(deps: { db: Db; config: Config; onMembershipChange?: (userId: string) => void }) {
+    this.#db = deps.db;
+    this.#config = deps.config;
+    this.#onMembershipChange = deps.onMembershipChange ?? (() => {});
+  }
+
+  /** Members are managed by the organization's ADMINs; anyone else gets NotFound, as if it did not exist. */
+  #requireAdmin(principal: Principal, organizationId: string, need: "read" | "manage" = "manage"): void {
+    requireScope(principal, need);
+    if (!isAdminOf(principal, organizationId)) throw new NotFoundError("organization");
+  }
+
+  async invite(principal: Principal, organizationId: string, input: { email: string; role: string }): Promise<{ invitationUrl: string }> {
+    this.#requireAdmin(principal, organizationId);
+    const email = input.email.trim().toLowerCase();
+    const errors: FieldError[] = [];
+    if (!EMAIL.test(email) || email.length > 254) errors.push({ path: ["email"], code: "email_invalid", message: "is not an email address" });
+    if (!ROLES.includes(input.role as Role)) errors.push({ path: ["role"], code: "role_invalid", message: "must be ADMIN or MEMBER" });
+    assertValid(errors);
+    const already = await this.#db.membership.findFirst({ where: { organizationId, user: { email } }, select: { id: true } });
+    if (already) throw new ValidationError([{ path: ["email"], code: "member_exists", message: "already belongs to a member of this organization" }]);
+    const token = randomBytes(32).toString("base64url");
+    await this.#db.$transaction(async (tx) => {
+      const created = await tx.invitation.create({
+        data: {
+          tokenHash: sha256(token),
+          purpose: "INVITE",
+          organizationId,
+          email,
+          role: input.role,
+          createdBy: principal.subject,
+          expiresAt: new Date(Date.now() + INVITATION_TTL_MS),
+        },
+      });
+      // The email is who was invited, not a secret; the token never appears.
+      await audit(tx, principal, organizationId, "invitation.created", created.id, { email, role: input.role });
+    });
+    return { invitationUrl: `${this.#config.issuer}/oauth/invitation?token=${token}` };
+  }
+
+  async createPasswordResetLink(principal: Principal, organizationId: string, userId: string): Promise<{ resetUrl: string }> {
+    this.#requireAdmin(principal, organizationId);
+    const membership = await this.#db.membership.findUnique({
+      where: { organizationId_userId: { organizationId, userId } },
+      include: { user: { select: { email: true } } },
+    });
+    if (!membership) throw new NotFoundError("member");
+    const token = randomBytes(32).toString("base64url");
+    await this.#db.$transaction(async (tx) => {
+      const created = await tx.invitation.create({
+        data: {
+          tokenHash: sha256(token),
+          purpose: "PASSWORD_RESET",
+          organizationId,
+          email: membership.user.email,
+          role: membership.role,
+          createdBy: principal.subject,
+          expiresAt: new Date(Date.now() + PASSWORD_RESET_TTL_MS),
+        },
+      });
+      await audit(tx, principal, organizationId, "invitation.created", created.id, { purpose: "PASSWORD_RESET", userId: publicId("User", userId) });
+    });
+    return { resetUrl: `${this.#config.issuer}/oauth/reset?token=${token}` };
+  }
+
+  async updateRole(principal: Principal, organizationId: string, userId: string, role: string): Promise<void> {
+    this.#requireAdmin(principal, organizationId);
+    if (!ROLES.includes(role as Role)) throw new ValidationError([{ path: ["role"], code: "role_invalid", message: "must be ADMIN or MEMBER" }]);
+    await this.#db.$transaction(async (tx) => {
+      const membership = await this.#membership(tx, organizationId, userId);
+      if (membership.role === role) return;
+      if (membership.role === "ADMIN") await this.#assertNotLastAdmin(tx, organizationId, "role", "demoted");
+      await tx.membership.update({ where: { id: membership.id }, data: { role } });
+      await audit(tx, principal, organizationId, "membership.role_changed", userId, { from: membership.role, to: role });
+    });
+    this.#onMembershipChange(userId);
+  }
+
+  /** Removing a member ends their sign-in sessions and their refresh tokens for the organization's apps. */
+  async remove(principal: Principal, organizationId: string, userId: string): Promise<void> {
+    this.#requireAdmin(principal, organizationId);
+    await this.#db.$transaction(async (tx) => {
+      const membership = await this.#membership(tx, organizationId, userId);
+      if (membership.role === "ADMIN") await this.#assertNotLastAdmin(tx, organizationId, "userId", "removed");
+      await tx.membership.delete({ where: { id: membership.id } });
+      await tx.session.deleteMany({ where: { userId } });
+      const revoked = await this.#revokeRefreshTokens(tx, { userId, application: { organizationId } });
+      await audit(tx, principal, organizationId, "membership.removed", userId, { role: membership.role, refreshTokensRevoked: revoked });
+    });
+    this.#onMembershipChange(userId);
+  }
+
+  /** What a one-time link is for, or null when it is unknown, used or expired (all read the same). */
+  async findLink(token: string, purpose: LinkPurpose): Promise<OneTimeLink | null> {
+    if (!token || token.length > 128) return null;
+    const row = await this.#db.invitation.findUnique({ where: { tokenHash: sha256(token) }, include: { organization: { select: { name: true } } } });
+    if (!row || row.purpose !== purpose || row.usedAt || row.expiresAt.getTime() <= Date.now()) return null;
+    const user = await this.#db.user.findUnique({ where: { email: row.email }, select: { id: true } });
+    return {
+      id: row.id,
+      purpose,
+      organizationId: row.organizationId,
+      organizationName: row.organization.name,
+      email: row.email,
+      role: row.role as Role,
+      accountExists: user !== null,
+    };
+  }
+
+  /**
+   * Uses a link once. INVITE: a new person sets a password (and name); an existing one proves it
+   * with their current password; either way they join with the invited role. PASSWORD_RESET:
+   * sets the member's new password and ends their sessions.
+   */
+  async redeem(
+    token: string,
+    purpose: LinkPurpose,
+    form: { password: string; confirm: string; name?: string },
+  ): Promise<{ ok: true; email: string } | { ok: false; errors: FieldError[]; gone?: boolean }> {
+    const link = await this.findLink(token, purpose);
+    if (!link) return { ok: false, gone: true, errors: [{ path: ["token"], code: "link_expired", message: "This link has expired or was already used. Ask your administrator for a new one." }] };
+    const existing = await this.#db.user.findUnique({ where: { email: link.email } });
+    const setsPassword = purpose === "PASSWORD_RESET" || !existing;
+    if (setsPassword) {
+      const errors: FieldError[] = [];
+      if (form.password.length < PASSWORD_MIN_LENGTH) errors.push({ path: ["password"], code: "password_too_short", message: `Use at least ${PASSWORD_MIN_LENGTH} characters.` });
+      else if (form.password.length > 200) errors.push({ path: ["password"], code: "password_too_long", message: "Use at most 200 characters." });
+      if (form.password !== form.confirm) errors.push({ path: ["confirm"], code: "password_mismatch", message: "The two passwords differ." });
+      if (errors.length) return { ok: false, errors };
+    } else if (!(await argon2Verify(existing!.passwordHash, form.password))) {
+      return { ok: false, errors: [{ path: ["password"], code: "password_wrong", message: "That is not the password of this account." }] };
+    }
+    const passwordHash = setsPassword ? await hashPassword(form.password, this.#config.argon2) : null;
+    const done = await this.#db.$transaction(async (tx) => {
+      // Marking it used first, conditionally, makes a link single-use even under a race.
+      const claimed = await tx.invitation.updateMany({ where: { id: link.id, usedAt: null }, data: { usedAt: new Date() } });
+      if (claimed.count !== 1) return null;
+      if (purpose === "PASSWORD_RESET") {
+        const user = await tx.user.update({ where: { email: link.email }, data: { passwordHash: passwordHash! } });
+        await tx.session.deleteMany({ where: { userId: user.id } });
+        await audit(tx, { kind: "USER", subject: publicId("User", user.id) }, link.organizationId, "membership.password_reset", user.id, { invitationId: publicId("Invitation", link.id) });
+        return user.id;
+      }
+      const user = existing
+        ? existing
+        : await tx.user.create({ data: { email: link.email, passwordHash: passwordHash!, name: form.name?.trim() || null } });
+      await tx.membership.upsert({
+        where: { organizationId_userId: { organizationId: link.organizationId, userId: user.id } },
+        create: { organizationId: link.organizationId, userId: user.id, role: link.role },
+        update: {},
+      });
+      await audit(tx, { kind: "USER", subject: publicId("User", user.id) }, link.organizationId, "membership.joined", user.id, { role: link.role, invitationId: publicId("Invitation", link.id) });
+      return user.id;
+    });
+    if (!done) return { ok: false, gone: true, errors: [{ path: ["token"], code: "link_used", message: "This link was already used. Ask your administrator for a new one." }] };
+    this.#onMembershipChange(done);
+    return { ok: true, email: link.email };
+  }
+
+  /** The apps a person has consented to, newest first. */
+  async connectedApplications(principal: Principal) {
+    if (principal.kind !== "USER" || !principal.userId) return [];
+    return this.#db.consent.findMany({
+      where: { userId: principal.userId },
+      include: { application: { select: { id: true, clientId: true, name: true, logoUri: true, organizationId: true } } },
+      orderBy: { updatedAt: "desc" },
+    });
+  }
+
+  /** Forgets a person's consent to an app and ends that app's refresh tokens for them. */
+  async revokeConsent(principal: Principal, applicationId: string): Promise<void> {
+    if (principal.kind !== "USER" || !principal.userId) throw new ForbiddenError("a person's access token");
+    const userId = principal.userId;
+    await this.#db.$transaction(async (tx) => {
+      const consent = await tx.consent.findUnique({
+        where: { userId_applicationId: { userId, applicationId } },
+        include: { application: { select: { organizationId: true, clientId: true } } },
+      });
+      if (!consent) throw new NotFoundError("connected application");
+      await tx.consent.delete({ where: { id: consent.id } });
+      const revoked = await this.#revokeRefreshTokens(tx, { userId, applicationId });
+      await audit(tx, principal, consent.application.organizationId, "consent.revoked", applicationId, {
+        userId: publicId("User", userId),
+        clientId: consent.application.clientId,
+        refreshTokensRevoked: revoked,
+      });
+    });
+  }
+
+  async #membership(tx: Tx, organizationId: string, userId: string) {
+    const membership = await tx.membership.findUnique({ where: { organizationId_userId: { organizationId, userId } } });
+    if (!membership) throw new NotFoundError("member");
+    return membership;
+  }
+
+  async #assertNotLastAdmin(tx: Tx, organizationId: string, field: string, verb: string): Promise<void> {
+    const admins = await tx.membership.count({ where: { organizationId, role: "ADMIN" } });
+    if (admins <= 1) {
+      throw new ValidationError([{ path: [field], code: "last_admin", message: `is the last ADMIN of this organization and cannot be ${verb}: make another member ADMIN first` }]);
+    }
+  }
+
+  /** Revokes refresh tokens and records their access tokens as revoked, so both stop at once. */
+  async #revokeRefreshTokens(tx: Tx, where: Prisma.RefreshTokenWhereInput): Promise<number> {
+    const now = new Date();
+    const live = await tx.refreshToken.findMany({ where: { ...where, revokedAt: null }, select: { id: true, accessTokenId: true, accessExpiresAt: true } });
+    if (live.length === 0) return 0;
+    await tx.refreshToken.updateMany({ where: { id: { in: live.map((t) => t.id) } }, data: { revokedAt: now } });
+    for (const t of live) await revokeAccessTokenId(tx, t.accessTokenId, t.accessExpiresAt);
+    return live.length;
+  }
+}

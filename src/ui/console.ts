@@ -1,0 +1,64 @@
+// Serves the console's build (console/dist) under /console: hashed assets cached for a year,
+// index.html never cached (it names the current assets), and every other path inside the
+// console answered with index.html so the single-page app's routes survive a reload.
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import fastifyStatic from "@fastify/static";
+import type { FastifyPluginAsync, FastifyReply } from "fastify";
+
+/**
+ * Scripts and styles only from this origin, no inline scripts; inline styles are allowed for
+ * the component library's positioning. Images may be app logos on other hosts (https only).
+ */
+export const CONSOLE_SECURITY_HEADERS = {
+  "content-security-policy":
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' https: data:; connect-src 'self'; font-src 'self'; manifest-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+  "x-content-type-options": "nosniff",
+};
+
+/** The repository root, found from this file whether it runs as TypeScript or compiled. */
+function consoleDist(): string {
+  if (process.env.CONSOLE_DIST) return process.env.CONSOLE_DIST;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(join(dir, "console", "index.html"))) return join(dir, "console", "dist");
+    dir = dirname(dir);
+  }
+  return join(process.cwd(), "console", "dist");
+}
+
+export const consoleRoutes: FastifyPluginAsync = async (app) => {
+  const root = consoleDist();
+  const indexPath = join(root, "index.html");
+  const sendIndex = (reply: FastifyReply) => {
+    reply.headers({ ...CONSOLE_SECURITY_HEADERS, "cache-control": "no-store", "content-type": "text/html; charset=utf-8" });
+    if (!existsSync(indexPath)) {
+      return reply
+        .status(503)
+        .send("<!doctype html><title>Console not built</title><p>The console has not been built. Run <code>npm run console:build</code>.</p>");
+    }
+    // Read per request: a rebuild while the server runs is picked up, and the file is small.
+    return reply.send(readFileSync(indexPath));
+  };
+
+  app.addHook("onSend", async (_request, reply) => {
+    reply.headers(CONSOLE_SECURITY_HEADERS);
+  });
+  await app.register(fastifyStatic, {
+    root: join(root, "assets"),
+    prefix: "/assets/",
+    index: false,
+    wildcard: true,
+    maxAge: "365d",
+    immutable: true,
+  });
+  app.get("/", async (_req, reply) => sendIndex(reply));
+  app.get("/*", async (req, reply) => {
+    // A missing asset is a 404, never the page: a stale index must not get HTML for a script.
+    if (req.url.startsWith("/console/assets/")) return reply.status(404).send({ error: "not found" });
+    return sendIndex(reply);
+  });
+};

@@ -1,0 +1,84 @@
+// The console is served by the server itself, and its OAuth client is a fixture the server
+// keeps right: hashed assets cached for good, index.html never, an SPA fallback, a CSP
+// without inline scripts, and the client `scopekeeper-console` restored at every start.
+import { readdirSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CONSOLE_CLIENT_ID, ensureConsoleClient } from "../src/applications/console-client.ts";
+import { startTestServer, type TestServer } from "./helpers/server.ts";
+
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => server?.close());
+
+describe("serving the console", () => {
+  it("answers /console with index.html, not cached, under a CSP that allows no inline script", async () => {
+    for (const path of ["/console", "/console/", "/console/applications/app_x/credentials", "/console/callback?code=abc"]) {
+      const res = await fetch(`${server.url}${path}`);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+      expect(res.headers.get("cache-control")).toBe("no-store");
+      const csp = res.headers.get("content-security-policy")!;
+      expect(csp).toMatch(/script-src 'self'(;|$)/);
+      expect(csp).not.toMatch(/script-src[^;]*unsafe-inline/);
+      expect(csp).toMatch(/connect-src 'self'/);
+      expect(csp).toMatch(/frame-ancestors 'none'/);
+      const html = await res.text();
+      expect(html).toMatch(/<script type="module" crossorigin src="\/console\/assets\/index-[\w-]+\.js"><\/script>/);
+      // Nothing in the page comes from another host.
+      expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
+    }
+  });
+
+  it("serves hashed assets with a year of immutable caching, and a missing asset is a 404, not the page", async () => {
+    const asset = readdirSync(new URL("../console/dist/assets/", import.meta.url)).find((f) => /^index-[\w-]+\.js$/.test(f))!;
+    const res = await fetch(`${server.url}/console/assets/${asset}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/javascript/);
+    expect(res.headers.get("cache-control")).toMatch(/max-age=31536000/);
+    expect(res.headers.get("cache-control")).toMatch(/immutable/);
+    const missing = await fetch(`${server.url}/console/assets/index-nothere.js`);
+    expect(missing.status).toBe(404);
+  });
+});
+
+describe("the console's OAuth client", () => {
+  it("exists as a first-party public SPA with PKCE, its redirect URI following ISSUER, and the four delegated grants", async () => {
+    const app = await server.services.db.connectApplication.findUniqueOrThrow({
+      where: { clientId: CONSOLE_CLIENT_ID },
+      include: { redirectUris: true, scopeGrants: true },
+    });
+    expect(app).toMatchObject({ applicationType: "OAUTH", platform: "SPA", isFirstParty: true, usesPkce: true, organizationId: null });
+    expect(app.redirectUris.filter((r) => r.kind === "REDIRECT").map((r) => [r.uri, r.isDefault])).toEqual([[`${server.url}/console/callback`, true]]);
+    expect(app.scopeGrants.map((g) => `${g.kind} ${g.scope}`).sort()).toEqual([
+      "DELEGATED connect.applications.manage",
+      "DELEGATED connect.applications.read",
+      "DELEGATED offline_access",
+      "DELEGATED openid",
+    ]);
+  });
+
+  it("is made right again at start-up: a changed redirect URI, a dropped grant and an extra grant are all undone", async () => {
+    const db = server.services.db;
+    const app = await db.connectApplication.findUniqueOrThrow({ where: { clientId: CONSOLE_CLIENT_ID } });
+    await db.redirectUri.updateMany({ where: { applicationId: app.id, kind: "REDIRECT" }, data: { uri: "https://evil.example/callback" } });
+    await db.scopeGrant.deleteMany({ where: { applicationId: app.id, scope: "openid" } });
+    await db.scopeGrant.create({ data: { applicationId: app.id, scope: "connect.applications.manage", kind: "APPLICATION" } });
+    await db.connectApplication.update({ where: { id: app.id }, data: { isFirstParty: false, platform: "WEB" } });
+
+    await ensureConsoleClient(db, "https://console.example.test/");
+
+    const fixed = await db.connectApplication.findUniqueOrThrow({ where: { id: app.id }, include: { redirectUris: true, scopeGrants: true } });
+    expect(fixed).toMatchObject({ isFirstParty: true, platform: "SPA" });
+    expect(fixed.redirectUris.filter((r) => r.kind === "REDIRECT").map((r) => r.uri)).toEqual(["https://console.example.test/console/callback"]);
+    expect(fixed.scopeGrants.map((g) => `${g.kind} ${g.scope}`).sort()).toEqual([
+      "DELEGATED connect.applications.manage",
+      "DELEGATED connect.applications.read",
+      "DELEGATED offline_access",
+      "DELEGATED openid",
+    ]);
+    await ensureConsoleClient(db, server.url);
+  });
+});
