@@ -14,6 +14,7 @@ import { startJanitor } from "./db/janitor.ts";
 import { SigningKeys } from "./crypto/signing-keys.ts";
 import { SessionStore } from "./auth/sessions.ts";
 import { PasswordLogin } from "./auth/users.ts";
+import { MembershipDirectory } from "./auth/memberships.ts";
 
 export interface Services {
   config: Config;
@@ -29,6 +30,8 @@ export interface Services {
   /** Keys of organizations' identity providers, cached per JWKS URI (token exchange). */
   externalTokens: ExternalTokenVerifier;
   members: MemberService;
+  /** A person's roles per organization, cached briefly for the admin API. */
+  memberships: MembershipDirectory;
   sessions: SessionStore;
   passwordLogin: PasswordLogin;
   close(): Promise<void>;
@@ -58,6 +61,7 @@ export async function createServices(config: Config, options: { catalog?: Catalo
     keyRefresh.unref();
     const stopJanitor = startJanitor(db);
     const clients = new ClientDirectory(db);
+    const memberships = new MembershipDirectory(db);
     const lastUsed = new LastUsedRecorder(db);
     // Plain-http identity providers on loopback exist only in development and tests.
     const allowLoopbackHttp = config.env !== "production";
@@ -74,7 +78,8 @@ export async function createServices(config: Config, options: { catalog?: Catalo
       applications: new ApplicationService({ db, catalog: resolvedCatalog, config, directory: clients, provider }),
       identityProviders: new IdentityProviderService(db, { allowLoopbackHttp, onChange: (provider) => externalTokens.forget(provider) }),
       externalTokens,
-      members: new MemberService({ db, config }),
+      memberships,
+      members: new MemberService({ db, config, onMembershipChange: (userId) => memberships.invalidate(userId) }),
       sessions: new SessionStore(db, config.sessionTtlSeconds),
       passwordLogin: new PasswordLogin(db, config.argon2),
       async close() {

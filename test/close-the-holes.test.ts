@@ -125,6 +125,22 @@ describe("a person's token never crosses organizations", () => {
     expect(foreignOrg.body.data!.organization).toBeNull();
   });
 
+  it("loses a demoted ADMIN's access on the very next request, though roles are cached", async () => {
+    const demoted = { email: "demoted@acme.test", password: "demoted password 1" };
+    const user = await createUser(server, acme.organizationDbId, demoted.email, demoted.password, "ADMIN");
+    const { accessToken } = await personToken(server, acmeApp, demoted, "openid connect.applications.read connect.applications.manage");
+    const list = `{ applications(first: 100) { edges { node { clientId } } } }`;
+    expect((await gql(accessToken, list)).body.data!.applications.edges.length).toBeGreaterThan(0);
+    expect((await gql(accessToken, list)).body.data!.applications.edges.length).toBeGreaterThan(0);
+    const changed = await gql(
+      acme.token,
+      `mutation($i: UpdateMemberRoleInput!) { updateMemberRole(input: $i) { __typename } }`,
+      { i: { organizationId: acme.organizationId, userId: `usr_${user.id}`, role: "MEMBER" } },
+    );
+    expect(changed.body.data!.updateMemberRole.__typename).toBe("UpdateMemberRoleSuccess");
+    expect((await gql(accessToken, list)).body.data!.applications.edges).toEqual([]);
+  });
+
   it("answers viewer for any valid token", async () => {
     const q = `{ viewer { id kind email memberships { role organization { id name isOperator } } } }`;
     const person = await gql(memberToken, q);

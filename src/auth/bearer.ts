@@ -18,13 +18,9 @@ export async function principalFromBearer(header: string | undefined, services: 
 
 export async function principalFor(services: Services, verified: VerifiedAccessToken): Promise<Principal> {
   if (verified.userId) {
-    // People act through their memberships, read fresh on every request: a removed member
-    // or a demoted admin loses access at once, in every process.
-    const memberships = await services.db.membership.findMany({
-      where: { userId: verified.userId },
-      select: { organizationId: true, role: true, organization: { select: { isOperator: true } } },
-    });
-    const roles = new Map<string, Role>(memberships.map((m) => [m.organizationId, m.role === "ADMIN" ? "ADMIN" : "MEMBER"]));
+    // People act through their memberships: a removed member or a demoted admin loses access
+    // at once in this process, and within seconds in any other (src/auth/memberships.ts).
+    const { roles, isOperator } = await services.memberships.get(verified.userId);
     return {
       kind: "USER",
       subject: publicId("User", verified.userId),
@@ -33,7 +29,7 @@ export async function principalFor(services: Services, verified: VerifiedAccessT
       organizationId: null,
       scopes: verified.scopes,
       roles,
-      isOperator: memberships.some((m) => m.role === "ADMIN" && m.organization.isOperator),
+      isOperator,
     };
   }
   // An application acting as itself: the organization it belongs to, nothing else. Its

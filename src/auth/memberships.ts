@@ -1,0 +1,43 @@
+// A person's roles per organization, as the admin API reads them on every request. Changes made
+// in this process (role changes, removals, accepted invitations) invalidate at once; changes
+// made by another process sharing the database (the CLI, another server) are seen within
+// FRESH_MS, the same bound as the token endpoint's view of applications.
+import { LRUCache } from "lru-cache";
+import type { Db } from "../db/client.ts";
+import type { Role } from "./principal.ts";
+
+export interface PersonRoles {
+  roles: ReadonlyMap<string, Role>;
+  /** ADMIN of the operator organization. */
+  isOperator: boolean;
+}
+
+const FRESH_MS = 2000;
+
+export class MembershipDirectory {
+  #db: Db;
+  #cache = new LRUCache<string, PersonRoles>({ max: 50_000, ttl: FRESH_MS });
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  async get(userId: string): Promise<PersonRoles> {
+    const cached = this.#cache.get(userId);
+    if (cached) return cached;
+    const memberships = await this.#db.membership.findMany({
+      where: { userId },
+      select: { organizationId: true, role: true, organization: { select: { isOperator: true } } },
+    });
+    const value: PersonRoles = {
+      roles: new Map(memberships.map((m) => [m.organizationId, m.role === "ADMIN" ? "ADMIN" : "MEMBER"] as const)),
+      isOperator: memberships.some((m) => m.role === "ADMIN" && m.organization.isOperator),
+    };
+    this.#cache.set(userId, value);
+    return value;
+  }
+
+  invalidate(userId: string): void {
+    this.#cache.delete(userId);
+  }
+}
