@@ -1,5 +1,5 @@
 // Token exchange and on-behalf-of throughput against client_credentials, in the same run on
-// the same server (issue 14; goal: each >= 0.5x client_credentials). The identity provider is
+// the same server (goal: each >= 0.5x client_credentials). The identity provider is
 // a local HTTP server with its own key; its JWKS is fetched once and cached, so an exchange is
 // a verification plus a signature. Targets are interleaved in rounds; only ratios mean anything.
 // `npx tsx bench/token-exchange.ts [--quick]`

@@ -131,6 +131,7 @@ function grantDependencies(services: Services): GrantDependencies {
     }),
     accessTokens: { verify: (token, options) => verifyAccessToken(services, token, options) },
     externalTokens: services.externalTokens,
+    memberships: services.memberships,
   };
 }
 

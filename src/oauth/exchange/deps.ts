@@ -17,4 +17,6 @@ export interface ExchangeDeps {
   verifyAccessToken(token: string): Promise<VerifiedAccessToken>;
   /** Identity providers' tokens, against their cached JWKS. */
   externalTokens: Pick<ExternalTokenVerifier, "verify">;
+  /** Whether a person belongs to an organization, from the briefly cached membership directory. */
+  isMember(userId: string, organizationId: string): Promise<boolean>;
 }

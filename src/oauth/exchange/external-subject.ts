@@ -10,7 +10,7 @@ import { InvalidGrant, InvalidRequest } from "../errors.ts";
 import type { ExchangeDeps } from "./deps.ts";
 
 export async function externalSubject(
-  deps: Pick<ExchangeDeps, "db" | "externalTokens">,
+  deps: Pick<ExchangeDeps, "db" | "externalTokens" | "isMember">,
   client: ClientView,
   token: string,
   identityProvider: string | undefined,
@@ -69,11 +69,9 @@ export async function externalSubject(
     userId = link?.userId ?? null;
     if (!userId) throw new InvalidGrant(`the subject token's sub is not linked to a person: an ADMIN links it with linkExternalIdentity on ${provider.name}`);
   }
-  const member = await deps.db.membership.findUnique({
-    where: { organizationId_userId: { organizationId: client.organizationId, userId } },
-    select: { id: true },
-  });
-  if (!member) throw new InvalidGrant("the person the subject token identifies is not a member of this application's organization");
+  if (!(await deps.isMember(userId, client.organizationId))) {
+    throw new InvalidGrant("the person the subject token identifies is not a member of this application's organization");
+  }
   return { userId, identityProviderId: provider.id };
 }
 

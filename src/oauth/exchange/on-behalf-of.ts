@@ -15,7 +15,7 @@ export interface ActClaim {
   act?: ActClaim;
 }
 
-export async function subjectFromAccessToken(deps: Pick<ExchangeDeps, "db" | "verifyAccessToken">, client: ClientView, token: string): Promise<{ userId: string; act: ActClaim }> {
+export async function subjectFromAccessToken(deps: Pick<ExchangeDeps, "db" | "verifyAccessToken" | "isMember">, client: ClientView, token: string): Promise<{ userId: string; act: ActClaim }> {
   let verified;
   try {
     verified = await deps.verifyAccessToken(token);
@@ -33,7 +33,7 @@ export async function subjectFromAccessToken(deps: Pick<ExchangeDeps, "db" | "ve
 }
 
 /** eGain's form: the person named by email or `usr_` id, members of the app's organization only. */
-export async function namedSubject(deps: Pick<ExchangeDeps, "db" | "verifyAccessToken">, client: ClientView, type: string, value: string): Promise<{ userId: string; act: ActClaim }> {
+export async function namedSubject(deps: Pick<ExchangeDeps, "db" | "verifyAccessToken" | "isMember">, client: ClientView, type: string, value: string): Promise<{ userId: string; act: ActClaim }> {
   const notFound = new InvalidGrant("the subject names no member of this application's organization");
   if (!client.organizationId) throw notFound;
   let userId: string | null;
@@ -63,13 +63,10 @@ export function onBehalfOfScopes(deps: Pick<ExchangeDeps, "catalog">, client: Cl
 }
 
 /** The person is a member of the acting app's organization, has consented to it, or it is first-party. */
-async function assertMayActFor(deps: Pick<ExchangeDeps, "db" | "verifyAccessToken">, client: ClientView, userId: string): Promise<void> {
+async function assertMayActFor(deps: Pick<ExchangeDeps, "db" | "isMember">, client: ClientView, userId: string): Promise<void> {
   if (client.isFirstParty) return;
-  // Membership first: the common case needs one query; consent is asked only for outsiders.
-  const member = client.organizationId
-    ? await deps.db.membership.findUnique({ where: { organizationId_userId: { organizationId: client.organizationId, userId } }, select: { id: true } })
-    : null;
-  if (member) return;
+  // Membership first, from the cached directory: consent is read only for outsiders.
+  if (client.organizationId && (await deps.isMember(userId, client.organizationId))) return;
   const consent = await deps.db.consent.findUnique({ where: { userId_applicationId: { userId, applicationId: client.id } }, select: { id: true } });
   if (!consent) {
     throw new InvalidGrant("the subject token's person is not a member of this application's organization and has not consented to it");

@@ -6,6 +6,7 @@ import type { z } from "zod";
 import type { VerifiedAccessToken } from "../../auth/access-tokens.ts";
 import type { ClientView } from "../../applications/client-directory.ts";
 import type { ExternalTokenVerifier } from "../../auth/external-tokens.ts";
+import type { MembershipDirectory } from "../../auth/memberships.ts";
 import type { Catalog } from "../../catalog/index.ts";
 import type { Db } from "../../db/client.ts";
 import type { AuthenticatedClient } from "../client-auth.ts";
@@ -27,6 +28,8 @@ export interface GrantDependencies {
   issuer: string;
   /** Identity providers' tokens, verified against their cached JWKS (token exchange). */
   externalTokens: Pick<ExternalTokenVerifier, "verify">;
+  /** A person's roles per organization, briefly cached (src/auth/memberships.ts). */
+  memberships: Pick<MembershipDirectory, "get">;
 }
 
 /** The form parameters a grant reads: an object of optional or required strings. */
