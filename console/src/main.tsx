@@ -14,6 +14,7 @@ import "./styles.css";
 const CreateApplicationPage = lazy(() => import("./pages/CreateApplication.tsx").then((m) => ({ default: m.CreateApplicationPage })));
 const ApplicationPage = lazy(() => import("./pages/Application.tsx").then((m) => ({ default: m.ApplicationPage })));
 const MembersPage = lazy(() => import("./pages/Members.tsx").then((m) => ({ default: m.MembersPage })));
+const IdentityProvidersPage = lazy(() => import("./pages/IdentityProviders.tsx").then((m) => ({ default: m.IdentityProvidersPage })));
 const later = (page: ReactNode) => <Suspense fallback={<p aria-live="polite">Loading…</p>}>{page}</Suspense>;
 
 const router = createBrowserRouter(
@@ -28,6 +29,7 @@ const router = createBrowserRouter(
         { path: "applications/:id", element: later(<ApplicationPage />) },
         { path: "applications/:id/:tab", element: later(<ApplicationPage />) },
         { path: "members", element: later(<MembersPage />) },
+        { path: "identity-providers", element: later(<IdentityProvidersPage />) },
         { path: "connected-apps", element: <ConnectedAppsPage /> },
         { path: "*", element: <NotFoundPage /> },
       ],

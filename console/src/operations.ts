@@ -361,3 +361,82 @@ export const RevokeConsentMutation = graphql(`
     }
   }
 `);
+
+export const IdentityProvidersQuery = graphql(`
+  query IdentityProviders($organizationId: ID!) {
+    identityProviders(organizationId: $organizationId) {
+      id
+      name
+      issuer
+      jwksUri
+      audience
+      subjectMapping
+      clockSkewSeconds
+    }
+    organization(id: $organizationId) {
+      id
+      members {
+        userId
+        email
+      }
+    }
+  }
+`);
+
+export const RegisterIdentityProviderMutation = graphql(`
+  mutation RegisterIdentityProvider($input: RegisterIdentityProviderInput!) {
+    registerIdentityProvider(input: $input) {
+      __typename
+      ... on RegisterIdentityProviderSuccess {
+        identityProvider {
+          id
+        }
+      }
+      ... on ValidationError {
+        message
+        fieldErrors {
+          path
+          message
+          code
+        }
+      }
+      ... on Error {
+        message
+      }
+    }
+  }
+`);
+
+export const RemoveIdentityProviderMutation = graphql(`
+  mutation RemoveIdentityProvider($id: ID!) {
+    removeIdentityProvider(input: { id: $id }) {
+      __typename
+      ... on Error {
+        message
+      }
+    }
+  }
+`);
+
+export const LinkExternalIdentityMutation = graphql(`
+  mutation LinkExternalIdentity($input: LinkExternalIdentityInput!) {
+    linkExternalIdentity(input: $input) {
+      __typename
+      ... on LinkExternalIdentitySuccess {
+        subject
+        userId
+      }
+      ... on ValidationError {
+        message
+        fieldErrors {
+          path
+          message
+          code
+        }
+      }
+      ... on Error {
+        message
+      }
+    }
+  }
+`);

@@ -55,6 +55,7 @@ function SignedIn() {
             <>
               <NavLink to="/applications">Applications</NavLink>
               <NavLink to="/members">Members</NavLink>
+              <NavLink to="/identity-providers">Identity providers</NavLink>
             </>
           )}
           <NavLink to="/connected-apps">Connected apps</NavLink>

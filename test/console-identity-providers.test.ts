@@ -1,0 +1,128 @@
+// The console's identity providers page in real headless Chromium over a real server and
+// database: an ADMIN sees what a provider is for, gets each broken rule at its field, registers
+// a provider that maps by linked subject, links a member's external subject, and removes the
+// provider behind a confirmation; at 390 px nothing overflows. Screenshots go to test-output/.
+import { mkdir } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { bootstrapAdmin, type Admin } from "./helpers/admin.ts";
+import { confineToLocalhost, describeWithChromium, launchChromium } from "./helpers/chromium.ts";
+import { startTestServer, type TestServer } from "./helpers/server.ts";
+import { createUser } from "./helpers/users.ts";
+
+const OUT = fileURLToPath(new URL("../test-output/", import.meta.url));
+const ADA = { email: "ada@acme.example", password: "correct horse battery staple" };
+const MAX = { email: "max@acme.example", password: "correct horse battery staple" };
+
+let server: TestServer;
+let acme: Admin;
+let browser: Browser | null = null;
+
+async function signIn(page: Page, path: string) {
+  await page.goto(`${server.url}${path}`);
+  await page.waitForURL((u) => u.pathname === "/oauth/login");
+  await page.getByLabel("Email").fill(ADA.email);
+  await page.getByLabel("Password").fill(ADA.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  const inConsole = (u: URL) => u.pathname.startsWith("/console/") && !u.pathname.startsWith("/console/callback");
+  await page.waitForURL((u) => inConsole(u) || u.pathname === "/oauth/authorize");
+  if (new URL(page.url()).pathname === "/oauth/authorize") {
+    await page.getByRole("button", { name: "Allow" }).click();
+    await page.waitForURL(inConsole);
+  }
+}
+
+/** The message a field's aria-describedby points at last (its error), when it is marked invalid. */
+async function errorAt(page: Page, label: string): Promise<string | null> {
+  const field = page.getByLabel(label, { exact: true });
+  if ((await field.getAttribute("aria-invalid")) !== "true") return null;
+  const describedBy = (await field.getAttribute("aria-describedby"))!.split(" ");
+  return page.locator(`[id="${describedBy.at(-1)}"]`).textContent();
+}
+
+describeWithChromium("the console's identity providers page", () => {
+  beforeAll(async () => {
+    await mkdir(OUT, { recursive: true });
+    server = await startTestServer();
+    await bootstrapAdmin(server, "Operator");
+    acme = await bootstrapAdmin(server, "Acme");
+    await createUser(server, acme.organizationDbId, ADA.email, ADA.password, "ADMIN", "Ada Admin");
+    await createUser(server, acme.organizationDbId, MAX.email, MAX.password, "MEMBER", "Max Member");
+    browser = await launchChromium();
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it("registers a provider with its errors at their fields, links a subject, and removes it after confirmation", async () => {
+    const context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const blocked = await confineToLocalhost(page, () => ({ contentType: "text/plain", body: "" }));
+    const db = server.services.db;
+    await signIn(page, "/console/");
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Identity providers" }).click();
+    await page.getByRole("heading", { name: "Identity providers", level: 1 }).waitFor();
+    await page.getByText("No identity providers yet").waitFor();
+    expect(await page.locator(".empty").textContent()).toMatch(/Okta or Entra ID.*exchanged here for this server's tokens/);
+
+    // Broken rules come back as ValidationError fieldErrors and show at their own fields.
+    await page.getByLabel("Issuer").fill("http://idp.example.test");
+    await page.getByLabel("Audience").fill("api://scopekeeper");
+    await page.getByRole("button", { name: "Register identity provider" }).click();
+    await expect.poll(() => errorAt(page, "Issuer")).toBe("Must use https (http only on a loopback address)");
+    expect(await errorAt(page, "Name")).toMatch(/^Must be 1 to \d+ characters$/);
+    expect(await errorAt(page, "Audience")).toBeNull();
+    expect(await db.identityProvider.count()).toBe(0);
+    await page.getByLabel("Issuer").scrollIntoViewIfNeeded();
+    await page.screenshot({ path: `${OUT}console-identity-providers-errors.png`, fullPage: true });
+
+    await page.getByLabel("Name").fill("Okta");
+    await page.getByLabel("Issuer").fill("https://acme.okta.example.test");
+    await page.getByLabel("Subject mapping").selectOption({ label: "Linked subject" });
+    await page.getByLabel("Clock skew (seconds)").fill("30");
+    await page.getByRole("button", { name: "Register identity provider" }).click();
+    const row = page.getByRole("row", { name: /Okta/ });
+    await row.waitFor();
+    expect(await row.textContent()).toContain("https://acme.okta.example.test");
+    expect(await row.textContent()).toContain("api://scopekeeper");
+    expect(await row.textContent()).toContain("Linked subject");
+    expect(await page.getByLabel("Name").inputValue()).toBe("");
+    const stored = await db.identityProvider.findFirstOrThrow({ where: { name: "Okta" } });
+    expect(stored).toMatchObject({ issuer: "https://acme.okta.example.test", jwksUri: null, audience: "api://scopekeeper", subjectMapping: "SUB", clockSkewSeconds: 30 });
+
+    // A SUB provider gets a form to link an external subject to a member.
+    await page.getByRole("heading", { name: "Link people to Okta" }).waitFor();
+    await page.getByLabel("External subject").fill("00u1abcd");
+    await page.getByLabel("Member").selectOption({ label: MAX.email });
+    await page.getByRole("button", { name: "Link", exact: true }).click();
+    await page.getByRole("status").filter({ hasText: `00u1abcd now signs in as ${MAX.email}.` }).waitFor();
+    expect(await db.externalIdentity.count({ where: { identityProviderId: stored.id, subject: "00u1abcd" } })).toBe(1);
+    await page.screenshot({ path: `${OUT}console-identity-providers.png`, fullPage: true });
+
+    // At 390 px the table turns into labelled cards and nothing scrolls sideways.
+    await page.setViewportSize({ width: 390, height: 844 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: `${OUT}console-identity-providers-390.png`, fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
+
+    // Remove asks first; Cancel keeps it, the confirmation removes it.
+    await row.getByRole("button", { name: "Remove Okta" }).click();
+    const dialog = page.getByRole("dialog", { name: "Remove Okta?" });
+    await dialog.getByRole("button", { name: "Cancel" }).click();
+    await dialog.waitFor({ state: "detached" });
+    expect(await db.identityProvider.count()).toBe(1);
+    await row.getByRole("button", { name: "Remove Okta" }).click();
+    await dialog.getByRole("button", { name: "Remove identity provider" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await page.getByText("No identity providers yet").waitFor();
+    expect(await row.count()).toBe(0);
+    expect(await db.identityProvider.count()).toBe(0);
+    expect(await db.externalIdentity.count()).toBe(0);
+    expect(blocked).toEqual([]);
+    await context.close();
+  }, 180_000);
+});
