@@ -64,3 +64,15 @@ it("returns a request id on every response and logs it, keeping a well-formed ca
   expect(lines.some((l) => l.reqId === id)).toBe(true);
   expect(lines.some((l) => l.reqId === "trace-abc.123")).toBe(true);
 });
+
+it("marks every admin API answer no-store: some carry a secret shown once", async () => {
+  const res = await fetch(`${server.url}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${admin.token}` },
+    body: JSON.stringify({ query: "{ viewer { kind } }" }),
+  });
+  expect(res.status).toBe(200);
+  expect(res.headers.get("cache-control")).toBe("no-store");
+  const unauthenticated = await fetch(`${server.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+  expect(unauthenticated.headers.get("cache-control")).toBe("no-store");
+});

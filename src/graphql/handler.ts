@@ -64,6 +64,9 @@ export function createAdminHandler(services: Services, log: AdminLog): (req: Fas
   });
 
   return async (req, reply) => {
+    // Answers may carry a secret shown once (addClientSecret, invitation links): never stored
+    // by a browser or a proxy.
+    reply.header("cache-control", "no-store");
     let principal = ANONYMOUS;
     const accept = req.headers.accept ?? "";
     const wantsGraphiQL = graphiql && req.method === "GET" && accept.includes("text/html");
