@@ -1,9 +1,16 @@
 // Read access to the registry: everything filtered to what the principal may see.
 import { adminOrganizationIds, visibleApplicationsWhere, visibleOrganizationsWhere } from "../auth/principal.ts";
 import { applicationSearchWhere } from "../applications/search.ts";
+import { expiringSecretsWhere } from "../applications/secret-hygiene.ts";
 import { builder } from "./builder.ts";
 import { ApplicationTypeEnum, AuditEvent, ConnectApplication, Organization } from "./applications.ts";
 import { idOf } from "./ids.ts";
+
+const ApplicationFilter = builder.inputType("ApplicationFilter", {
+  fields: (t) => ({
+    secretExpiringWithinDays: t.int({ description: "Only applications with an active client secret that expires within this many days." }),
+  }),
+});
 
 const AuditEventFilter = builder.inputType("AuditEventFilter", {
   description: "Every given condition must hold.",
@@ -44,12 +51,16 @@ builder.queryFields((t) => ({
       organizationId: t.arg.id(),
       applicationType: t.arg({ type: ApplicationTypeEnum }),
       search: t.arg.string({ description: "Matches name, description, clientId or clientCode." }),
+      filter: t.arg({ type: ApplicationFilter }),
     },
     resolve: async (query, _root, args, ctx) => {
       const filters: object[] = [visibleApplicationsWhere(ctx.principal)];
       if (args.organizationId != null) filters.push({ organizationId: idOf(String(args.organizationId), "Organization") ?? "" });
       if (args.applicationType) filters.push({ applicationType: args.applicationType });
       if (args.search) filters.push(await applicationSearchWhere(ctx.db, ctx.services.provider, args.search));
+      if (args.filter?.secretExpiringWithinDays != null) {
+        filters.push({ clientSecrets: { some: expiringSecretsWhere(args.filter.secretExpiringWithinDays) } });
+      }
       return ctx.db.connectApplication.findMany({ ...query, where: { AND: filters } });
     },
   }),
