@@ -131,6 +131,19 @@ describeWithChromium("the console", () => {
     await row.waitFor();
     expect(await row.textContent()).toContain(secret.slice(-4));
     expect(await row.getByRole("button", { name: "Revoke" }).count()).toBe(1);
+    // Secret hygiene: an unused secret says so; one that expires within 30 days is flagged.
+    expect(await row.textContent()).toContain("Never used");
+    expect(await row.textContent()).not.toContain("Expires soon");
+    await page.getByRole("button", { name: "Add secret" }).click();
+    await dialog.getByLabel("Description").fill("Short-lived rotation");
+    await dialog.getByLabel("Expires in days").fill("10");
+    await dialog.getByRole("button", { name: "Create secret" }).click();
+    await dialog.getByLabel("Client secret").waitFor();
+    await dialog.getByRole("button", { name: "Done" }).click();
+    await dialog.waitFor({ state: "detached" });
+    const soon = page.getByRole("row", { name: /Short-lived rotation/ });
+    await soon.waitFor();
+    expect(await soon.textContent()).toContain("Expires soon");
     await shot(page, "credentials");
 
     // Permissions: Knowledge's delegated and application scopes, saved as grants.
@@ -157,7 +170,7 @@ describeWithChromium("the console", () => {
 
     // The other tabs, for the record.
     await page.getByRole("tab", { name: "Activity" }).click();
-    await page.getByText("Secret added").waitFor();
+    await page.getByText("Secret added").first().waitFor();
     await shot(page, "activity");
     await page.getByRole("tab", { name: "Publication" }).click();
     await page.getByRole("heading", { name: "Visibility" }).waitFor();

@@ -62,8 +62,13 @@ export function CredentialsTab({ app }: { app: ConsoleApplicationFieldsFragment 
                   <code>…{s.hint}</code>
                 </td>
                 <td data-label="Created">{formatDate(s.createdAt)}</td>
-                <td data-label="Expires">{s.expiresAt ? formatDate(s.expiresAt) : "Never"}</td>
-                <td data-label="Last used">{s.lastUsedAt ? formatDate(s.lastUsedAt) : "Never"}</td>
+                <td data-label="Expires">
+                  {s.expiresAt ? formatDate(s.expiresAt) : "Never"}
+                  {s.active && !s.revokedAt && expiresSoon(s.expiresAt) && <span className="badge warn-badge">Expires soon</span>}
+                </td>
+                <td data-label="Last used">
+                  {s.lastUsedAt ? formatDate(s.lastUsedAt) : <span className="badge muted-badge">Never used</span>}
+                </td>
                 <td data-label="">
                   {s.revokedAt ? (
                     <span className="badge muted-badge">Revoked</span>
@@ -84,6 +89,12 @@ export function CredentialsTab({ app }: { app: ConsoleApplicationFieldsFragment 
       <RevokeSecretDialog secret={revoking} onClose={() => setRevoking(null)} />
     </>
   );
+}
+
+/** Within 30 days: time to add the next secret and roll the application over to it. */
+const SOON_MS = 30 * 86_400_000;
+function expiresSoon(expiresAt: string | null | undefined): boolean {
+  return Boolean(expiresAt) && new Date(expiresAt!).getTime() - Date.now() < SOON_MS;
 }
 
 function AddSecretDialog({ applicationId, open, onOpenChange }: { applicationId: string; open: boolean; onOpenChange(open: boolean): void }) {
