@@ -72,3 +72,38 @@ it("filters by actor, action and time", async () => {
   const recent = await events(acme, { since: new Date(Date.now() - 60_000).toISOString(), applicationId: appA, action: "scopes.granted" });
   expect(recent).toHaveLength(1);
 });
+
+it("scopekeeper audit export streams one organization's events as JSON lines, oldest first", async () => {
+  const { spawnSync } = await import("node:child_process");
+  const path = await import("node:path");
+  const { TEST_ARGON2_ENV } = await import("./helpers/server.ts");
+  const cli = path.resolve(import.meta.dirname, "../bin/scopekeeper.js");
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, [cli, "audit", "export", ...args], {
+      env: { ...process.env, ...TEST_ARGON2_ENV, DATABASE_URL: server.database.url, LOG_LEVEL: "silent" },
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+  const since = new Date(Date.now() - 3600_000).toISOString();
+  const res = run("--since", since, "--format", "jsonl", "--org", acme.organizationId);
+  expect(res.status, res.stderr).toBe(0);
+  const lines = res.stdout.trim().split("\n").map((l) => JSON.parse(l) as Record<string, any>);
+  expect(lines.length).toBe((await events(acme)).length);
+  expect(lines.every((l) => l.organizationId === acme.organizationId)).toBe(true);
+  expect(lines.map((l) => l.createdAt)).toEqual([...lines.map((l) => l.createdAt)].sort());
+  expect(lines.find((l) => l.action === "application.created" && l.targetId === appA)).toMatchObject({ applicationId: appA, details: { name: "Audited A" } });
+  expect(res.stdout).not.toContain("Not yours");
+  expect(run("--since", "yesterday-ish").stderr).toMatch(/--since takes an ISO 8601 time/);
+  expect(run("--since", since, "--org", "Acme").stderr).toMatch(/--org takes the organization id/);
+});
+
+it("sweeps events older than the retention period and keeps the rest", async () => {
+  const { sweepExpired } = await import("../src/db/janitor.ts");
+  const { db } = server.services;
+  const now = new Date();
+  await db.auditEvent.create({ data: { organizationId: acme.organizationDbId, actorType: "SYSTEM", action: "test.ancient", createdAt: new Date(now.getTime() - 401 * 86_400_000) } });
+  await db.auditEvent.create({ data: { organizationId: acme.organizationDbId, actorType: "SYSTEM", action: "test.recent", createdAt: new Date(now.getTime() - 399 * 86_400_000) } });
+  await sweepExpired(db, now, 400);
+  const left = await db.auditEvent.findMany({ where: { action: { startsWith: "test." } } });
+  expect(left.map((e) => e.action)).toEqual(["test.recent"]);
+});

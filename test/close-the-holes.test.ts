@@ -141,6 +141,14 @@ describe("a person's token never crosses organizations", () => {
     expect((await gql(accessToken, list)).body.data!.applications.edges).toEqual([]);
   });
 
+  it("records a person's consent as an audit event of the app's organization", async () => {
+    const res = await gql(acme.token, `{ auditEvents(first: 200, filter: { action: "consent.granted" }) { edges { node { actorId targetId details } } } }`);
+    const grants = res.body.data!.auditEvents.edges.map((e: { node: Record<string, string> }) => e.node);
+    const mine = grants.find((g: Record<string, string>) => g.actorId === decodeJwt(memberToken).sub);
+    expect(mine).toMatchObject({ targetId: acmeApp.id });
+    expect(JSON.parse(mine.details).scopes).toContain("openid");
+  });
+
   it("answers viewer for any valid token", async () => {
     const q = `{ viewer { id kind email memberships { role organization { id name isOperator } } } }`;
     const person = await gql(memberToken, q);

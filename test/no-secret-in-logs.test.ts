@@ -87,4 +87,9 @@ it("logs none of the secrets, passwords, codes, tokens and links a run creates a
   }
   // The secret's random part alone (after sk_<id>_) does not appear either.
   expect(all.includes(clientSecret.split("_").pop()!)).toBe(false);
+
+  // Nor does any audit event of the run.
+  const trail = JSON.stringify(await server.services.db.auditEvent.findMany());
+  expect(trail.length).toBeGreaterThan(500);
+  for (const secret of secrets) expect(trail.includes(secret), `an audit event contains ${secret.slice(0, 12)}…`).toBe(false);
 });

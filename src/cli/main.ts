@@ -12,12 +12,13 @@ import { keys } from "./commands/keys.ts";
 import { migrate } from "./commands/migrate.ts";
 import { pkce } from "./commands/pkce.ts";
 import { secrets } from "./commands/secrets.ts";
+import { audit } from "./commands/audit.ts";
 import { serve } from "./commands/serve.ts";
 import { user } from "./commands/user.ts";
 import { join } from "node:path";
 import { PACKAGE_ROOT } from "../package-root.ts";
 
-const COMMANDS: Command[] = [serve, migrate, bootstrap, user, admin, keys, secrets, catalog, pkce];
+const COMMANDS: Command[] = [serve, migrate, bootstrap, user, admin, keys, secrets, audit, catalog, pkce];
 
 const version = (): string =>
   (JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }).version;

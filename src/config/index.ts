@@ -55,6 +55,8 @@ const envSchema = z.object({
   GRAPHQL_MAX_COST: positiveInt(10, 10_000_000).default(50_000),
   GRAPHQL_MAX_TOKENS: positiveInt(50, 100_000).default(2000),
   GRAPHQL_MAX_DIRECTIVES: positiveInt(0, 1000).default(20),
+  /** Audit events are kept this many days, then swept. */
+  AUDIT_RETENTION_DAYS: positiveInt(1, 36500).default(400),
   /** Prometheus metrics: a bearer token for /metrics on the main port, and/or a port of their own. */
   METRICS_TOKEN: z.string().min(16, { message: "must be at least 16 characters" }).optional(),
   METRICS_PORT: positiveInt(1, 65535).optional(),
@@ -86,6 +88,7 @@ export interface Config {
   refreshTokenTtlSeconds: number;
   firstPartySkipConsent: boolean;
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
+  auditRetentionDays: number;
   metrics: { token: string | undefined; port: number | undefined; host: string };
   graphqlLimits: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number; maxDirectives: number };
 }
@@ -133,6 +136,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL,
     firstPartySkipConsent: e.FIRST_PARTY_SKIP_CONSENT === "true",
     argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: e.ARGON2_PARALLELISM },
+    auditRetentionDays: e.AUDIT_RETENTION_DAYS,
     metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },
     graphqlLimits: {
       maxDepth: e.GRAPHQL_MAX_DEPTH,

@@ -4,9 +4,14 @@ import type { Db } from "./client.ts";
 
 const GRACE_MS = 24 * 3600 * 1000; // keep a day of history for replay detection and audits
 
-export async function sweepExpired(db: Db, now = new Date()): Promise<number> {
+/**
+ * `auditRetentionDays`: audit events older than this are deleted too (AUDIT_RETENTION_DAYS,
+ * 400 by default: a year and a bit, so a yearly review always sees a whole year).
+ */
+export async function sweepExpired(db: Db, now = new Date(), auditRetentionDays = 400): Promise<number> {
   const before = new Date(now.getTime() - GRACE_MS);
   const results = await Promise.all([
+    db.auditEvent.deleteMany({ where: { createdAt: { lt: new Date(now.getTime() - auditRetentionDays * 86_400_000) } } }),
     db.authorizationCode.deleteMany({ where: { expiresAt: { lt: before } } }),
     db.session.deleteMany({ where: { expiresAt: { lt: now } } }),
     db.refreshToken.deleteMany({ where: { expiresAt: { lt: before } } }),
@@ -15,8 +20,8 @@ export async function sweepExpired(db: Db, now = new Date()): Promise<number> {
   return results.reduce((n, r) => n + r.count, 0);
 }
 
-export function startJanitor(db: Db, intervalMs = 10 * 60_000): () => void {
-  const timer = setInterval(() => void sweepExpired(db).catch(() => undefined), intervalMs);
+export function startJanitor(db: Db, auditRetentionDays: number, intervalMs = 10 * 60_000): () => void {
+  const timer = setInterval(() => void sweepExpired(db, new Date(), auditRetentionDays).catch(() => undefined), intervalMs);
   timer.unref();
   return () => clearInterval(timer);
 }
