@@ -4,6 +4,7 @@ import { IdentityProvidersQuery, LinkExternalIdentityMutation, RegisterIdentityP
 import { useSession } from "../session.tsx";
 import { Field } from "../components/Field.tsx";
 import { CloseButton, Modal } from "../components/Modal.tsx";
+import { ConfirmDialog, failureOf } from "../components/ConfirmDialog.tsx";
 import { EmptyState, ErrorNotice } from "../components/Notice.tsx";
 import type { SubjectMapping } from "../gql/graphql.ts";
 
@@ -254,43 +255,20 @@ function LinkForm({ provider, members }: { provider: Provider; members: readonly
 
 function RemoveDialog({ provider, onClose }: { provider: Provider | null; onClose(): void }) {
   const [{ fetching }, remove] = useMutation(RemoveIdentityProviderMutation);
-  const [error, setError] = useState<string | null>(null);
   return (
-    <Modal
+    <ConfirmDialog
       open={provider !== null}
-      onOpenChange={(open) => {
-        if (!open) {
-          setError(null);
-          onClose();
-        }
-      }}
+      onClose={onClose}
       title={`Remove ${provider?.name ?? ""}?`}
       description="Its tokens stop being exchanged at once, and the identities linked to it are forgotten."
-    >
-      {error && (
-        <div className="notice error" role="alert">
-          {error}
-        </div>
-      )}
-      <div className="actions">
-        <CloseButton asChild>
-          <button type="button">Cancel</button>
-        </CloseButton>
-        <button
-          type="button"
-          className="danger-button"
-          disabled={fetching}
-          onClick={async () => {
-            if (!provider) return;
-            const r = await remove({ id: provider.id }, { additionalTypenames: ["IdentityProvider"] });
-            const o = r.data?.removeIdentityProvider;
-            if (o?.__typename === "RemoveIdentityProviderSuccess") onClose();
-            else setError(r.error?.message ?? (o && "message" in o ? o.message : "The identity provider could not be removed."));
-          }}
-        >
-          Remove identity provider
-        </button>
-      </div>
-    </Modal>
+      confirmLabel="Remove identity provider"
+      busy={fetching}
+      onConfirm={async () => {
+        if (!provider) return null;
+        const r = await remove({ id: provider.id }, { additionalTypenames: ["IdentityProvider"] });
+        const o = r.data?.removeIdentityProvider;
+        return o?.__typename === "RemoveIdentityProviderSuccess" ? null : failureOf(r, o, "The identity provider could not be removed.");
+      }}
+    />
   );
 }
