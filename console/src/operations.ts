@@ -440,3 +440,33 @@ export const LinkExternalIdentityMutation = graphql(`
     }
   }
 `);
+
+export const UpdateIdentityProviderMutation = graphql(`
+  mutation UpdateIdentityProvider($input: UpdateIdentityProviderInput!) {
+    updateIdentityProvider(input: $input) {
+      __typename
+      ... on UpdateIdentityProviderSuccess {
+        identityProvider {
+          id
+          name
+          issuer
+          jwksUri
+          audience
+          subjectMapping
+          clockSkewSeconds
+        }
+      }
+      ... on ValidationError {
+        message
+        fieldErrors {
+          path
+          message
+          code
+        }
+      }
+      ... on Error {
+        message
+      }
+    }
+  }
+`);
