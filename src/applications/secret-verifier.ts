@@ -22,8 +22,13 @@ export class SecretVerifier {
   /** Verifications answered from the caches, for the metrics. */
   cacheHits = 0;
 
-  /** Returns the id of the secret that matched, or null. */
-  async verify(client: ClientView, presented: string, now = Date.now()): Promise<string | null> {
+  /**
+   * Returns the id of the secret that matched, or null. `beforeArgon2` runs only when this
+   * call is about to start a new argon2 run (not for cached answers or a run already under
+   * way): the throttle counts the attempt there, and may refuse it by throwing.
+   */
+  async verify(client: ClientView, presented: string, options: { now?: number; beforeArgon2?: () => Promise<void> } = {}): Promise<string | null> {
+    const now = options.now ?? Date.now();
     const secretId = parseSecretId(presented);
     if (!secretId) return null;
     const secret = client.secrets.get(secretId);
@@ -40,6 +45,8 @@ export class SecretVerifier {
       return null;
     }
 
+    if (!this.#inflight.has(cacheKey)) await options.beforeArgon2?.();
+    // Looked up again: an identical attempt may have started its run while we waited.
     let pending = this.#inflight.get(cacheKey);
     if (!pending) {
       this.argonRuns++;
