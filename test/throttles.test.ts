@@ -158,6 +158,15 @@ describe("client authentication at /oauth/token, /oauth/revoke and /oauth/intros
     expect((await tokenRequest(server, client.clientId, client.secrets[1]!, from(nextAddress()))).status).toBe(200);
   });
 
+  it("takes a valid client's burst of identical first requests, past the address's limit, as one attempt: one argon2 run, all accepted", async () => {
+    const client = await newClient(server, admin, "Bursty");
+    const address = nextAddress();
+    const runsBefore = server.services.secretVerifier.argonRuns;
+    const answers = await Promise.all(Array.from({ length: PER_ADDRESS * 6 }, () => tokenRequest(server, client.clientId, client.secrets[0]!, from(address))));
+    expect(answers.map((a) => a.status)).toEqual(Array(PER_ADDRESS * 6).fill(200));
+    expect(server.services.secretVerifier.argonRuns - runsBefore).toBe(1);
+  });
+
   it("counts unknown clients and replayed wrong secrets (no argon2 needed) against the address too", async () => {
     const attacker = nextAddress();
     const client = await newClient(server, admin, "Replayed");

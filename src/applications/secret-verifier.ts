@@ -45,15 +45,29 @@ export class SecretVerifier {
       return null;
     }
 
-    if (!this.#inflight.has(cacheKey)) await options.beforeArgon2?.();
-    // Looked up again: an identical attempt may have started its run while we waited.
     let pending = this.#inflight.get(cacheKey);
+    const leads = !pending;
     if (!pending) {
-      this.argonRuns++;
-      pending = argon2Verify(secret.hash, presented).finally(() => this.#inflight.delete(cacheKey));
+      // Registered at once, before the throttle answers, so that a burst of identical first
+      // requests is one attempt: one count, one argon2 run.
+      const allowed = options.beforeArgon2 ? options.beforeArgon2() : Promise.resolve();
+      pending = allowed
+        .then(() => {
+          this.argonRuns++;
+          return argon2Verify(secret.hash, presented);
+        })
+        .finally(() => this.#inflight.delete(cacheKey));
       this.#inflight.set(cacheKey, pending);
     }
-    const ok = await pending;
+    let ok: boolean;
+    try {
+      ok = await pending;
+    } catch (err) {
+      // The throttle refused the attempt this one joined (it may have come from another
+      // address): try again as an attempt of its own.
+      if (leads) throw err;
+      return this.verify(client, presented, options);
+    }
     if (!ok) {
       this.#rejected.set(cacheKey, secret.hash);
       return null;
