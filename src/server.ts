@@ -21,7 +21,8 @@ export async function buildServer(services: Services, options: { logStream?: Nod
     logger: loggerOptions(config, options.logStream),
     // Per-request lines only when debugging: the token endpoint's hot path stays quiet.
     logController: new LogController({ disableRequestLogging: config.logLevel !== "debug" && config.logLevel !== "trace" }),
-    trustProxy: false,
+    // TRUST_PROXY: whose X-Forwarded-For sets request.ip (the address the throttles count).
+    trustProxy: config.trustProxy,
     // Every request gets an id, echoed as X-Request-Id and in its log lines; a caller's own id
     // is kept when it looks like one, so a request can be followed across services.
     requestIdHeader: false,

@@ -15,6 +15,7 @@ import { SigningKeys } from "./crypto/signing-keys.ts";
 import { SessionStore } from "./auth/sessions.ts";
 import { PasswordLogin } from "./auth/users.ts";
 import { MembershipDirectory } from "./auth/memberships.ts";
+import { createThrottles, type Throttles } from "./throttles/throttles.ts";
 
 export interface Services {
   config: Config;
@@ -34,6 +35,8 @@ export interface Services {
   memberships: MembershipDirectory;
   sessions: SessionStore;
   passwordLogin: PasswordLogin;
+  /** Failed client authentications and sign-ins, counted where every process sees them. */
+  throttles: Throttles;
   close(): Promise<void>;
 }
 
@@ -66,6 +69,7 @@ export async function createServices(config: Config, options: { catalog?: Catalo
     // Plain-http identity providers on loopback exist only in development and tests.
     const allowLoopbackHttp = config.env !== "production";
     const externalTokens = new ExternalTokenVerifier({ allowLoopbackHttp });
+    const throttles = await createThrottles(config, db, provider);
     return {
       config,
       db,
@@ -81,11 +85,13 @@ export async function createServices(config: Config, options: { catalog?: Catalo
       memberships,
       members: new MemberService({ db, config, onMembershipChange: (userId) => memberships.invalidate(userId) }),
       sessions: new SessionStore(db, config.sessionTtlSeconds),
-      passwordLogin: new PasswordLogin(db, config.argon2),
+      passwordLogin: new PasswordLogin(db, config.argon2, throttles.signIn),
+      throttles,
       async close() {
         clearInterval(keyRefresh);
         stopJanitor();
         await lastUsed.close();
+        await throttles.close();
         await db.$disconnect();
       },
     };

@@ -156,14 +156,7 @@ describe("sign-in", () => {
     expect(forged.status).toBe(403);
   });
 
-  it("slows down repeated failures", async () => {
-    const agent = new Agent(server.url);
-    const login = "/oauth/login?return_to=%2Foauth%2Fauthorize%3Fx%3D1";
-    for (let i = 0; i < 4; i++) await agent.login("slow@acme.test", "bad", login);
-    const started = Date.now();
-    await agent.login("slow@acme.test", "bad", login);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(450);
-  });
+  // Repeated failures are no longer slept on but counted and refused: test/throttles.test.ts.
 
   it("sets an HttpOnly, SameSite=Lax, Secure session cookie and only returns into an authorization request", async () => {
     const agent = new Agent(server.url);

@@ -22,8 +22,13 @@ export class SecretVerifier {
   /** Verifications answered from the caches, for the metrics. */
   cacheHits = 0;
 
-  /** Returns the id of the secret that matched, or null. */
-  async verify(client: ClientView, presented: string, now = Date.now()): Promise<string | null> {
+  /**
+   * Returns the id of the secret that matched, or null. `beforeArgon2` runs only when this
+   * call is about to start a new argon2 run (not for cached answers or a run already under
+   * way): the throttle counts the attempt there, and may refuse it by throwing.
+   */
+  async verify(client: ClientView, presented: string, options: { now?: number; beforeArgon2?: () => Promise<void> } = {}): Promise<string | null> {
+    const now = options.now ?? Date.now();
     const secretId = parseSecretId(presented);
     if (!secretId) return null;
     const secret = client.secrets.get(secretId);
@@ -41,12 +46,28 @@ export class SecretVerifier {
     }
 
     let pending = this.#inflight.get(cacheKey);
+    const leads = !pending;
     if (!pending) {
-      this.argonRuns++;
-      pending = argon2Verify(secret.hash, presented).finally(() => this.#inflight.delete(cacheKey));
+      // Registered at once, before the throttle answers, so that a burst of identical first
+      // requests is one attempt: one count, one argon2 run.
+      const allowed = options.beforeArgon2 ? options.beforeArgon2() : Promise.resolve();
+      pending = allowed
+        .then(() => {
+          this.argonRuns++;
+          return argon2Verify(secret.hash, presented);
+        })
+        .finally(() => this.#inflight.delete(cacheKey));
       this.#inflight.set(cacheKey, pending);
     }
-    const ok = await pending;
+    let ok: boolean;
+    try {
+      ok = await pending;
+    } catch (err) {
+      // The throttle refused the attempt this one joined (it may have come from another
+      // address): try again as an attempt of its own.
+      if (leads) throw err;
+      return this.verify(client, presented, options);
+    }
     if (!ok) {
       this.#rejected.set(cacheKey, secret.hash);
       return null;

@@ -1,8 +1,10 @@
-// Password login for people: argon2id hashes, one generic failure message, and a slowdown on
-// repeated failures per email and per client address.
-import { LRUCache } from "lru-cache";
+// Password login for people: argon2id hashes, one generic failure message, and the sign-in
+// throttle (failures per account and per address, counted before argon2 runs).
 import { argon2Hash, argon2Verify, type Argon2Params } from "../crypto/secrets.ts";
 import type { Db } from "../db/client.ts";
+import type { FailureThrottle } from "../throttles/failure-throttle.ts";
+import { accountKey, type SignInAttempt } from "../throttles/throttles.ts";
+import { throttleAddress } from "../throttles/addresses.ts";
 
 export const LOGIN_FAILED = "Incorrect email or password.";
 
@@ -13,28 +15,29 @@ export function hashPassword(password: string, params: Argon2Params): Promise<st
 export class PasswordLogin {
   #db: Db;
   #params: Argon2Params;
+  #throttle: FailureThrottle<SignInAttempt>;
   #dummyHash: Promise<string> | null = null;
-  #failures = new LRUCache<string, { count: number; last: number }>({ max: 50_000, ttl: 15 * 60_000 });
 
-  constructor(db: Db, params: Argon2Params) {
+  constructor(db: Db, params: Argon2Params, throttle: FailureThrottle<SignInAttempt>) {
     this.#db = db;
     this.#params = params;
+    this.#throttle = throttle;
   }
 
   /**
-   * Milliseconds the next attempt must wait: an email gets 3 free failures, a client address
-   * (possibly shared behind NAT) 20; then the wait doubles from 250 ms up to 8 s.
+   * The person, or null for a wrong email or password. Throws Throttled (before any argon2
+   * run) once the account or the address has used up its failures for the window. Unknown
+   * emails are counted like known ones, so the throttle does not reveal which exist.
    */
-  delayFor(email: string, address: string): number {
-    const wait = (count: number, free: number) => (count < free ? 0 : Math.min(8000, 250 * 2 ** (count - free)));
-    return Math.max(wait(this.#failures.get(`email:${email}`)?.count ?? 0, 3), wait(this.#failures.get(`ip:${address}`)?.count ?? 0, 20));
-  }
-
-  async verify(emailInput: string, password: string, clientAddress: string): Promise<{ id: string; email: string } | null> {
+  async verify(
+    emailInput: string,
+    password: string,
+    clientAddress: string,
+    { organizationId = null }: { organizationId?: string | null } = {},
+  ): Promise<{ id: string; email: string } | null> {
     const email = emailInput.trim().toLowerCase();
-    const keys = [`email:${email}`, `ip:${clientAddress}`];
-    const delay = this.delayFor(email, clientAddress);
-    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+    const keys = { address: throttleAddress(clientAddress), subject: email ? accountKey(email) : null };
+    const reservation = await this.#throttle.reserve(keys, { email, organizationId });
     const user = email ? await this.#db.user.findUnique({ where: { email } }) : null;
     // Unknown emails still cost one argon2 verification, so timing does not reveal them. The
     // stand-in hash is made on the first sign-in, whoever it is for, not at start-up.
@@ -42,12 +45,8 @@ export class PasswordLogin {
     const dummy = await this.#dummyHash;
     const ok = await argon2Verify(user?.passwordHash ?? dummy, password);
     if (user && ok) {
-      for (const k of keys) this.#failures.delete(k);
+      await reservation.refund();
       return { id: user.id, email: user.email };
-    }
-    for (const k of keys) {
-      const f = this.#failures.get(k);
-      this.#failures.set(k, { count: (f?.count ?? 0) + 1, last: Date.now() });
     }
     return null;
   }

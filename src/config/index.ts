@@ -1,6 +1,19 @@
 // Environment -> validated configuration. The only module that reads process.env for settings.
+import ipaddr from "ipaddr.js";
 import { z } from "zod";
 import { HUB_AUDIENCE_PREFIX } from "../catalog/audiences.ts";
+
+/** An entry Fastify's trustProxy (proxy-addr) understands: an address, a CIDR or a named range. */
+function isProxyAddress(entry: string): boolean {
+  if (["loopback", "linklocal", "uniquelocal"].includes(entry)) return true;
+  if (ipaddr.isValid(entry)) return true;
+  try {
+    ipaddr.parseCIDR(entry);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -65,7 +78,40 @@ const envSchema = z.object({
   ARGON2_MEMORY_KIB: positiveInt(1024, 4 * 1024 * 1024).default(19456),
   ARGON2_TIME_COST: positiveInt(1, 100).default(2),
   ARGON2_PARALLELISM: positiveInt(1, 16).default(1),
-});
+  /**
+   * Whose X-Forwarded-For to believe (Fastify's trustProxy): "false" (the peer's own address),
+   * "true" (any peer: only behind a proxy that overwrites the header), or a comma-separated
+   * list of the proxies' addresses and CIDRs. (Fastify refuses hop counts: they cannot tell a
+   * proxy from a client that sends the header itself.)
+   */
+  TRUST_PROXY: z
+    .string()
+    .refine((v) => v === "true" || v === "false" || v.split(",").every((entry) => isProxyAddress(entry.trim())), {
+      message: "must be true, false or a comma-separated list of proxy addresses, CIDRs, loopback, linklocal or uniquelocal",
+    })
+    .default("false"),
+  /** Throttle counters go to Redis when set (several processes without PostgreSQL, or to spare the database). */
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, { message: "must start with redis:// or rediss://" }).optional(),
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, { message: "must be 1-64 letters, digits, ':', '_' or '-'" }).default("scopekeeper"),
+  /** Failed client authentications: per source address (IPv6 per /64) and per client_id, per window. */
+  CLIENT_AUTH_THROTTLE_WINDOW_SECONDS: positiveInt(1, 86400).default(60),
+  CLIENT_AUTH_MAX_FAILURES_PER_ADDRESS: positiveInt(1, 1_000_000).default(20),
+  CLIENT_AUTH_MAX_FAILURES_PER_CLIENT: positiveInt(2, 1_000_000).default(100),
+  /** Failed sign-ins: per source address (IPv6 per /64) and per account (email), per window. */
+  SIGN_IN_THROTTLE_WINDOW_SECONDS: positiveInt(1, 86400).default(300),
+  SIGN_IN_MAX_FAILURES_PER_ADDRESS: positiveInt(1, 1_000_000).default(20),
+  SIGN_IN_MAX_FAILURES_PER_ACCOUNT: positiveInt(2, 1_000_000).default(50),
+})
+  // One address alone must never reach a client's or an account's limit: otherwise a single
+  // attacker could lock the real client or person out from everywhere.
+  .refine((e) => e.CLIENT_AUTH_MAX_FAILURES_PER_CLIENT > e.CLIENT_AUTH_MAX_FAILURES_PER_ADDRESS, {
+    path: ["CLIENT_AUTH_MAX_FAILURES_PER_CLIENT"],
+    message: "must be greater than CLIENT_AUTH_MAX_FAILURES_PER_ADDRESS (one address must not be able to lock a client out)",
+  })
+  .refine((e) => e.SIGN_IN_MAX_FAILURES_PER_ACCOUNT > e.SIGN_IN_MAX_FAILURES_PER_ADDRESS, {
+    path: ["SIGN_IN_MAX_FAILURES_PER_ACCOUNT"],
+    message: "must be greater than SIGN_IN_MAX_FAILURES_PER_ADDRESS (one address must not be able to lock an account out)",
+  });
 
 export type Env = z.input<typeof envSchema>;
 
@@ -90,7 +136,22 @@ export interface Config {
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
   auditRetentionDays: number;
   metrics: { token: string | undefined; port: number | undefined; host: string };
+  /** Fastify's trustProxy: whose X-Forwarded-For is believed. */
+  trustProxy: boolean | string;
+  redis: { url: string | undefined; keyPrefix: string };
+  throttles: { clientAuthentication: ThrottleLimits; signIn: ThrottleLimits };
   graphqlLimits: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number; maxDirectives: number };
+}
+
+/** Failures allowed per window from one address, and for one subject (a client_id or an account) from all addresses. */
+export interface ThrottleLimits {
+  windowSeconds: number;
+  perAddress: number;
+  perSubject: number;
+}
+
+function trustProxyOf(value: string): boolean | string {
+  return value === "true" || value === "false" ? value === "true" : value;
 }
 
 export class ConfigError extends Error {
@@ -106,7 +167,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? "environment");
     const value = cleaned[name];
-    const shown = name === "SCOPEKEEPER_KEY_ENCRYPTION_SECRET" || name === "METRICS_TOKEN" || value === undefined ? "" : ` (got ${JSON.stringify(value)})`;
+    const shown = name === "SCOPEKEEPER_KEY_ENCRYPTION_SECRET" || name === "METRICS_TOKEN" || name === "REDIS_URL" || value === undefined ? "" : ` (got ${JSON.stringify(value)})`;
     throw new ConfigError(`Invalid configuration: ${name} ${issue.message}${shown}`);
   }
   const e = parsed.data;
@@ -138,6 +199,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: e.ARGON2_PARALLELISM },
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,
     metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },
+    trustProxy: trustProxyOf(e.TRUST_PROXY),
+    redis: { url: e.REDIS_URL, keyPrefix: e.REDIS_KEY_PREFIX },
+    throttles: {
+      clientAuthentication: {
+        windowSeconds: e.CLIENT_AUTH_THROTTLE_WINDOW_SECONDS,
+        perAddress: e.CLIENT_AUTH_MAX_FAILURES_PER_ADDRESS,
+        perSubject: e.CLIENT_AUTH_MAX_FAILURES_PER_CLIENT,
+      },
+      signIn: {
+        windowSeconds: e.SIGN_IN_THROTTLE_WINDOW_SECONDS,
+        perAddress: e.SIGN_IN_MAX_FAILURES_PER_ADDRESS,
+        perSubject: e.SIGN_IN_MAX_FAILURES_PER_ACCOUNT,
+      },
+    },
     graphqlLimits: {
       maxDepth: e.GRAPHQL_MAX_DEPTH,
       maxAliases: e.GRAPHQL_MAX_ALIASES,

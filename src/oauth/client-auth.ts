@@ -3,7 +3,11 @@
 import type { FastifyRequest } from "fastify";
 import type { ClientView } from "../applications/client-directory.ts";
 import type { Services } from "../services.ts";
-import { InvalidClient, InvalidRequest } from "./errors.ts";
+import type { Reservation } from "../throttles/failure-throttle.ts";
+import { markThrottled } from "../observability/throttle-reasons.ts";
+import { throttleAddress } from "../throttles/addresses.ts";
+import { Throttled } from "../throttles/throttled.ts";
+import { InvalidClient, InvalidRequest, TooManyRequests } from "./errors.ts";
 import { hasControlCharacter } from "./params.ts";
 
 export const TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"] as const;
@@ -82,11 +86,42 @@ export async function authenticateClient(
   if (basic && body.client_id !== undefined && body.client_id !== clientId) {
     throw new InvalidRequest("client_id in the body differs from the authenticated client");
   }
+  try {
+    return { view: await verifySecret(request, services, clientId, secret), method };
+  } catch (err) {
+    if (!(err instanceof Throttled)) throw err;
+    markThrottled(request, `${err.throttle}_${err.limit === "subject" ? "client" : "address"}`);
+    throw new TooManyRequests(err.retryAfterSeconds);
+  }
+}
+
+/**
+ * Checks a presented secret under the client-authentication throttle. A secret this process
+ * has already verified is answered from the cache without touching the counters: a valid
+ * client keeps working from behind an address (or while its client_id) is under attack.
+ * Unknown clients count against the address only, so made-up client_ids add no counters.
+ */
+async function verifySecret(request: FastifyRequest, services: Services, clientId: string, secret: string): Promise<ClientView> {
+  const throttle = services.throttles.clientAuthentication;
   const view = await services.clients.get(clientId);
+  const keys = { address: throttleAddress(request.ip), subject: view ? view.clientId : null };
+  const attempt = { clientId: view?.clientId ?? clientId, applicationId: view?.id ?? null, organizationId: view?.organizationId ?? null };
   // One message for unknown client, wrong, revoked and expired secret: nothing to probe.
-  if (!view || !view.confidential) throw authFailure();
-  const secretId = await services.secretVerifier.verify(view, secret);
-  if (!secretId) throw authFailure();
+  if (!view || !view.confidential) {
+    await throttle.recordFailure(keys, attempt);
+    throw authFailure();
+  }
+  let reservation: Reservation | null = null;
+  const secretId = await services.secretVerifier.verify(view, secret, {
+    beforeArgon2: async () => {
+      reservation = await throttle.reserve(keys, attempt);
+    },
+  });
+  if (!secretId) {
+    if (!reservation) await throttle.recordFailure(keys, attempt);
+    throw authFailure();
+  }
+  await (reservation as Reservation | null)?.refund();
   services.lastUsed.touch(secretId);
-  return { view, method };
+  return view;
 }

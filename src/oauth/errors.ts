@@ -103,3 +103,17 @@ export class TemporarilyUnavailable extends OAuthError {
   readonly code = "temporarily_unavailable";
   readonly status = 503;
 }
+
+/**
+ * 429 with Retry-After, when a throttle refuses. RFC 6749 has no code for it; of the codes it
+ * registers, `temporarily_unavailable` says what a client should do (come back later) without
+ * claiming its credentials are wrong: a valid secret is refused too until the window ends.
+ * (`slow_down` is RFC 8628's polling signal with its own meaning: add 5 s to the interval.)
+ */
+export class TooManyRequests extends OAuthError {
+  readonly code = "temporarily_unavailable";
+  readonly status = 429;
+  constructor(retryAfterSeconds: number) {
+    super(`too many failed client authentications; retry after ${retryAfterSeconds} seconds`, { "retry-after": String(retryAfterSeconds) });
+  }
+}

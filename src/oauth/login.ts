@@ -3,9 +3,17 @@
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import { LOGIN_FAILED } from "../auth/users.ts";
 import { SESSION_COOKIE } from "../auth/sessions.ts";
+import { markThrottled } from "../observability/throttle-reasons.ts";
 import type { Services } from "../services.ts";
+import { Throttled } from "../throttles/throttled.ts";
 import { loginPage } from "../ui/pages.ts";
 import { cookieOptions, csrfToken, csrfValid, formFields, sendPage, sessionToken } from "./browser.ts";
+
+/** The sign-in page's message when the throttle refuses: when to try again, in words. */
+export function tooManyAttempts(retryAfterSeconds: number): string {
+  const wait = retryAfterSeconds < 90 ? `${retryAfterSeconds} seconds` : `${Math.ceil(retryAfterSeconds / 60)} minutes`;
+  return `Too many failed sign-in attempts. Please try again in ${wait}.`;
+}
 
 /** Only paths back into /oauth/authorize are followed after sign-in (no open redirect). */
 function safeReturnTo(value: string | undefined): string {
@@ -15,12 +23,12 @@ function safeReturnTo(value: string | undefined): string {
 export const loginRoutes: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
   const { config, db } = services;
 
-  async function appName(returnTo: string): Promise<string | null> {
+  async function appOf(returnTo: string): Promise<{ name: string; organizationId: string | null } | null> {
     const clientId = new URLSearchParams(returnTo.split("?")[1] ?? "").get("client_id");
     if (!clientId) return null;
-    const found = await db.connectApplication.findUnique({ where: { clientId }, select: { name: true } });
-    return found?.name ?? null;
+    return db.connectApplication.findUnique({ where: { clientId }, select: { name: true, organizationId: true } });
   }
+  const appName = async (returnTo: string) => (await appOf(returnTo))?.name ?? null;
 
   app.get("/login", async (request, reply) => {
     const returnTo = safeReturnTo((request.query as Record<string, string | undefined>).return_to);
@@ -44,12 +52,25 @@ export const loginRoutes: FastifyPluginAsync<{ services: Services }> = async (ap
     if (!csrfValid(request, form.csrf)) {
       return sendPage(reply, 403, loginPage({ appName: await appName(returnTo), returnTo, csrf: csrfToken(request, reply, config), error: "This form has expired. Please sign in again." }));
     }
-    const user = await services.passwordLogin.verify(form.email ?? "", form.password ?? "", request.ip);
+    const app = await appOf(returnTo);
+    let user: { id: string; email: string } | null;
+    try {
+      user = await services.passwordLogin.verify(form.email ?? "", form.password ?? "", request.ip, { organizationId: app?.organizationId ?? null });
+    } catch (err) {
+      if (!(err instanceof Throttled)) throw err;
+      markThrottled(request, `${err.throttle}_${err.limit === "subject" ? "account" : "address"}`);
+      reply.header("retry-after", String(err.retryAfterSeconds));
+      return sendPage(
+        reply,
+        429,
+        loginPage({ appName: app?.name ?? null, returnTo, csrf: csrfToken(request, reply, config), email: form.email ?? "", error: tooManyAttempts(err.retryAfterSeconds) }),
+      );
+    }
     if (!user) {
       return sendPage(
         reply,
         401,
-        loginPage({ appName: await appName(returnTo), returnTo, csrf: csrfToken(request, reply, config), email: form.email ?? "", error: LOGIN_FAILED }),
+        loginPage({ appName: app?.name ?? null, returnTo, csrf: csrfToken(request, reply, config), email: form.email ?? "", error: LOGIN_FAILED }),
       );
     }
     // A fresh session id on every sign-in (no session fixation).

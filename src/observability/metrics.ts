@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { constantTimeEqual } from "../crypto/random.ts";
 import type { Services } from "../services.ts";
+import { throttleReason } from "./throttle-reasons.ts";
 
 export interface Metrics {
   registry: Registry;
@@ -60,8 +61,8 @@ export async function installMetrics(app: FastifyInstance, services: Services): 
   });
   const throttled = new Counter({
     name: "scopekeeper_throttled_requests_total",
-    help: "Requests answered 429 Too Many Requests, by route",
-    labelNames: ["route"] as const,
+    help: "Requests answered 429 Too Many Requests, by route and by the throttle and limit that refused (e.g. client_authentication_address)",
+    labelNames: ["route", "reason"] as const,
     registers: [registry],
   });
 
@@ -71,7 +72,7 @@ export async function installMetrics(app: FastifyInstance, services: Services): 
     const status = reply.statusCode;
     requests.inc({ route, method: request.method, status: String(status) });
     latency.observe({ route }, reply.elapsedTime / 1000);
-    if (status === 429) throttled.inc({ route });
+    if (status === 429) throttled.inc({ route, reason: throttleReason(request) });
     if (route === "/oauth/token") {
       const grant = (request.body as Record<string, unknown> | undefined)?.grant_type;
       const known = typeof grant === "string" && grant.length <= 100 ? grant : "unknown";

@@ -1,0 +1,72 @@
+// Where the throttles keep their counts, so that every process sees the same numbers:
+// Redis when REDIS_URL is set, else PostgreSQL when it is the database, else this process's
+// memory (one SQLite process). rate-limiter-flexible does the counting: one atomic
+// increment-and-read per attempt in each store (INSERT ... ON CONFLICT in PostgreSQL, a Lua
+// script in Redis), fixed windows, and an in-memory stand-in if the store fails.
+import pg from "pg";
+import { Redis } from "ioredis";
+import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRedis, type RateLimiterAbstract } from "rate-limiter-flexible";
+import type { Config } from "../config/index.ts";
+import type { Provider } from "../db/url.ts";
+
+/** The table of the `throttle_counters` migration (model ThrottleCounter), in rate-limiter-flexible's own layout. */
+export const THROTTLE_TABLE = "ThrottleCounter";
+
+export interface CounterStore {
+  readonly kind: "memory" | "postgresql" | "redis";
+  /** A counter of `limit` failures per `windowSeconds`, its keys namespaced by `name`. */
+  counter(name: string, limit: number, windowSeconds: number): RateLimiterAbstract;
+  close(): Promise<void>;
+}
+
+export async function openCounterStore(config: Config, provider: Provider): Promise<CounterStore> {
+  const memory = (name: string, limit: number, windowSeconds: number) =>
+    new RateLimiterMemory({ keyPrefix: name, points: limit, duration: windowSeconds });
+  // Past the limit a key is refused from memory until its window ends: an attack that
+  // has been cut off costs no further round-trip to the shared store.
+  const shared = (name: string, limit: number, windowSeconds: number) => ({
+    keyPrefix: name,
+    points: limit,
+    duration: windowSeconds,
+    inMemoryBlockOnConsumed: limit + 1,
+    // If Redis or PostgreSQL fails, each process goes on counting on its own.
+    insuranceLimiter: memory(name, limit, windowSeconds),
+  });
+
+  if (config.redis.url) {
+    // enableOfflineQueue off: while Redis is away a count fails at once and the insurance
+    // counter answers, instead of requests queueing behind a reconnect.
+    const redis = new Redis(config.redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+    redis.on("error", () => undefined); // reconnects by itself; the insurance counter covers the gap
+    await redis.connect().catch(() => undefined);
+    return {
+      kind: "redis",
+      counter: (name, limit, windowSeconds) =>
+        new RateLimiterRedis({ storeClient: redis, ...shared(`${config.redis.keyPrefix}:throttle:${name}`, limit, windowSeconds) }),
+      async close() {
+        await redis.quit().catch(() => redis.disconnect());
+      },
+    };
+  }
+  if (provider === "postgresql") {
+    const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 4 });
+    pool.on("error", () => undefined); // an idle client lost: the pool replaces it
+    return {
+      kind: "postgresql",
+      counter: (name, limit, windowSeconds) =>
+        new RateLimiterPostgres({
+          storeClient: pool,
+          tableName: THROTTLE_TABLE,
+          // The table comes from the migration, not from the library at run time.
+          tableCreated: true,
+          // Rows whose window ended an hour ago are deleted every five minutes.
+          clearExpiredByTimeout: true,
+          ...shared(name, limit, windowSeconds),
+        }),
+      async close() {
+        await pool.end();
+      },
+    };
+  }
+  return { kind: "memory", counter: memory, async close() {} };
+}

@@ -1,0 +1,80 @@
+// The two throttles of the server and what a trip leaves behind: one audit event per limit
+// and window (the client or account and the address; never a secret or a password).
+import { createHash } from "node:crypto";
+import { audit } from "../applications/service.ts";
+import type { Config } from "../config/index.ts";
+import type { Db } from "../db/client.ts";
+import type { Provider } from "../db/url.ts";
+import { publicId } from "../ids.ts";
+import { openCounterStore, type CounterStore } from "./counters.ts";
+import { FailureThrottle, type ThrottleTrip } from "./failure-throttle.ts";
+
+export interface ClientAttempt {
+  clientId: string;
+  /** The registered application behind client_id, when there is one. */
+  applicationId: string | null;
+  organizationId: string | null;
+}
+
+export interface SignInAttempt {
+  /** Trimmed and lower-cased. */
+  email: string;
+  /** The organization of the application the person is signing in to, when there is one. */
+  organizationId: string | null;
+}
+
+export interface Throttles {
+  store: CounterStore["kind"];
+  /** Failed client authentications at /oauth/token, /oauth/revoke and /oauth/introspect. */
+  clientAuthentication: FailureThrottle<ClientAttempt>;
+  /** Failed sign-ins on the sign-in page. */
+  signIn: FailureThrottle<SignInAttempt>;
+  close(): Promise<void>;
+}
+
+/** An account's counter key: a digest, so the shared store holds no email address. */
+export function accountKey(email: string): string {
+  return createHash("sha256").update(email).digest("base64url");
+}
+
+export async function createThrottles(config: Config, db: Db, provider: Provider): Promise<Throttles> {
+  const store = await openCounterStore(config, provider);
+
+  // An audit write that fails must not turn a 429 into a 500: the refusal matters more.
+  const record = async (write: () => Promise<void>) => {
+    await write().catch(() => undefined);
+  };
+
+  const clientTrip = ({ limit, keys, failures, windowSeconds, context }: ThrottleTrip<ClientAttempt>) =>
+    record(() =>
+      audit(db, null, context.organizationId, "client_authentication.throttled", limit === "subject" ? context.clientId : keys.address, {
+        limit: limit === "subject" ? "client" : "address",
+        clientId: context.clientId,
+        ...(context.applicationId ? { applicationId: publicId("ConnectApplication", context.applicationId) } : {}),
+        address: keys.address,
+        failures,
+        windowSeconds,
+      }),
+    );
+
+  const signInTrip = ({ limit, keys, failures, windowSeconds, context }: ThrottleTrip<SignInAttempt>) =>
+    record(async () => {
+      const user = context.email ? await db.user.findUnique({ where: { email: context.email }, select: { id: true } }) : null;
+      const account = user ? publicId("User", user.id) : context.email;
+      await audit(db, null, context.organizationId, "sign_in.throttled", limit === "subject" ? account : keys.address, {
+        limit: limit === "subject" ? "account" : "address",
+        email: context.email,
+        ...(user ? { userId: account } : {}),
+        address: keys.address,
+        failures,
+        windowSeconds,
+      });
+    });
+
+  return {
+    store: store.kind,
+    clientAuthentication: new FailureThrottle("client_authentication", config.throttles.clientAuthentication, store, clientTrip),
+    signIn: new FailureThrottle("sign_in", config.throttles.signIn, store, signInTrip),
+    close: () => store.close(),
+  };
+}
