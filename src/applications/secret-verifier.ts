@@ -21,6 +21,8 @@ export class SecretVerifier {
   argonRuns = 0;
   /** Verifications answered from the caches, for the metrics. */
   cacheHits = 0;
+  /** Verifications the caches could not answer (an argon2 run, or joining one in flight). */
+  cacheMisses = 0;
 
   /** Returns the id of the secret that matched, or null. */
   async verify(client: ClientView, presented: string, now = Date.now()): Promise<string | null> {
@@ -40,6 +42,7 @@ export class SecretVerifier {
       return null;
     }
 
+    this.cacheMisses++;
     let pending = this.#inflight.get(cacheKey);
     if (!pending) {
       this.argonRuns++;
