@@ -47,6 +47,9 @@ export async function startServer(config: Config, options: StartOptions): Promis
       app.log.warn(`requests still in flight after ${config.shutdownTimeoutMs} ms: exiting anyway`);
       process.exit(1);
     }, config.shutdownTimeoutMs).unref();
+    // Node closes the connections idle at close() once; those whose request finishes later
+    // would stay open as keep-alive connections until HTTP_KEEP_ALIVE_TIMEOUT_MS.
+    setInterval(() => app.server.closeIdleConnections(), 100).unref();
     await app.close();
     app.log.info("shut down");
     process.exit(0);
