@@ -4,6 +4,8 @@ import Fastify, { LogController, type FastifyInstance } from "fastify";
 import { randomUUID } from "node:crypto";
 import { loggerOptions } from "./logger.ts";
 import { installMetrics } from "./observability/metrics.ts";
+import { httpServerOptions, installHardening } from "./http/hardening.ts";
+import { databaseReachable } from "./observability/readiness.ts";
 import { authorizationServerMetadata } from "./oauth/metadata.ts";
 import { oauthRouter } from "./oauth/router.ts";
 import { grants } from "./oauth/grants/index.ts";
@@ -30,8 +32,9 @@ export async function buildServer(services: Services, options: { logStream?: Nod
       const given = req.headers["x-request-id"];
       return typeof given === "string" && /^[A-Za-z0-9._-]{1,100}$/.test(given) ? given : randomUUID();
     },
-    bodyLimit: 1024 * 1024,
+    ...httpServerOptions(config),
   });
+  await installHardening(app, config);
 
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
@@ -40,12 +43,8 @@ export async function buildServer(services: Services, options: { logStream?: Nod
 
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {
-    try {
-      await services.db.$queryRawUnsafe("SELECT 1");
-      return { status: "ready" };
-    } catch {
-      return reply.status(503).send({ status: "unavailable", reason: "database unreachable" });
-    }
+    if (await databaseReachable(services.db)) return { status: "ready" };
+    return reply.status(503).send({ status: "unavailable", reason: "database unreachable" });
   });
 
   const metadata = authorizationServerMetadata({
@@ -62,7 +61,8 @@ export async function buildServer(services: Services, options: { logStream?: Nod
       endSession: "/oauth/logout",
     },
   });
-  const wellKnownHeaders = { "cache-control": "public, max-age=300", "access-control-allow-origin": "*" };
+  // CORS for these documents comes from src/http/hardening.ts.
+  const wellKnownHeaders = { "cache-control": "public, max-age=300" };
   app.get("/.well-known/oauth-authorization-server", async (_req, reply) => reply.headers(wellKnownHeaders).send(metadata));
   app.get("/.well-known/openid-configuration", async (_req, reply) =>
     reply.headers(wellKnownHeaders).send({
@@ -74,7 +74,7 @@ export async function buildServer(services: Services, options: { logStream?: Nod
   );
   app.get("/.well-known/jwks.json", async (_req, reply) => {
     // Short cache: a rotation must reach resource servers well before the old key retires.
-    return reply.headers({ "cache-control": "public, max-age=60", "access-control-allow-origin": "*" }).send(services.keys.jwks());
+    return reply.headers({ "cache-control": "public, max-age=60" }).send(services.keys.jwks());
   });
 
   // The console's redirect URI follows ISSUER, so it is put right at every start.

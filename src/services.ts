@@ -8,7 +8,7 @@ import { IdentityProviderService } from "./applications/identity-providers.ts";
 import { ExternalTokenVerifier } from "./auth/external-tokens.ts";
 import { loadCatalog, type Catalog } from "./catalog/index.ts";
 import type { Config } from "./config/index.ts";
-import { createDb, type Db, type DbOptions } from "./db/client.ts";
+import { createDb, type Db, type DbOptions, type PoolStats } from "./db/client.ts";
 import type { Provider } from "./db/url.ts";
 import { startJanitor } from "./db/janitor.ts";
 import { SigningKeys } from "./crypto/signing-keys.ts";
@@ -21,6 +21,8 @@ export interface Services {
   config: Config;
   db: Db;
   provider: Provider;
+  /** The PostgreSQL connection pool (null on SQLite), watched by the metrics. */
+  dbPool: PoolStats | null;
   catalog: Catalog;
   keys: SigningKeys;
   clients: ClientDirectory;
@@ -50,7 +52,7 @@ export async function createServices(config: Config, options: { catalog?: Catalo
       audiences: config.hubAudiences,
       ...(config.pluginsDir ? { pluginsDir: config.pluginsDir } : {}),
     }));
-  const { db, provider } = await createDb(config.databaseUrl, dbOptions);
+  const { db, provider, pool } = await createDb(config.databaseUrl, dbOptions);
   try {
     const keys = new SigningKeys({
       db,
@@ -74,6 +76,7 @@ export async function createServices(config: Config, options: { catalog?: Catalo
       config,
       db,
       provider,
+      dbPool: pool ?? null,
       catalog: resolvedCatalog,
       keys,
       clients,

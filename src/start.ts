@@ -38,9 +38,20 @@ export async function startServer(config: Config, options: StartOptions): Promis
   const { app, services } = await createAppWithServices(config, options);
   await app.listen({ port: config.port, host: config.host });
   for (const line of await startupLines(config, services.db)) app.log.info(line);
+  // Drain: the listener closes at once (new connections are refused), idle keep-alive
+  // connections are closed, requests in flight finish; past SHUTDOWN_TIMEOUT_MS the process
+  // exits anyway, so a stuck client cannot hold a deployment's rollout.
   const stop = async (signal: string) => {
-    app.log.info(`${signal}: shutting down`);
+    app.log.info(`${signal}: shutting down, waiting up to ${config.shutdownTimeoutMs} ms for requests in flight`);
+    setTimeout(() => {
+      app.log.warn(`requests still in flight after ${config.shutdownTimeoutMs} ms: exiting anyway`);
+      process.exit(1);
+    }, config.shutdownTimeoutMs).unref();
+    // Node closes the connections idle at close() once; those whose request finishes later
+    // would stay open as keep-alive connections until HTTP_KEEP_ALIVE_TIMEOUT_MS.
+    setInterval(() => app.server.closeIdleConnections(), 100).unref();
     await app.close();
+    app.log.info("shut down");
     process.exit(0);
   };
   process.once("SIGINT", () => void stop("SIGINT"));

@@ -21,6 +21,8 @@ export class SecretVerifier {
   argonRuns = 0;
   /** Verifications answered from the caches, for the metrics. */
   cacheHits = 0;
+  /** Verifications the caches could not answer (an argon2 run, or joining one in flight). */
+  cacheMisses = 0;
 
   /**
    * Returns the id of the secret that matched, or null. `beforeArgon2` runs only when this
@@ -45,6 +47,7 @@ export class SecretVerifier {
       return null;
     }
 
+    this.cacheMisses++;
     let pending = this.#inflight.get(cacheKey);
     const leads = !pending;
     if (!pending) {

@@ -74,6 +74,20 @@ const envSchema = z.object({
   METRICS_TOKEN: z.string().min(16, { message: "must be at least 16 characters" }).optional(),
   METRICS_PORT: positiveInt(1, 65535).optional(),
   METRICS_HOST: z.string().min(1).default("127.0.0.1"),
+  /**
+   * HTTP limits (src/http/hardening.ts). Bodies: /oauth/* takes small forms, everything else
+   * (the GraphQL API) up to HTTP_BODY_LIMIT. Timeouts in milliseconds: a whole request (headers
+   * and body) must arrive within HTTP_REQUEST_TIMEOUT_MS, an idle keep-alive connection closes
+   * after HTTP_KEEP_ALIVE_TIMEOUT_MS (above a load balancer's idle timeout: 60 s on AWS ALB),
+   * a socket with no traffic at all after HTTP_CONNECTION_TIMEOUT_MS.
+   */
+  HTTP_BODY_LIMIT: positiveInt(1024, 64 * 1024 * 1024).default(1024 * 1024),
+  OAUTH_BODY_LIMIT: positiveInt(1024, 1024 * 1024).default(16 * 1024),
+  HTTP_REQUEST_TIMEOUT_MS: positiveInt(100, 600_000).default(30_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: positiveInt(100, 600_000).default(72_000),
+  HTTP_CONNECTION_TIMEOUT_MS: positiveInt(100, 3_600_000).default(120_000),
+  /** On SIGTERM/SIGINT, in-flight requests get this long to finish before the process exits anyway. */
+  SHUTDOWN_TIMEOUT_MS: positiveInt(100, 600_000).default(10_000),
   /** Argon2id cost (OWASP minimum by default); tests may lower it, benchmarks never do. */
   ARGON2_MEMORY_KIB: positiveInt(1024, 4 * 1024 * 1024).default(19456),
   ARGON2_TIME_COST: positiveInt(1, 100).default(2),
@@ -141,6 +155,8 @@ export interface Config {
   redis: { url: string | undefined; keyPrefix: string };
   throttles: { clientAuthentication: ThrottleLimits; signIn: ThrottleLimits };
   graphqlLimits: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number; maxDirectives: number };
+  http: { bodyLimit: number; oauthBodyLimit: number; requestTimeoutMs: number; keepAliveTimeoutMs: number; connectionTimeoutMs: number };
+  shutdownTimeoutMs: number;
 }
 
 /** Failures allowed per window from one address, and for one subject (a client_id or an account) from all addresses. */
@@ -220,5 +236,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxTokens: e.GRAPHQL_MAX_TOKENS,
       maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
     },
+    http: {
+      bodyLimit: e.HTTP_BODY_LIMIT,
+      oauthBodyLimit: e.OAUTH_BODY_LIMIT,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      connectionTimeoutMs: e.HTTP_CONNECTION_TIMEOUT_MS,
+    },
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
   };
 }

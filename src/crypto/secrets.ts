@@ -39,6 +39,11 @@ let running = 0;
 const waitingVerifications: (() => void)[] = [];
 const waitingHashes: (() => void)[] = [];
 
+/** How busy argon2 is right now, for the metrics: runs on the thread pool, and those waiting for a slot. */
+export function argon2Load(): { running: number; waitingVerifications: number; waitingHashes: number } {
+  return { running, waitingVerifications: waitingVerifications.length, waitingHashes: waitingHashes.length };
+}
+
 async function limited<T>(queue: (() => void)[], work: () => Promise<T>): Promise<T> {
   if (running >= ARGON2_CONCURRENCY) await new Promise<void>((resolve) => queue.push(resolve));
   else running++;

@@ -8,9 +8,18 @@ import { ensureSqliteDirectory, providerOf, type Provider } from "./url.ts";
 export type Db = SqliteClient;
 export type { Prisma } from "../../generated/sqlite/client.ts";
 
+/** The PostgreSQL connection pool's counts, for the metrics. */
+export interface PoolStats {
+  totalCount: number;
+  idleCount: number;
+  waitingCount: number;
+}
+
 export interface DbHandle {
   db: Db;
   provider: Provider;
+  /** PostgreSQL only: SQLite has no pool. */
+  pool?: PoolStats;
 }
 
 export interface DbOptions {
@@ -37,8 +46,14 @@ export async function createDb(databaseUrl: string, options: DbOptions = {}): Pr
     return { db, provider };
   }
   // Loaded only for PostgreSQL: an embedded deployment never pays for pg and its client.
-  const [{ PrismaClient: PgClient }, { PrismaPg }] = await Promise.all([import("../../generated/postgresql/client.ts"), import("@prisma/adapter-pg")]);
-  const adapter = new PrismaPg({ connectionString: databaseUrl, max: 10 });
+  const [{ PrismaClient: PgClient }, { PrismaPg }, { default: pg }] = await Promise.all([
+    import("../../generated/postgresql/client.ts"),
+    import("@prisma/adapter-pg"),
+    import("pg"),
+  ]);
+  // The pool is made here, not inside the adapter, so its counts can be watched.
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+  const adapter = new PrismaPg(pool, { disposeExternalPool: true });
   const db = listen(new PgClient({ adapter, ...(log ? { log: [...log] } : {}) }) as unknown as Db);
-  return { db, provider };
+  return { db, provider, pool };
 }

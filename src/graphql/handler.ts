@@ -11,6 +11,7 @@ import type { Services } from "../services.ts";
 import type { GraphQLContext } from "./context.ts";
 import { QueryResponseCache, type GraphQLBody } from "./response-cache.ts";
 import { documentLimitPlugins } from "./limits.ts";
+import { useIntrospectionForAdmins } from "./introspection.ts";
 import { usePrincipal } from "./principal-plugin.ts";
 import { schema } from "./schema.ts";
 import { renderGraphiQL } from "./graphiql.ts";
@@ -33,7 +34,9 @@ export function createAdminHandler(services: Services, log: AdminLog): (req: Fas
     renderGraphiQL,
     landingPage: false,
     logging: false,
-    plugins: [usePrincipal(services, { graphiql }), ...documentLimitPlugins(services.config)],
+    plugins: [usePrincipal(services, { graphiql }), ...documentLimitPlugins(services.config), useIntrospectionForAdmins(services.config)],
+    // The console is on this origin; no other site's script may call the admin API.
+    cors: false,
     // Unexpected failures are masked; domain errors thrown by queries keep their message and
     // get a stable code (mutations return them as typed union members instead).
     maskedErrors: {

@@ -15,10 +15,13 @@ import { revokeRoute } from "./revoke.ts";
 import { tokenRoute } from "./token.ts";
 import { userinfoRoute } from "./userinfo.ts";
 
+/** Endpoints whose body must be a form (RFC 6749 §4.1.3, RFC 7009 §2.1, RFC 7662 §2.1). */
+const FORM_PATHS = /^\/oauth\/(token|revoke|introspect)(\?|$)/;
 const BROWSER_PATHS = /^\/oauth\/(authorize|login|login\/switch|logout|invitation|reset)(\?|$)/;
 
 export const oauthRouter: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
-  await app.register(formbody, { bodyLimit: 16 * 1024 });
+  // Its limit is each route's bodyLimit (OAUTH_BODY_LIMIT, set in src/http/hardening.ts).
+  await app.register(formbody);
   await app.register(cookie);
 
   app.setErrorHandler((error, request, reply) => {
@@ -35,6 +38,12 @@ export const oauthRouter: FastifyPluginAsync<{ services: Services }> = async (ap
       return reply.status(error.status).headers({ "cache-control": "no-store", ...error.headers }).send(error.toJSON());
     }
     const err = error as { statusCode?: number; validation?: unknown; message?: string; code?: string };
+    // A body of a type no parser reads is a malformed request (RFC 6749 §5.2), like a JSON
+    // body at the token endpoint: 400 invalid_request for both, not 415 for one of them.
+    if (err.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
+      const description = FORM_PATHS.test(request.url) ? "the request body must be application/x-www-form-urlencoded" : "this content type is not accepted here";
+      return reply.status(400).header("cache-control", "no-store").send({ error: "invalid_request", error_description: description });
+    }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) app.log.error(error);
     // Malformed bodies and wrong content types are the client's error, in RFC 6749's words.

@@ -1,10 +1,12 @@
 // Prometheus metrics (prom-client): requests by route and status with latency histograms,
-// token issuance by grant and outcome, and the secret-verification cache. Served at /metrics
+// token issuance by grant and outcome, the secret-verification cache, argon2's queue and the
+// PostgreSQL connection pool. Served at /metrics
 // on the main port behind METRICS_TOKEN, and/or on METRICS_PORT (bind it to a private
 // interface); with neither set there is no /metrics at all.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { constantTimeEqual } from "../crypto/random.ts";
+import { argon2Load } from "../crypto/secrets.ts";
 import type { Services } from "../services.ts";
 import { throttleReason } from "./throttle-reasons.ts";
 
@@ -32,6 +34,53 @@ export function createMetrics(services: Services): Metrics {
       this.set(services.secretVerifier.argonRuns);
     },
   });
+  new Counter({
+    name: "scopekeeper_secret_verification_cache_total",
+    help: "Client-secret verifications by cache result: hit (answered from the cache) or miss (argon2 ran or was joined)",
+    labelNames: ["result"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ result: "hit" }, services.secretVerifier.cacheHits);
+      this.inc({ result: "miss" }, services.secretVerifier.cacheMisses);
+    },
+  });
+  // Hashes and verifications of secrets and passwords share a bounded pool (src/crypto/secrets.ts):
+  // a growing queue is the first sign of a flood of sign-ins or of new client secrets.
+  new Gauge({
+    name: "scopekeeper_argon2_in_flight",
+    help: "argon2id hashes and verifications running now on the thread pool",
+    registers: [registry],
+    collect() {
+      this.set(argon2Load().running);
+    },
+  });
+  new Gauge({
+    name: "scopekeeper_argon2_queue_depth",
+    help: "argon2id hashes and verifications waiting for a slot, by kind",
+    labelNames: ["kind"] as const,
+    registers: [registry],
+    collect() {
+      const load = argon2Load();
+      this.set({ kind: "verify" }, load.waitingVerifications);
+      this.set({ kind: "hash" }, load.waitingHashes);
+    },
+  });
+  const pool = services.dbPool;
+  if (pool) {
+    const poolGauge = (name: string, help: string, read: () => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.set(read());
+        },
+      });
+    poolGauge("scopekeeper_db_pool_connections", "PostgreSQL connections open in the pool", () => pool.totalCount);
+    poolGauge("scopekeeper_db_pool_idle_connections", "PostgreSQL connections open and idle", () => pool.idleCount);
+    poolGauge("scopekeeper_db_pool_waiting_requests", "Queries waiting for a free PostgreSQL connection", () => pool.waitingCount);
+  }
   return { registry };
 }
 
