@@ -59,6 +59,7 @@ export async function buildServer(services: Services, options: { logStream?: Nod
       introspection: "/oauth/introspect",
       userinfo: "/oauth/userinfo",
       endSession: "/oauth/logout",
+      registration: "/oauth/register",
     },
   });
   const wellKnownHeaders = { "cache-control": "public, max-age=300", "access-control-allow-origin": "*" };

@@ -5,6 +5,8 @@ import { ClientDirectory } from "./applications/client-directory.ts";
 import { LastUsedRecorder } from "./applications/last-used.ts";
 import { SecretVerifier } from "./applications/secret-verifier.ts";
 import { IdentityProviderService } from "./applications/identity-providers.ts";
+import { RegistrationTokenService } from "./applications/registration-tokens.ts";
+import { RegistrationService } from "./applications/registration.ts";
 import { ExternalTokenVerifier } from "./auth/external-tokens.ts";
 import { loadCatalog, type Catalog } from "./catalog/index.ts";
 import type { Config } from "./config/index.ts";
@@ -26,6 +28,10 @@ export interface Services {
   secretVerifier: SecretVerifier;
   lastUsed: LastUsedRecorder;
   applications: ApplicationService;
+  /** Initial access tokens for dynamic registration (RFC 7591 §3). */
+  registrationTokens: RegistrationTokenService;
+  /** Dynamic client registration and its management (RFC 7591, RFC 7592). */
+  registration: RegistrationService;
   identityProviders: IdentityProviderService;
   /** Keys of organizations' identity providers, cached per JWKS URI (token exchange). */
   externalTokens: ExternalTokenVerifier;
@@ -66,6 +72,8 @@ export async function createServices(config: Config, options: { catalog?: Catalo
     // Plain-http identity providers on loopback exist only in development and tests.
     const allowLoopbackHttp = config.env !== "production";
     const externalTokens = new ExternalTokenVerifier({ allowLoopbackHttp });
+    const applications = new ApplicationService({ db, catalog: resolvedCatalog, config, directory: clients, provider });
+    const registrationTokens = new RegistrationTokenService(db);
     return {
       config,
       db,
@@ -75,7 +83,9 @@ export async function createServices(config: Config, options: { catalog?: Catalo
       clients,
       secretVerifier: new SecretVerifier(),
       lastUsed,
-      applications: new ApplicationService({ db, catalog: resolvedCatalog, config, directory: clients, provider }),
+      applications,
+      registrationTokens,
+      registration: new RegistrationService({ db, applications, tokens: registrationTokens, catalog: resolvedCatalog, config }),
       identityProviders: new IdentityProviderService(db, { allowLoopbackHttp, onChange: (provider) => externalTokens.forget(provider) }),
       externalTokens,
       memberships,
