@@ -59,6 +59,7 @@ export async function buildServer(services: Services, options: { logStream?: Nod
       introspection: "/oauth/introspect",
       userinfo: "/oauth/userinfo",
       endSession: "/oauth/logout",
+      registration: "/oauth/register",
     },
   });
   // CORS for these documents comes from src/http/hardening.ts.

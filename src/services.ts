@@ -5,6 +5,8 @@ import { ClientDirectory } from "./applications/client-directory.ts";
 import { LastUsedRecorder } from "./applications/last-used.ts";
 import { SecretVerifier } from "./applications/secret-verifier.ts";
 import { IdentityProviderService } from "./applications/identity-providers.ts";
+import { RegistrationTokenService } from "./applications/registration-tokens.ts";
+import { RegistrationService } from "./applications/registration.ts";
 import { ExternalTokenVerifier } from "./auth/external-tokens.ts";
 import { loadCatalog, type Catalog } from "./catalog/index.ts";
 import type { Config } from "./config/index.ts";
@@ -29,6 +31,10 @@ export interface Services {
   secretVerifier: SecretVerifier;
   lastUsed: LastUsedRecorder;
   applications: ApplicationService;
+  /** Initial access tokens for dynamic registration (RFC 7591 §3). */
+  registrationTokens: RegistrationTokenService;
+  /** Dynamic client registration and its management (RFC 7591, RFC 7592). */
+  registration: RegistrationService;
   identityProviders: IdentityProviderService;
   /** Keys of organizations' identity providers, cached per JWKS URI (token exchange). */
   externalTokens: ExternalTokenVerifier;
@@ -72,6 +78,8 @@ export async function createServices(config: Config, options: { catalog?: Catalo
     const allowLoopbackHttp = config.env !== "production";
     const externalTokens = new ExternalTokenVerifier({ allowLoopbackHttp });
     const throttles = await createThrottles(config, db, provider);
+    const applications = new ApplicationService({ db, catalog: resolvedCatalog, config, directory: clients, provider });
+    const registrationTokens = new RegistrationTokenService(db);
     return {
       config,
       db,
@@ -82,7 +90,9 @@ export async function createServices(config: Config, options: { catalog?: Catalo
       clients,
       secretVerifier: new SecretVerifier(),
       lastUsed,
-      applications: new ApplicationService({ db, catalog: resolvedCatalog, config, directory: clients, provider }),
+      applications,
+      registrationTokens,
+      registration: new RegistrationService({ db, applications, tokens: registrationTokens, catalog: resolvedCatalog, config }),
       identityProviders: new IdentityProviderService(db, { allowLoopbackHttp, onChange: (provider) => externalTokens.forget(provider) }),
       externalTokens,
       memberships,

@@ -32,6 +32,17 @@ import {
 } from "./rules.ts";
 
 type Tx = Prisma.TransactionClient;
+
+/**
+ * How another door (dynamic registration) joins a write: its own audit action, and work that
+ * must commit or fail with the change (consuming an initial access token, rotating a
+ * registration access token), run inside the same transaction after the row is locked.
+ */
+export interface WriteOptions {
+  auditAction?: string;
+  registeredDynamically?: boolean;
+  inTransaction?: (tx: Tx, app: { id: string; clientId: string; organizationId: string | null }) => Promise<void>;
+}
 type ApplicationRow = Prisma.ConnectApplicationGetPayload<{ include: { redirectUris: true } }>;
 
 export class ApplicationService {
@@ -57,7 +68,7 @@ export class ApplicationService {
     return app;
   }
 
-  async create(principal: Principal, input: ApplicationInput) {
+  async create(principal: Principal, input: ApplicationInput, options: WriteOptions = {}) {
     const shape = shapeFromInput(input);
     const errors = validateApplication(input, shape, true);
     errors.push(...(await this.#organizationErrors(principal, shape)), ...this.#firstPartyErrors(principal, shape));
@@ -74,11 +85,13 @@ export class ApplicationService {
           clientId: randomId(),
           applicationType: shape.applicationType,
           organizationId: shape.organizationId,
+          registeredDynamically: options.registeredDynamically ?? false,
           redirectUris: { create: this.#uriRows(shape) },
           scopeGrants: { create: scopes.map((scope) => ({ scope, kind, grantedBy: principal.subject })) },
         },
       });
-      await audit(tx, principal, created.organizationId, "application.created", created.id, {
+      await options.inTransaction?.(tx, created);
+      await audit(tx, principal, created.organizationId, options.auditAction ?? "application.created", created.id, {
         name: created.name,
         clientId: created.clientId,
         applicationType: created.applicationType,
@@ -89,7 +102,7 @@ export class ApplicationService {
     return app;
   }
 
-  async update(principal: Principal, id: string, input: ApplicationInput) {
+  async update(principal: Principal, id: string, input: ApplicationInput, options: WriteOptions = {}) {
     const existing = await this.findVisible(principal, id);
     const base = this.#shapeOf(existing);
     // Type, platform and organization are fixed at creation: changing them would change
@@ -119,12 +132,13 @@ export class ApplicationService {
     const app = await this.#db.$transaction(async (tx) => {
       await this.#assertUnique(tx, shape, id);
       await this.#lockApplication(tx, id);
+      await options.inTransaction?.(tx, existing);
       if (input.redirectUris !== undefined || input.postLogoutRedirectUris !== undefined) {
         await tx.redirectUri.deleteMany({ where: { applicationId: id } });
         await tx.redirectUri.createMany({ data: this.#uriRows(shape).map((r) => ({ ...r, applicationId: id })) });
       }
       const updated = await tx.connectApplication.update({ where: { id }, data: this.#columns(shape) });
-      await audit(tx, principal, updated.organizationId, "application.updated", id, {
+      await audit(tx, principal, updated.organizationId, options.auditAction ?? "application.updated", id, {
         fields: Object.keys(input).filter((k) => (input as Record<string, unknown>)[k] !== undefined),
       });
       return updated;
@@ -133,11 +147,13 @@ export class ApplicationService {
     return app;
   }
 
-  async delete(principal: Principal, id: string) {
+  async delete(principal: Principal, id: string, options: WriteOptions = {}) {
     const existing = await this.findVisible(principal, id);
     await this.#db.$transaction(async (tx) => {
+      await this.#lockApplication(tx, id);
+      await options.inTransaction?.(tx, existing);
       await tx.connectApplication.delete({ where: { id } });
-      await audit(tx, principal, existing.organizationId, "application.deleted", id, {
+      await audit(tx, principal, existing.organizationId, options.auditAction ?? "application.deleted", id, {
         name: existing.name,
         clientId: existing.clientId,
       });
@@ -322,6 +338,7 @@ const TARGET_ID_TYPES: Record<string, IdType> = {
   membership: "User",
   invitation: "Invitation",
   consent: "ConnectApplication",
+  registration_token: "RegistrationToken",
 };
 
 export async function audit(

@@ -141,6 +141,9 @@ export const ConnectApplication = builder.prismaNode("ConnectApplication", {
     logoUri: t.exposeString("logoUri", { nullable: true }),
     termsOfServiceUri: t.exposeString("termsOfServiceUri", { nullable: true }),
     privacyPolicyUri: t.exposeString("privacyPolicyUri", { nullable: true }),
+    registeredDynamically: t.exposeBoolean("registeredDynamically", {
+      description: "Registered through POST /oauth/register (RFC 7591) and manageable there with its registration access token.",
+    }),
     visibility: t.field({ type: VisibilityEnum, resolve: (a) => a.visibility as "PRIVATE" | "PUBLIC" }),
     onBehalfOfEnabled: t.exposeBoolean("onBehalfOfEnabled"),
     onBehalfOfNamedSubjects: t.exposeBoolean("onBehalfOfNamedSubjects"),

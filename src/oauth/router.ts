@@ -11,6 +11,7 @@ import { introspectRoute } from "./introspect.ts";
 import { loginRoutes } from "./login.ts";
 import { logoutRoutes } from "./logout.ts";
 import { rejectMalformedInput } from "./params.ts";
+import { registerRoutes } from "./register.ts";
 import { revokeRoute } from "./revoke.ts";
 import { tokenRoute } from "./token.ts";
 import { userinfoRoute } from "./userinfo.ts";
@@ -59,6 +60,7 @@ export const oauthRouter: FastifyPluginAsync<{ services: Services }> = async (ap
   await app.register(tokenRoute, { services });
   await app.register(revokeRoute, { services });
   await app.register(introspectRoute, { services });
+  await app.register(registerRoutes, { services });
   // These read query strings and forms by hand; the token, revocation and introspection
   // endpoints check their form themselves (params.ts: formParams, the token steps).
   await app.register(async (handRead) => {
