@@ -62,6 +62,7 @@ export const ConsoleApplicationFields = graphql(`
     termsOfServiceUri
     privacyPolicyUri
     visibility
+    registeredDynamically
     onBehalfOfEnabled
     tokenExchange {
       enabled
