@@ -462,6 +462,19 @@ describe("/oauth/register/{client_id} (RFC 7592)", () => {
   });
 });
 
+describe("an ADMIN and a registered application", () => {
+  it("the organization's ADMINs manage it like any other: deleting it in GraphQL ends its registration access token", async () => {
+    const { plaintext } = await initialToken(acme);
+    const reg = (await register(plaintext, webClient())).body;
+    const apps = await gql(acme, `{ applications(first: 200) { edges { node { id clientId } } } }`);
+    const id = apps.data.applications.edges.map((e: Json) => e.node).find((n: Json) => n.clientId === reg.client_id).id;
+    const del = await gql(acme, `mutation($i: DeleteConnectApplicationInput!) { deleteConnectApplication(input: $i) { __typename } }`, { i: { id } });
+    expect(del.data.deleteConnectApplication.__typename).toBe("DeleteConnectApplicationSuccess");
+    expect((await call("GET", reg.registration_client_uri, reg.registration_access_token)).status).toBe(401);
+    expect(await server.services.db.clientRegistration.count({ where: { application: { clientId: reg.client_id } } })).toBe(0);
+  });
+});
+
 describe("the audit trail", () => {
   it("records token creation, registration, update and deletion, with no secret in any event", async () => {
     const { plaintext, id } = await initialToken(acme);

@@ -76,6 +76,7 @@ export const ConsoleApplicationFields = graphql(`
     termsOfServiceUri
     privacyPolicyUri
     visibility
+    registeredDynamically
     onBehalfOfEnabled
     tokenExchange {
       enabled

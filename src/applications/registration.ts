@@ -46,10 +46,6 @@ export class RegistrationRequestRefused extends Error {}
 const NOT_REGISTRABLE_SCOPES = new Set([READ_SCOPE, MANAGE_SCOPE]);
 const ACCESS_TOKEN_PREFIX = "skm_";
 
-export interface ClientInformation {
-  body: Record<string, unknown>;
-}
-
 type RegisteredApp = Prisma.ConnectApplicationGetPayload<{ include: { redirectUris: true; scopeGrants: true; registration: true } }>;
 
 export class RegistrationService {

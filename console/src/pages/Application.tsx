@@ -55,6 +55,7 @@ export function ApplicationPage() {
             {TYPE_LABEL[app.applicationType]}
             {app.platform ? ` · ${PLATFORM_LABEL[app.platform]}` : ""} · {VISIBILITY_LABEL[app.visibility]}
             {app.isFirstParty ? " · First-party" : ""}
+            {app.registeredDynamically ? " · Registered dynamically" : ""}
             {app.organization ? ` · ${app.organization.name}` : ""}
           </p>
         </div>
