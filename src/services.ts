@@ -5,6 +5,7 @@ import { ClientDirectory } from "./applications/client-directory.ts";
 import { LastUsedRecorder } from "./applications/last-used.ts";
 import { SecretVerifier } from "./applications/secret-verifier.ts";
 import { IdentityProviderService } from "./applications/identity-providers.ts";
+import { IdentityProviderDirectory } from "./applications/identity-provider-directory.ts";
 import { ExternalTokenVerifier } from "./auth/external-tokens.ts";
 import { loadCatalog, type Catalog } from "./catalog/index.ts";
 import type { Config } from "./config/index.ts";
@@ -15,6 +16,7 @@ import { SigningKeys } from "./crypto/signing-keys.ts";
 import { SessionStore } from "./auth/sessions.ts";
 import { PasswordLogin } from "./auth/users.ts";
 import { MembershipDirectory } from "./auth/memberships.ts";
+import { RevocationList } from "./auth/revocations.ts";
 
 export interface Services {
   config: Config;
@@ -29,9 +31,13 @@ export interface Services {
   identityProviders: IdentityProviderService;
   /** Keys of organizations' identity providers, cached per JWKS URI (token exchange). */
   externalTokens: ExternalTokenVerifier;
+  /** Each organization's identity providers, cached briefly for token exchange. */
+  identityProviderDirectory: IdentityProviderDirectory;
   members: MemberService;
   /** A person's roles per organization, cached briefly for the admin API. */
   memberships: MembershipDirectory;
+  /** Revoked access tokens: this process's revocations at once, other processes' within 1 s. */
+  revocations: RevocationList;
   sessions: SessionStore;
   passwordLogin: PasswordLogin;
   close(): Promise<void>;
@@ -62,10 +68,12 @@ export async function createServices(config: Config, options: { catalog?: Catalo
     const stopJanitor = startJanitor(db, config.auditRetentionDays);
     const clients = new ClientDirectory(db);
     const memberships = new MembershipDirectory(db);
+    const revocations = new RevocationList(db);
     const lastUsed = new LastUsedRecorder(db);
     // Plain-http identity providers on loopback exist only in development and tests.
     const allowLoopbackHttp = config.env !== "production";
     const externalTokens = new ExternalTokenVerifier({ allowLoopbackHttp });
+    const identityProviderDirectory = new IdentityProviderDirectory(db);
     return {
       config,
       db,
@@ -76,10 +84,16 @@ export async function createServices(config: Config, options: { catalog?: Catalo
       secretVerifier: new SecretVerifier(),
       lastUsed,
       applications: new ApplicationService({ db, catalog: resolvedCatalog, config, directory: clients, provider }),
-      identityProviders: new IdentityProviderService(db, { allowLoopbackHttp, onChange: (provider) => externalTokens.forget(provider) }),
+      identityProviders: new IdentityProviderService(db, { allowLoopbackHttp, onChange: (provider) => {
+          externalTokens.forget(provider);
+          identityProviderDirectory.forget(provider.organizationId);
+        },
+      }),
       externalTokens,
+      identityProviderDirectory,
       memberships,
-      members: new MemberService({ db, config, onMembershipChange: (userId) => memberships.invalidate(userId) }),
+      revocations,
+      members: new MemberService({ db, config, revocations, onMembershipChange: (userId) => memberships.invalidate(userId) }),
       sessions: new SessionStore(db, config.sessionTtlSeconds),
       passwordLogin: new PasswordLogin(db, config.argon2),
       async close() {

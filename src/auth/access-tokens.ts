@@ -22,7 +22,7 @@ export interface VerifiedAccessToken {
   organizationId: string | null;
 }
 
-type VerifierServices = Pick<Services, "keys" | "config" | "db" | "clients">;
+type VerifierServices = Pick<Services, "keys" | "config" | "revocations" | "clients">;
 
 /**
  * Signature, `typ: at+jwt`, issuer, audience (when given), expiry, not revoked (RFC 7009) and
@@ -47,8 +47,9 @@ export async function verifyAccessToken(
   if (typeof jti !== "string" || typeof clientId !== "string" || typeof payload.sub !== "string") {
     throw new InvalidTokenError("the access token is invalid or expired");
   }
+  // Both usually answer from memory (src/auth/revocations.ts, the client directory).
   const [revoked, client] = await Promise.all([
-    services.db.revokedAccessToken.findUnique({ where: { jti }, select: { jti: true } }),
+    services.revocations.isRevoked(jti, new Date((typeof payload.exp === "number" ? payload.exp : 0) * 1000)),
     services.clients.get(clientId),
   ]);
   if (revoked) throw new InvalidTokenError("the access token was revoked");
