@@ -17,6 +17,7 @@ import { SessionStore } from "./auth/sessions.ts";
 import { PasswordLogin } from "./auth/users.ts";
 import { MembershipDirectory } from "./auth/memberships.ts";
 import { RevocationList } from "./auth/revocations.ts";
+import { VerifiedJwtCache } from "./auth/verified-jwts.ts";
 
 export interface Services {
   config: Config;
@@ -38,6 +39,8 @@ export interface Services {
   memberships: MembershipDirectory;
   /** Revoked access tokens: this process's revocations at once, other processes' within 1 s. */
   revocations: RevocationList;
+  /** This server's access tokens whose signature verified (src/auth/verified-jwts.ts). */
+  verifiedAccessTokens: VerifiedJwtCache;
   sessions: SessionStore;
   passwordLogin: PasswordLogin;
   close(): Promise<void>;
@@ -93,6 +96,8 @@ export async function createServices(config: Config, options: { catalog?: Catalo
       identityProviderDirectory,
       memberships,
       revocations,
+      // Retired keys stay published for the token lifetime + 300 s: an entry never outlives its key.
+      verifiedAccessTokens: new VerifiedJwtCache({ maxAgeMs: 300_000 }),
       members: new MemberService({ db, config, revocations, onMembershipChange: (userId) => memberships.invalidate(userId) }),
       sessions: new SessionStore(db, config.sessionTtlSeconds),
       passwordLogin: new PasswordLogin(db, config.argon2),

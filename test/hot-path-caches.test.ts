@@ -2,7 +2,7 @@
 // path (issue 14), and the bounds on how stale each may be: a revocation or a removed identity
 // provider holds at once in the process that made it, and within a documented time in another
 // process sharing the database.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { CreateApplicationDocument, GrantScopesDocument, AddSecretDocument, RegisterIdentityProviderDocument, RemoveIdentityProviderDocument } from "./gql/graphql.ts";
 import { bootstrapAdmin, type Admin } from "./helpers/admin.ts";
 import { startExternalIssuer, type ExternalIssuer } from "./helpers/external-issuer.ts";
@@ -70,6 +70,17 @@ describe("revoked access tokens", () => {
     expect(reads).toBeLessThanOrEqual(2);
   });
 
+  it("verifies a token's signature once, not on every request", async () => {
+    const token = await clientCredentialsToken(server.url, admin.clientId, admin.clientSecret, SCOPES);
+    const verify = vi.spyOn(server.services.keys, "verifyJwt");
+    try {
+      for (let i = 0; i < 5; i++) expect(await viewer(server, token)).toBe(200);
+      expect(verify).toHaveBeenCalledTimes(1);
+    } finally {
+      verify.mockRestore();
+    }
+  });
+
   it("is refused by another process sharing the database within 1 s of the revocation", async () => {
     const token = await clientCredentialsToken(server.url, admin.clientId, admin.clientSecret, SCOPES);
     // The other process has just seen it valid, so it holds that answer in memory.
@@ -86,7 +97,7 @@ describe("identity providers of an organization", () => {
 
   const register = async () => {
     const res = await graphql(server.url, admin.token, RegisterIdentityProviderDocument, {
-      input: { organizationId: admin.organizationId, name: `IdP ${Date.now()}`, issuer: idp.issuer, jwksUri: idp.jwksUri, audience: AUDIENCE, subjectMapping: "EMAIL" },
+      input: { organizationId: admin.organizationId, name: `IdP ${Date.now()}`, issuer: idp.issuer, jwksUri: idp.jwksUri, audience: AUDIENCE, subjectMapping: "EMAIL", clockSkewSeconds: 0 },
     });
     if (res.data.registerIdentityProvider.__typename !== "RegisterIdentityProviderSuccess") throw new Error(JSON.stringify(res.data));
     providerId = res.data.registerIdentityProvider.identityProvider.id;
@@ -95,8 +106,8 @@ describe("identity providers of an organization", () => {
     const res = await graphql(s.url, admin.token, RemoveIdentityProviderDocument, { id: providerId });
     expect(res.data.removeIdentityProvider.__typename).toBe("RemoveIdentityProviderSuccess");
   };
-  const exchange = async (s: TestServer) => {
-    const subject = await idp.sign({ sub: "dana", aud: AUDIENCE, email: "dana@hot.test", email_verified: true });
+  const exchange = async (s: TestServer, subject?: string) => {
+    subject ??= await idp.sign({ sub: "dana", aud: AUDIENCE, email: "dana@hot.test", email_verified: true });
     return postForm(`${s.url}/oauth/token`, { grant_type: EXCHANGE, subject_token: subject, subject_token_type: JWT, scope: "knowledge.portalmgr.read" }, basic(app.clientId, app.secret));
   };
 
@@ -118,6 +129,18 @@ describe("identity providers of an organization", () => {
     queries = [];
     expect((await exchange(server)).status).toBe(200);
     expect(queries.filter((q) => q.includes("IdentityProvider") || q.includes('"User"'))).toEqual([]);
+  });
+
+  it("refuses a subject token it accepted before once that token expires", async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const subject = await idp.sign({ sub: "dana", aud: AUDIENCE, email: "dana@hot.test", email_verified: true, exp: now + 2 });
+    expect((await exchange(server, subject)).status).toBe(200);
+    expect((await exchange(server, subject)).status).toBe(200);
+    // The provider allows 0 s of clock skew.
+    while (Math.floor(Date.now() / 1000) <= now + 2) await new Promise((r) => setTimeout(r, 100));
+    const refused = await exchange(server, subject);
+    expect(refused.body.error).toBe("invalid_grant");
+    expect(String(refused.body.error_description)).toMatch(/expired/);
   });
 
   it("stops exchanges at once in the process where a provider was removed", async () => {
