@@ -17,7 +17,7 @@ const FRESH_MS = 2000;
 
 export class IdentityProviderDirectory {
   #db: Db;
-  #cache = new LRUCache<string, readonly IdentityProviderRow[]>({ max: 10_000, ttl: FRESH_MS });
+  #cache = new LRUCache<string, readonly IdentityProviderRow[]>({ max: 1_000, ttl: FRESH_MS });
   #inflight = new Map<string, Promise<readonly IdentityProviderRow[]>>();
   /** Bumped by every change, so a read that started before one is not cached. */
   #changes = 0;
