@@ -7,6 +7,7 @@ import { SecretVerifier } from "./applications/secret-verifier.ts";
 import { IdentityProviderService } from "./applications/identity-providers.ts";
 import { RegistrationTokenService } from "./applications/registration-tokens.ts";
 import { RegistrationService } from "./applications/registration.ts";
+import { IdentityProviderDirectory } from "./applications/identity-provider-directory.ts";
 import { ExternalTokenVerifier } from "./auth/external-tokens.ts";
 import { loadCatalog, type Catalog } from "./catalog/index.ts";
 import type { Config } from "./config/index.ts";
@@ -18,6 +19,8 @@ import { SessionStore } from "./auth/sessions.ts";
 import { PasswordLogin } from "./auth/users.ts";
 import { MembershipDirectory } from "./auth/memberships.ts";
 import { createThrottles, type Throttles } from "./throttles/throttles.ts";
+import { RevocationList } from "./auth/revocations.ts";
+import { VerifiedJwtCache } from "./auth/verified-jwts.ts";
 
 export interface Services {
   config: Config;
@@ -38,9 +41,15 @@ export interface Services {
   identityProviders: IdentityProviderService;
   /** Keys of organizations' identity providers, cached per JWKS URI (token exchange). */
   externalTokens: ExternalTokenVerifier;
+  /** Each organization's identity providers, cached briefly for token exchange. */
+  identityProviderDirectory: IdentityProviderDirectory;
   members: MemberService;
   /** A person's roles per organization, cached briefly for the admin API. */
   memberships: MembershipDirectory;
+  /** Revoked access tokens: this process's revocations at once, other processes' within 1 s. */
+  revocations: RevocationList;
+  /** This server's access tokens whose signature verified (src/auth/verified-jwts.ts). */
+  verifiedAccessTokens: VerifiedJwtCache;
   sessions: SessionStore;
   passwordLogin: PasswordLogin;
   /** Failed client authentications and sign-ins, counted where every process sees them. */
@@ -73,6 +82,7 @@ export async function createServices(config: Config, options: { catalog?: Catalo
     const stopJanitor = startJanitor(db, config.auditRetentionDays);
     const clients = new ClientDirectory(db);
     const memberships = new MembershipDirectory(db);
+    const revocations = new RevocationList(db);
     const lastUsed = new LastUsedRecorder(db);
     // Plain-http identity providers on loopback exist only in development and tests.
     const allowLoopbackHttp = config.env !== "production";
@@ -80,6 +90,7 @@ export async function createServices(config: Config, options: { catalog?: Catalo
     const throttles = await createThrottles(config, db, provider);
     const applications = new ApplicationService({ db, catalog: resolvedCatalog, config, directory: clients, provider });
     const registrationTokens = new RegistrationTokenService(db);
+    const identityProviderDirectory = new IdentityProviderDirectory(db);
     return {
       config,
       db,
@@ -93,10 +104,20 @@ export async function createServices(config: Config, options: { catalog?: Catalo
       applications,
       registrationTokens,
       registration: new RegistrationService({ db, applications, tokens: registrationTokens, catalog: resolvedCatalog, config }),
-      identityProviders: new IdentityProviderService(db, { allowLoopbackHttp, onChange: (provider) => externalTokens.forget(provider) }),
+      identityProviders: new IdentityProviderService(db, {
+        allowLoopbackHttp,
+        onChange: (provider) => {
+          externalTokens.forget(provider);
+          identityProviderDirectory.forget(provider.organizationId);
+        },
+      }),
       externalTokens,
+      identityProviderDirectory,
       memberships,
-      members: new MemberService({ db, config, onMembershipChange: (userId) => memberships.invalidate(userId) }),
+      revocations,
+      // Retired keys stay published for the token lifetime + 300 s: an entry never outlives its key.
+      verifiedAccessTokens: new VerifiedJwtCache({ maxAgeMs: 300_000 }),
+      members: new MemberService({ db, config, revocations, onMembershipChange: (userId) => memberships.invalidate(userId) }),
       sessions: new SessionStore(db, config.sessionTtlSeconds),
       passwordLogin: new PasswordLogin(db, config.argon2, throttles.signIn),
       throttles,

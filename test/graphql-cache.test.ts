@@ -39,8 +39,9 @@ it("answers a repeated query with one version check instead of the full set of q
     await names(server, admin);
     if (bucket() === start) break;
   }
-  // The access token's revocation check, then the version check.
-  expect(queries).toHaveLength(2);
+  // The version check alone (the access token's revocation check is answered from memory for
+  // a second after the first request: src/auth/revocations.ts).
+  expect(queries.filter((q) => !q.includes("RevokedAccessToken"))).toHaveLength(1);
   expect(queries.some((q) => /COUNT/i.test(q))).toBe(true);
 });
 

@@ -20,7 +20,7 @@ export const IDP_LIMITS = {
   providersPerOrganization: 20,
 } as const;
 
-type IdentityProviderRow = Prisma.IdentityProviderGetPayload<object>;
+import type { IdentityProviderRow } from "./identity-provider-directory.ts";
 
 export interface IdentityProviderInput {
   name?: string | null;
@@ -97,13 +97,13 @@ function shapeOf(input: IdentityProviderInput, base?: IdentityProviderRow): Iden
 export class IdentityProviderService {
   #db: Db;
   /** Told about every change so cached keys and discovery follow the new settings. */
-  #onChange: (provider: { issuer: string; jwksUri: string | null }) => void;
+  #onChange: (provider: { organizationId: string; issuer: string; jwksUri: string | null }) => void;
 
   readonly #allowLoopbackHttp: boolean;
 
   constructor(
     db: Db,
-    options: { allowLoopbackHttp: boolean; onChange?: (provider: { issuer: string; jwksUri: string | null }) => void },
+    options: { allowLoopbackHttp: boolean; onChange?: (provider: { organizationId: string; issuer: string; jwksUri: string | null }) => void },
   ) {
     this.#db = db;
     this.#allowLoopbackHttp = options.allowLoopbackHttp;

@@ -9,7 +9,7 @@ import { argon2Verify } from "../crypto/secrets.ts";
 import { hashPassword } from "../auth/users.ts";
 import { isAdminOf, requireScope, type Principal } from "../auth/principal.ts";
 import { publicId } from "../ids.ts";
-import { revokeAccessTokenId } from "../oauth/issuance/revocation.ts";
+import { revokeAccessTokenId, type RevocationNotes } from "../oauth/issuance/revocation.ts";
 import { audit } from "./service.ts";
 import { assertValid, ForbiddenError, NotFoundError, ValidationError } from "./errors.ts";
 import type { FieldError } from "./rules.ts";
@@ -41,10 +41,12 @@ export class MemberService {
   #config: Config;
   /** Called after any membership change, so cached roles are dropped at once. */
   #onMembershipChange: (userId: string) => void;
+  #revocations: RevocationNotes;
 
-  constructor(deps: { db: Db; config: Config; onMembershipChange?: (userId: string) => void }) {
+  constructor(deps: { db: Db; config: Config; revocations: RevocationNotes; onMembershipChange?: (userId: string) => void }) {
     this.#db = deps.db;
     this.#config = deps.config;
+    this.#revocations = deps.revocations;
     this.#onMembershipChange = deps.onMembershipChange ?? (() => {});
   }
 
@@ -250,7 +252,7 @@ export class MemberService {
     const live = await tx.refreshToken.findMany({ where: { ...where, revokedAt: null }, select: { id: true, accessTokenId: true, accessExpiresAt: true } });
     if (live.length === 0) return 0;
     await tx.refreshToken.updateMany({ where: { id: { in: live.map((t) => t.id) } }, data: { revokedAt: now } });
-    for (const t of live) await revokeAccessTokenId(tx, t.accessTokenId, t.accessExpiresAt);
+    for (const t of live) await revokeAccessTokenId(tx, this.#revocations, t.accessTokenId, t.accessExpiresAt);
     return live.length;
   }
 }

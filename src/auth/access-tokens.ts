@@ -22,7 +22,11 @@ export interface VerifiedAccessToken {
   organizationId: string | null;
 }
 
-type VerifierServices = Pick<Services, "keys" | "config" | "db" | "clients">;
+type VerifierServices = Pick<Services, "keys" | "config" | "revocations" | "clients" | "verifiedAccessTokens">;
+
+function hasAudience(aud: JWTPayload["aud"], audience: string): boolean {
+  return aud === audience || (Array.isArray(aud) && aud.includes(audience));
+}
 
 /**
  * Signature, `typ: at+jwt`, issuer, audience (when given), expiry, not revoked (RFC 7009) and
@@ -33,22 +37,28 @@ export async function verifyAccessToken(
   token: string,
   options: { audience?: string } = {},
 ): Promise<VerifiedAccessToken> {
-  let payload: JWTPayload;
-  try {
-    ({ payload } = await services.keys.verifyJwt(token, {
-      issuer: services.config.issuer,
-      typ: "at+jwt",
-      ...(options.audience ? { audience: options.audience } : {}),
-    }));
-  } catch {
-    throw new InvalidTokenError("the access token is invalid or expired");
+  // A token verified before skips the signature; expiry and the audience asked for are checked again.
+  let payload: JWTPayload | undefined = services.verifiedAccessTokens.get(token);
+  if (payload && options.audience && !hasAudience(payload.aud, options.audience)) payload = undefined;
+  if (!payload) {
+    try {
+      ({ payload } = await services.keys.verifyJwt(token, {
+        issuer: services.config.issuer,
+        typ: "at+jwt",
+        ...(options.audience ? { audience: options.audience } : {}),
+      }));
+    } catch {
+      throw new InvalidTokenError("the access token is invalid or expired");
+    }
+    services.verifiedAccessTokens.set(token, payload);
   }
   const { jti, client_id: clientId } = payload;
   if (typeof jti !== "string" || typeof clientId !== "string" || typeof payload.sub !== "string") {
     throw new InvalidTokenError("the access token is invalid or expired");
   }
+  // Both usually answer from memory (src/auth/revocations.ts, the client directory).
   const [revoked, client] = await Promise.all([
-    services.db.revokedAccessToken.findUnique({ where: { jti }, select: { jti: true } }),
+    services.revocations.isRevoked(jti, new Date((typeof payload.exp === "number" ? payload.exp : 0) * 1000)),
     services.clients.get(clientId),
   ]);
   if (revoked) throw new InvalidTokenError("the access token was revoked");

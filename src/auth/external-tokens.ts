@@ -4,6 +4,7 @@
 // so a provider that cannot be reached fails an exchange quickly and never hangs the endpoint.
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import { checkProviderUrl } from "../applications/identity-providers.ts";
+import { VerifiedJwtCache } from "./verified-jwts.ts";
 
 export class ExternalTokenError extends Error {
   override name = "ExternalTokenError";
@@ -45,6 +46,8 @@ export class ExternalTokenVerifier {
   #keySets = new Map<string, JWTVerifyGetKey>();
   #discovered = new Map<string, Discovered>();
   #inflight = new Map<string, Promise<Discovered>>();
+  /** Subject tokens that verified, per provider settings; at most a minute, like a key set change. */
+  #verified = new VerifiedJwtCache<JWTPayload & { sub: string }>({ maxAgeMs: 60_000 });
 
   constructor(options: ExternalTokenOptions = {}) {
     this.#timeoutMs = options.timeoutMs ?? 2000;
@@ -57,6 +60,7 @@ export class ExternalTokenVerifier {
   forget(provider: { issuer: string; jwksUri: string | null }): void {
     this.#discovered.delete(provider.issuer);
     if (provider.jwksUri) this.#keySets.delete(provider.jwksUri);
+    this.#verified.clear();
   }
 
   /**
@@ -64,6 +68,10 @@ export class ExternalTokenVerifier {
    * ExternalTokenError with a message that helps and never repeats the token.
    */
   async verify(token: string, provider: ExternalProvider): Promise<JWTPayload & { sub: string }> {
+    // Everything the verification depended on is in the key, so a changed provider misses.
+    const cacheKey = `${provider.issuer}\u0000${provider.audience}\u0000${provider.jwksUri ?? ""}\u0000${token}`;
+    const known = this.#verified.get(cacheKey, provider.clockSkewSeconds);
+    if (known) return known;
     const jwksUri = provider.jwksUri ?? (await this.#discover(provider.issuer));
     let payload: JWTPayload;
     try {
@@ -83,6 +91,7 @@ export class ExternalTokenVerifier {
       throw new ExternalTokenError(`the subject token's iat is in the future (more than ${provider.clockSkewSeconds} s of clock skew allowed for ${provider.name})`);
     }
     if (typeof payload.sub !== "string" || payload.sub.length === 0) throw new ExternalTokenError("the subject token has no sub claim");
+    this.#verified.set(cacheKey, payload as JWTPayload & { sub: string });
     return payload as JWTPayload & { sub: string };
   }
 

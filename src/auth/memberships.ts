@@ -16,7 +16,17 @@ const FRESH_MS = 2000;
 
 export class MembershipDirectory {
   #db: Db;
-  #cache = new LRUCache<string, PersonRoles>({ max: 50_000, ttl: FRESH_MS });
+  // Sized for the people active within FRESH_MS: lru-cache allocates `max` slots at start, and
+  // 50 000 with a TTL cost about 170 ms of start-up on the loaded bench machine.
+  #cache = new LRUCache<string, PersonRoles>({ max: 10_000, ttl: FRESH_MS });
+  /**
+   * email → person, for token exchange's EMAIL mapping. Only found people are kept, and with no
+   * expiry: a person's email never changes and people are never deleted here, so the answer
+   * cannot go stale; an unknown email is asked again every time (it may be invited next).
+   * Why: with the provider directory, it takes external exchange off the database (figures in
+   * docs/performance.md).
+   */
+  #byEmail = new LRUCache<string, string>({ max: 10_000 });
 
   constructor(db: Db) {
     this.#db = db;
@@ -35,6 +45,15 @@ export class MembershipDirectory {
     };
     this.#cache.set(userId, value);
     return value;
+  }
+
+  /** The person with this (lower-case) email, or null. */
+  async userIdByEmail(email: string): Promise<string | null> {
+    const cached = this.#byEmail.get(email);
+    if (cached) return cached;
+    const user = await this.#db.user.findUnique({ where: { email }, select: { id: true } });
+    if (user) this.#byEmail.set(email, user.id);
+    return user?.id ?? null;
   }
 
   invalidate(userId: string): void {

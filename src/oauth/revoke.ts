@@ -10,7 +10,7 @@ import { formParams } from "./params.ts";
 import { revokeAccessTokenId, revokeFamily } from "./issuance/revocation.ts";
 
 export const revokeRoute: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
-  const { db, keys, config } = services;
+  const { db, keys, config, revocations } = services;
 
   app.post("/revoke", async (request, reply) => {
     const body = formParams(request);
@@ -22,14 +22,14 @@ export const revokeRoute: FastifyPluginAsync<{ services: Services }> = async (ap
     const tryRefresh = async () => {
       const row = await db.refreshToken.findUnique({ where: { tokenHash: sha256(token) } });
       if (!row) return false;
-      if (row.applicationId === client.view.id) await db.$transaction((tx) => revokeFamily(tx, row.familyId));
+      if (row.applicationId === client.view.id) await db.$transaction((tx) => revokeFamily(tx, revocations, row.familyId));
       return true;
     };
     const tryAccess = async () => {
       const payload = await keys.verifySignature(token).catch(() => null);
       if (!payload || payload.iss !== config.issuer || typeof payload.jti !== "string") return false;
       if (payload.client_id === client.view.clientId && typeof payload.exp === "number") {
-        await revokeAccessTokenId(db, payload.jti, new Date(payload.exp * 1000));
+        await revokeAccessTokenId(db, revocations, payload.jti, new Date(payload.exp * 1000));
       }
       return true;
     };

@@ -128,10 +128,12 @@ function grantDependencies(services: Services): GrantDependencies {
       issuer: config.issuer,
       accessTokenTtlSeconds: config.accessTokenTtlSeconds,
       refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+      revocations: services.revocations,
     }),
     accessTokens: { verify: (token, options) => verifyAccessToken(services, token, options) },
     externalTokens: services.externalTokens,
     memberships: services.memberships,
+    identityProviders: services.identityProviderDirectory,
   };
 }
 

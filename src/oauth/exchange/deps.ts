@@ -1,6 +1,7 @@
 // What token exchange needs from the rest of the server, and nothing more: the grant modules
 // build it from whatever the token endpoint hands them.
 import type { VerifiedAccessToken } from "../../auth/access-tokens.ts";
+import type { IdentityProviderRow } from "../../applications/identity-provider-directory.ts";
 import type { ExternalTokenVerifier } from "../../auth/external-tokens.ts";
 import type { Catalog } from "../../catalog/index.ts";
 import type { Db } from "../../db/client.ts";
@@ -17,6 +18,10 @@ export interface ExchangeDeps {
   verifyAccessToken(token: string): Promise<VerifiedAccessToken>;
   /** Identity providers' tokens, against their cached JWKS. */
   externalTokens: Pick<ExternalTokenVerifier, "verify">;
+  /** The organization's identity providers, briefly cached (src/applications/identity-provider-directory.ts). */
+  providersOf(organizationId: string): Promise<readonly IdentityProviderRow[]>;
+  /** The person with this lower-case email, or null (found people cached for good: emails never change). */
+  userIdByEmail(email: string): Promise<string | null>;
   /** Whether a person belongs to an organization, from the briefly cached membership directory. */
   isMember(userId: string, organizationId: string): Promise<boolean>;
 }

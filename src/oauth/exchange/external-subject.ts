@@ -10,7 +10,7 @@ import { InvalidGrant, InvalidRequest } from "../errors.ts";
 import type { ExchangeDeps } from "./deps.ts";
 
 export async function externalSubject(
-  deps: Pick<ExchangeDeps, "db" | "externalTokens" | "isMember">,
+  deps: Pick<ExchangeDeps, "db" | "externalTokens" | "isMember" | "providersOf" | "userIdByEmail">,
   client: ClientView,
   token: string,
   identityProvider: string | undefined,
@@ -19,9 +19,7 @@ export async function externalSubject(
   const unverified = claimsOf(token);
   const wantedId = identityProvider === undefined ? undefined : rawIdOf(identityProvider, "IdentityProvider");
   if (wantedId === null) throw new InvalidRequest("identity_provider must be the idp_ id of one of the organization's identity providers");
-  let providers = await deps.db.identityProvider.findMany({
-    where: { organizationId: client.organizationId, issuer: unverified.iss, ...(wantedId ? { id: wantedId } : {}) },
-  });
+  let providers = (await deps.providersOf(client.organizationId)).filter((p) => p.issuer === unverified.iss && (!wantedId || p.id === wantedId));
   if (providers.length === 0) {
     throw new InvalidGrant(
       wantedId
@@ -54,13 +52,9 @@ export async function externalSubject(
     if (typeof claims.email !== "string" || !verified) {
       throw new InvalidGrant(`identity provider ${provider.name} maps people by verified email, and the subject token carries no email with email_verified true`);
     }
-    const email = claims.email.trim().toLowerCase();
-    // One query on the hot path: the member with that email; why it failed is asked only on failure.
-    const member = await deps.db.membership.findFirst({ where: { organizationId: client.organizationId, user: { email } }, select: { userId: true } });
-    if (member) return { userId: member.userId, identityProviderId: provider.id };
-    const known = await deps.db.user.findUnique({ where: { email }, select: { id: true } });
-    if (!known) throw new InvalidGrant("no person here has the subject token's email");
-    throw new InvalidGrant("the person the subject token identifies is not a member of this application's organization");
+    // Both from memory on the hot path: the person by email, then the membership directory.
+    userId = await deps.userIdByEmail(claims.email.trim().toLowerCase());
+    if (!userId) throw new InvalidGrant("no person here has the subject token's email");
   } else {
     const link = await deps.db.externalIdentity.findUnique({
       where: { identityProviderId_subject: { identityProviderId: provider.id, subject: claims.sub } },

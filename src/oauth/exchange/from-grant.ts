@@ -2,7 +2,7 @@
 import type { GrantDependencies } from "../grants/types.ts";
 import type { ExchangeDeps } from "./deps.ts";
 
-export const EXCHANGE_NEEDS = ["db", "catalog", "issuer", "issuance", "accessTokens", "externalTokens", "memberships"] as const;
+export const EXCHANGE_NEEDS = ["db", "catalog", "issuer", "issuance", "accessTokens", "externalTokens", "memberships", "identityProviders"] as const;
 
 type Given = Pick<GrantDependencies, (typeof EXCHANGE_NEEDS)[number]>;
 
@@ -19,6 +19,8 @@ export function exchangeDepsFrom(deps: Given): ExchangeDeps {
       signAccessToken: (claims) => deps.issuance.accessToken(claims),
       verifyAccessToken: (token) => deps.accessTokens.verify(token),
       externalTokens: deps.externalTokens,
+      providersOf: (organizationId) => deps.identityProviders.ofOrganization(organizationId),
+      userIdByEmail: (email) => deps.memberships.userIdByEmail(email),
       isMember: async (userId, organizationId) => (await deps.memberships.get(userId)).roles.has(organizationId),
     };
     built.set(deps, exchange);

@@ -5,6 +5,7 @@
 import type { z } from "zod";
 import type { VerifiedAccessToken } from "../../auth/access-tokens.ts";
 import type { ClientView } from "../../applications/client-directory.ts";
+import type { IdentityProviderDirectory } from "../../applications/identity-provider-directory.ts";
 import type { ExternalTokenVerifier } from "../../auth/external-tokens.ts";
 import type { MembershipDirectory } from "../../auth/memberships.ts";
 import type { Catalog } from "../../catalog/index.ts";
@@ -29,7 +30,9 @@ export interface GrantDependencies {
   /** Identity providers' tokens, verified against their cached JWKS (token exchange). */
   externalTokens: Pick<ExternalTokenVerifier, "verify">;
   /** A person's roles per organization, briefly cached (src/auth/memberships.ts). */
-  memberships: Pick<MembershipDirectory, "get">;
+  memberships: Pick<MembershipDirectory, "get" | "userIdByEmail">;
+  /** Each organization's identity providers, briefly cached (token exchange). */
+  identityProviders: Pick<IdentityProviderDirectory, "ofOrganization">;
 }
 
 /** The form parameters a grant reads: an object of optional or required strings. */

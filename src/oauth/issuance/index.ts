@@ -50,10 +50,10 @@ export class TokenIssuance {
   }
 
   revokeFamily(tx: Tx, familyId: string): Promise<void> {
-    return revokeFamily(tx, familyId);
+    return revokeFamily(tx, this.#settings.revocations, familyId);
   }
 
   revokeAccessToken(tx: Tx, jti: string, expiresAt: Date): Promise<void> {
-    return revokeAccessTokenId(tx, jti, expiresAt);
+    return revokeAccessTokenId(tx, this.#settings.revocations, jti, expiresAt);
   }
 }

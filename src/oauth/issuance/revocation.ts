@@ -4,16 +4,24 @@ import type { Prisma } from "../../db/client.ts";
 
 type Tx = Prisma.TransactionClient;
 
+/** This process's view of revocations (src/auth/revocations.ts), told before the commit. */
+export interface RevocationNotes {
+  noteRevoked(jti: string, expiresAt: Date): void;
+}
+
 /** Revokes every refresh token of a family and the access tokens issued with them. */
-export async function revokeFamily(tx: Tx, familyId: string): Promise<void> {
+export async function revokeFamily(tx: Tx, notes: RevocationNotes, familyId: string): Promise<void> {
   const now = new Date();
   const tokens = await tx.refreshToken.findMany({ where: { familyId }, select: { accessTokenId: true, accessExpiresAt: true } });
   await tx.refreshToken.updateMany({ where: { familyId, revokedAt: null }, data: { revokedAt: now } });
-  for (const t of tokens) await revokeAccessTokenId(tx, t.accessTokenId, t.accessExpiresAt);
+  for (const t of tokens) await revokeAccessTokenId(tx, notes, t.accessTokenId, t.accessExpiresAt);
 }
 
 /** An access token past its expiry is dead already; recording it would only grow the table. */
-export async function revokeAccessTokenId(tx: Tx, jti: string, expiresAt: Date): Promise<void> {
+export async function revokeAccessTokenId(tx: Tx, notes: RevocationNotes, jti: string, expiresAt: Date): Promise<void> {
   if (expiresAt.getTime() <= Date.now()) return;
+  // Refused here from now on, even while the transaction is still open: refusing a token whose
+  // revocation then rolls back is the safe side of that race.
+  notes.noteRevoked(jti, expiresAt);
   await tx.revokedAccessToken.upsert({ where: { jti }, create: { jti, expiresAt }, update: {} });
 }

@@ -1,6 +1,7 @@
 // What issuance needs and what it answers with.
 import type { Catalog } from "../../catalog/index.ts";
 import type { SigningKeys } from "../../crypto/signing-keys.ts";
+import type { RevocationNotes } from "./revocation.ts";
 
 /** RFC 6749 §5.1. */
 export interface TokenResponse {
@@ -20,4 +21,5 @@ export interface IssuanceSettings {
   issuer: string;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
+  revocations: RevocationNotes;
 }
