@@ -102,7 +102,7 @@ describe("SIGTERM", () => {
     }
     const { code, at } = await child.exited;
     expect(code).toBe(0);
-    expect(at - signalled).toBeLessThan(5000);
+    expect(at - signalled).toBeLessThan(10_000); // exit code 0: drained before SHUTDOWN_TIMEOUT_MS
     expect(child.output()).toContain("SIGTERM: shutting down");
   });
 
@@ -116,7 +116,7 @@ describe("SIGTERM", () => {
     stuck.destroy();
     expect(code, child.output()).toBe(1);
     expect(at - signalled).toBeGreaterThanOrEqual(1400);
-    expect(at - signalled).toBeLessThan(4000);
+    expect(at - signalled).toBeLessThan(6000);
     expect(child.output()).toContain("requests still in flight after 1500 ms");
   });
 });
