@@ -3,6 +3,7 @@
 // by other processes sharing the database are picked up within MAX_STALE_MS.
 import { LRUCache } from "lru-cache";
 import type { Db } from "../db/client.ts";
+import { parseRevision } from "./revision.ts";
 import { isConfidential, type ApplicationType, type Platform } from "./rules.ts";
 
 export interface SecretView {
@@ -27,6 +28,10 @@ export interface ClientView {
   onBehalfOfNamedSubjects: boolean;
   applicationGrants: ReadonlySet<string>;
   delegatedGrants: ReadonlySet<string>;
+  /** PRIVATE | PUBLIC: a PUBLIC app serves its approved revision to people outside its organization. */
+  visibility: string;
+  /** The approved revision's DELEGATED scopes while PUBLIC, else null. */
+  approvedDelegated: ReadonlySet<string> | null;
   secrets: ReadonlyMap<string, SecretView>;
 }
 
@@ -105,6 +110,8 @@ export class ClientDirectory {
       onBehalfOfNamedSubjects: app.onBehalfOfNamedSubjects,
       applicationGrants: new Set(app.scopeGrants.filter((g) => g.kind === "APPLICATION").map((g) => g.scope)),
       delegatedGrants: new Set(app.scopeGrants.filter((g) => g.kind === "DELEGATED").map((g) => g.scope)),
+      visibility: app.visibility,
+      approvedDelegated: app.visibility === "PUBLIC" ? new Set(parseRevision(app.approvedRevision)?.delegatedScopes ?? []) : null,
       secrets: new Map(
         app.clientSecrets.map((s) => [
           s.id,

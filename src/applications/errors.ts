@@ -23,11 +23,13 @@ export class NotFoundError extends Error {
 
 export class ForbiddenError extends Error {
   override name = "ForbiddenError";
-  readonly code = "forbidden";
+  readonly code: string;
   readonly requiredScope: string;
-  constructor(requiredScope: string) {
-    super(`this token lacks the scope ${requiredScope}`);
+  /** A refusal that is not about the token's scopes (a role, say) brings its own message and code. */
+  constructor(requiredScope: string, refusal?: { message: string; code: string }) {
+    super(refusal?.message ?? `this token lacks the scope ${requiredScope}`);
     this.requiredScope = requiredScope;
+    this.code = refusal?.code ?? "forbidden";
   }
 }
 

@@ -10,5 +10,6 @@ import "./members.ts";
 import "./viewer.ts";
 import "./identity-providers.ts";
 import "./viewer-consents.ts";
+import "./publication.ts";
 
 export const schema = lexicographicSortSchema(builder.toSchema());
