@@ -193,9 +193,9 @@ describe("who sees and decides", () => {
 
   it("the organization cannot decide its own request, and the operator cannot withdraw it", async () => {
     const own = await approve(acme, requestId);
-    expect(own).toMatchObject({ __typename: "ForbiddenError", code: "publication_actor_not_allowed" });
-    expect(await reject(acme, requestId, "why not")).toMatchObject({ __typename: "ForbiddenError", code: "publication_actor_not_allowed" });
-    expect(await withdraw(operator, requestId)).toMatchObject({ __typename: "ForbiddenError", code: "publication_actor_not_allowed" });
+    expect(own).toMatchObject({ __typename: "ForbiddenError", code: "forbidden", message: "only an ADMIN of the operator organization may approve this publication request" });
+    expect(await reject(acme, requestId, "why not")).toMatchObject({ __typename: "ForbiddenError", code: "forbidden" });
+    expect(await withdraw(operator, requestId)).toMatchObject({ __typename: "ForbiddenError", message: "only an ADMIN of the application's organization may withdraw this publication request" });
     expect((await publication(acme, appId))?.publicationRequest?.status).toBe("PENDING");
   });
 

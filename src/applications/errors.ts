@@ -23,13 +23,12 @@ export class NotFoundError extends Error {
 
 export class ForbiddenError extends Error {
   override name = "ForbiddenError";
-  readonly code: string;
+  readonly code = "forbidden";
   readonly requiredScope: string;
-  /** A refusal that is not about the token's scopes (a role, say) brings its own message and code. */
-  constructor(requiredScope: string, refusal?: { message: string; code: string }) {
-    super(refusal?.message ?? `this token lacks the scope ${requiredScope}`);
+  /** A refusal that is not about the token's scopes (a role, say) says so in its own message. */
+  constructor(requiredScope: string, message?: string) {
+    super(message ?? `this token lacks the scope ${requiredScope}`);
     this.requiredScope = requiredScope;
-    this.code = refusal?.code ?? "forbidden";
   }
 }
 

@@ -17,6 +17,7 @@ import {
   publicationRequirements,
   publicationState,
   REASON_MAX,
+  refusal,
   transition,
   visibilityOf,
   type PublicationAction,
@@ -96,7 +97,7 @@ export class PublicationService {
         return openRequest(tx, principal, current, "REQUESTED", text);
       });
     } catch (err) {
-      if (isUniqueViolation(err)) throw new ValidationError([this.#refusal("request", "PUBLIC_PENDING", ["applicationId"])]);
+      if (isUniqueViolation(err)) throw new ValidationError([refusal("request", ["applicationId"])]);
       throw err;
     }
   }
@@ -170,7 +171,8 @@ export class PublicationService {
       if (!step.ok) throw new ValidationError([step.error]);
       const revision = revisionOf(current);
       const decided = PUBLICATION_TRANSITIONS[action].request as PublicationStatus;
-      // Decide once: of any number of concurrent decisions, only one finds the request PENDING.
+      // Decide once: of any number of concurrent decisions, only one finds the request PENDING
+      // (PostgreSQL's row lock above already serializes them; this holds even without it).
       const claimed = await tx.publicationRequest.updateMany({
         where: { id: requestId, status: "PENDING" },
         data: {
@@ -182,7 +184,7 @@ export class PublicationService {
           ...(action === "approve" ? { proposed: serializeRevision(revision) } : {}),
         },
       });
-      if (claimed.count !== 1) throw new ValidationError([this.#refusal(action, "PUBLIC", ["requestId"])]);
+      if (claimed.count !== 1) throw new ValidationError([refusal(action, ["requestId"])]);
       await tx.connectApplication.update({
         where: { id: current.id },
         data: {
@@ -208,13 +210,9 @@ export class PublicationService {
     if (isAdminOf(principal, organizationId)) actors.push("owner");
     if (principal.isOperator) actors.push("operator");
     if (actors.some((a) => mayTake(action, a))) return;
-    const who = PUBLICATION_TRANSITIONS[action].by.includes("operator") ? "the operator organization's ADMINs" : "the application's organization";
-    throw new ForbiddenError("an ADMIN role in " + who, { code: "publication_actor_not_allowed", message: `only ${who} may ${action} this` });
-  }
-
-  #refusal(action: PublicationAction, state: "PUBLIC" | "PUBLIC_PENDING", path: string[]): FieldError {
-    const step = transition(state === "PUBLIC" ? "PUBLIC" : "PUBLIC_PENDING", action, path);
-    return step.ok ? { path, code: "publication_conflict", message: "changed concurrently: try again" } : step.error;
+    const operatorOnly = PUBLICATION_TRANSITIONS[action].by.includes("operator") && !PUBLICATION_TRANSITIONS[action].by.includes("owner");
+    const role = operatorOnly ? "ADMIN of the operator organization" : "ADMIN of the application's organization";
+    throw new ForbiddenError(role, `only an ${role} may ${action} this publication request`);
   }
 }
 

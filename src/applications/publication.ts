@@ -65,8 +65,12 @@ export type TransitionResult = { ok: true; to: PublicationState } | { ok: false;
 export function transition(state: PublicationState, action: PublicationAction, path: string[]): TransitionResult {
   const to = PUBLICATION_TRANSITIONS[action].from[state];
   if (to) return { ok: true, to };
-  const refusal = REFUSALS[action];
-  return { ok: false, error: { path, code: refusal.code, message: refusal.message } };
+  return { ok: false, error: refusal(action, path) };
+}
+
+/** The refusal of `action` where it does not apply (a decided request, an unpublished app...). */
+export function refusal(action: PublicationAction, path: string[]): FieldError {
+  return { path, ...REFUSALS[action] };
 }
 
 export function mayTake(action: PublicationAction, actor: PublicationActor): boolean {
