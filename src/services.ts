@@ -8,6 +8,7 @@ import { IdentityProviderService } from "./applications/identity-providers.ts";
 import { RegistrationTokenService } from "./applications/registration-tokens.ts";
 import { RegistrationService } from "./applications/registration.ts";
 import { IdentityProviderDirectory } from "./applications/identity-provider-directory.ts";
+import { PublicationService } from "./applications/publication-service.ts";
 import { ExternalTokenVerifier } from "./auth/external-tokens.ts";
 import { loadCatalog, type Catalog } from "./catalog/index.ts";
 import type { Config } from "./config/index.ts";
@@ -38,6 +39,8 @@ export interface Services {
   registrationTokens: RegistrationTokenService;
   /** Dynamic client registration and its management (RFC 7591, RFC 7592). */
   registration: RegistrationService;
+  /** Publication requests and their decisions (src/applications/publication.ts). */
+  publication: PublicationService;
   identityProviders: IdentityProviderService;
   /** Keys of organizations' identity providers, cached per JWKS URI (token exchange). */
   externalTokens: ExternalTokenVerifier;
@@ -102,6 +105,7 @@ export async function createServices(config: Config, options: { catalog?: Catalo
       secretVerifier: new SecretVerifier(),
       lastUsed,
       applications,
+      publication: new PublicationService({ db, provider, directory: clients, revocations }),
       registrationTokens,
       registration: new RegistrationService({ db, applications, tokens: registrationTokens, catalog: resolvedCatalog, config }),
       identityProviders: new IdentityProviderService(db, {

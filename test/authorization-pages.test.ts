@@ -113,11 +113,12 @@ describe("the private application page", () => {
 });
 
 describe("the consent page", () => {
-  it("names the publisher, the redirect host, where to revoke access, and has Not you?", async () => {
+  it("names the organization, the redirect host, where to revoke access, and has Not you?", async () => {
     const agent = new Agent(server.url);
     const res = await signedIn(agent, member);
     expect(res.status).toBe(200);
-    expect(res.text).toContain("Published by <strong>Acme Corporation</strong>");
+    // A PRIVATE app is not published: the page says whose it is (publication.test.ts has the PUBLIC case).
+    expect(res.text).toContain("Private to <strong>Acme Corporation</strong>");
     expect(res.text).toContain("client.example.test</strong>");
     expect(res.text).toContain(`href="${server.url}/console/connected-apps"`);
     expect(res.text).toContain("Not you?");

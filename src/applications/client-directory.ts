@@ -3,6 +3,7 @@
 // by other processes sharing the database are picked up within MAX_STALE_MS.
 import { LRUCache } from "lru-cache";
 import type { Db } from "../db/client.ts";
+import { parseRevision } from "./revision.ts";
 import { isConfidential, type ApplicationType, type Platform } from "./rules.ts";
 
 export interface SecretView {
@@ -27,6 +28,11 @@ export interface ClientView {
   onBehalfOfNamedSubjects: boolean;
   applicationGrants: ReadonlySet<string>;
   delegatedGrants: ReadonlySet<string>;
+  /** PRIVATE | PUBLIC: a PUBLIC app serves its approved revision to people outside its organization. */
+  visibility: string;
+  /** The approved revision's DELEGATED scopes and on-behalf-of switch while PUBLIC, else null. */
+  approvedDelegated: ReadonlySet<string> | null;
+  approvedOnBehalfOf: boolean | null;
   secrets: ReadonlyMap<string, SecretView>;
 }
 
@@ -91,6 +97,7 @@ export class ClientDirectory {
     if (!app) return null;
     const applicationType = app.applicationType as ApplicationType;
     const platform = app.platform as Platform | null;
+    const approved = app.visibility === "PUBLIC" ? parseRevision(app.approvedRevision) : null;
     return {
       id: app.id,
       clientId: app.clientId,
@@ -105,6 +112,9 @@ export class ClientDirectory {
       onBehalfOfNamedSubjects: app.onBehalfOfNamedSubjects,
       applicationGrants: new Set(app.scopeGrants.filter((g) => g.kind === "APPLICATION").map((g) => g.scope)),
       delegatedGrants: new Set(app.scopeGrants.filter((g) => g.kind === "DELEGATED").map((g) => g.scope)),
+      visibility: app.visibility,
+      approvedDelegated: approved ? new Set(approved.delegatedScopes) : null,
+      approvedOnBehalfOf: approved ? approved.onBehalfOfEnabled : null,
       secrets: new Map(
         app.clientSecrets.map((s) => [
           s.id,

@@ -25,8 +25,9 @@ export class ForbiddenError extends Error {
   override name = "ForbiddenError";
   readonly code = "forbidden";
   readonly requiredScope: string;
-  constructor(requiredScope: string) {
-    super(`this token lacks the scope ${requiredScope}`);
+  /** A refusal that is not about the token's scopes (a role, say) says so in its own message. */
+  constructor(requiredScope: string, message?: string) {
+    super(message ?? `this token lacks the scope ${requiredScope}`);
     this.requiredScope = requiredScope;
   }
 }

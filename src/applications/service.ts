@@ -15,6 +15,8 @@ import { canSeeApplication, isAdminOf, type Principal } from "../auth/principal.
 import type { ClientDirectory } from "./client-directory.ts";
 import { assertValid, NotFoundError, ValidationError } from "./errors.ts";
 import { COLUMN_FIELDS, type ColumnValues } from "./fields.ts";
+import { lockApplication } from "./locks.ts";
+import { reviewCriticalChange } from "./publication-service.ts";
 import {
   defaultGrantKind,
   isConfidential,
@@ -141,6 +143,8 @@ export class ApplicationService {
       await audit(tx, principal, updated.organizationId, options.auditAction ?? "application.updated", id, {
         fields: Object.keys(input).filter((k) => (input as Record<string, unknown>)[k] !== undefined),
       });
+      // A PUBLIC app's critical fields go to review; outsiders keep the approved revision.
+      await reviewCriticalChange(tx, principal, id);
       return updated;
     });
     this.#directory.invalidate(app.clientId);
@@ -238,6 +242,7 @@ export class ApplicationService {
       if (added.length === 0) return; // granting what is already granted changes nothing
       await tx.scopeGrant.createMany({ data: added.map((scope) => ({ applicationId, scope, kind, grantedBy: principal.subject })) });
       await audit(tx, principal, app.organizationId, "scopes.granted", applicationId, { scopes: added, kind });
+      if (kind === "DELEGATED") await reviewCriticalChange(tx, principal, applicationId);
     });
     this.#directory.invalidate(app.clientId);
     return app;
@@ -251,6 +256,7 @@ export class ApplicationService {
       await this.#lockApplication(tx, applicationId);
       const { count } = await tx.scopeGrant.deleteMany({ where: { applicationId, scope: { in: scopes }, kind: { in: [...kinds] } } });
       if (count > 0) await audit(tx, principal, app.organizationId, "scopes.revoked", applicationId, { scopes, kinds });
+      if (count > 0 && kinds.includes("DELEGATED")) await reviewCriticalChange(tx, principal, applicationId);
     });
     this.#directory.invalidate(app.clientId);
     return app;
@@ -276,8 +282,8 @@ export class ApplicationService {
    * read-then-write (grants) hold under concurrent requests. SQLite already runs one writer
    * at a time; PostgreSQL takes the application's row lock until the transaction ends.
    */
-  async #lockApplication(tx: Tx, id: string): Promise<void> {
-    if (this.#provider === "postgresql") await tx.$queryRaw`SELECT id FROM "ConnectApplication" WHERE id = ${id} FOR UPDATE`;
+  #lockApplication(tx: Tx, id: string): Promise<void> {
+    return lockApplication(tx, this.#provider, id);
   }
 
   async #assertUnique(tx: Tx, shape: ApplicationShape, selfId: string | null): Promise<void> {
@@ -339,6 +345,7 @@ const TARGET_ID_TYPES: Record<string, IdType> = {
   invitation: "Invitation",
   consent: "ConnectApplication",
   registration_token: "RegistrationToken",
+  publication: "PublicationRequest",
 };
 
 export async function audit(

@@ -7,7 +7,7 @@ import { ID_PREFIXES, parsePublicId, publicId, rawIdOf, type IdType } from "../i
  * The object types `node(id:)` resolves. A new Relay node type (builder.prismaNode) must be
  * added here, or node(id:) answers null for its ids.
  */
-const NODE_TYPES: ReadonlySet<string> = new Set<IdType>(["Organization", "ConnectApplication", "ClientSecret", "AuditEvent"]);
+const NODE_TYPES: ReadonlySet<string> = new Set<IdType>(["Organization", "ConnectApplication", "ClientSecret", "AuditEvent", "PublicationRequest"]);
 
 export function encodeNodeId(typename: string, id: string | number | bigint): string {
   if (!(typename in ID_PREFIXES)) throw new Error(`${typename} has no public id prefix: add it to src/ids.ts`);

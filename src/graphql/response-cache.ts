@@ -77,7 +77,8 @@ export class QueryResponseCache {
   async #version(principal: Principal): Promise<number> {
     const scope = [
       ...(principal.roles.size > 0 ? [{ organizationId: { in: [...principal.roles.keys()] } }] : []),
-      ...(principal.isOperator ? [{ organizationId: null }] : []),
+      // Operators review every organization's publication requests: those steps version their answers too.
+      ...(principal.isOperator ? [{ organizationId: null }, { action: { startsWith: "publication." } }] : []),
     ];
     if (scope.length === 0) return 0;
     return this.#db.auditEvent.count({ where: { OR: scope } });

@@ -11,5 +11,6 @@ import "./viewer.ts";
 import "./identity-providers.ts";
 import "./viewer-consents.ts";
 import "./registration-tokens.ts";
+import "./publication.ts";
 
 export const schema = lexicographicSortSchema(builder.toSchema());

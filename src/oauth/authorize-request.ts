@@ -4,6 +4,7 @@
 import type { Services } from "../services.ts";
 import type { ConsentApp } from "../ui/pages.ts";
 import { isConfidential, type ApplicationType, type Platform } from "../applications/rules.ts";
+import { approvedRevisionOf, type RevisionChoice } from "../applications/visibility.ts";
 
 /** What the consent page shows, plus what the flow decides with. */
 export interface AuthorizationApplication extends ConsentApp {
@@ -37,7 +38,16 @@ export type AuthorizationCheck =
 const CODE_CHALLENGE = /^[A-Za-z0-9._~-]{43,128}$/;
 const PARAMETERS = ["client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge", "code_challenge_method", "nonce", "prompt", "login_hint"];
 
-export async function checkAuthorizationRequest(raw: Record<string, unknown>, services: Services): Promise<AuthorizationCheck> {
+/**
+ * `revision` says whose view of the application to check against: before sign-in, who asks is
+ * unknown, so a redirect URI or scope of either revision passes ("either"); once signed in, the
+ * request is checked again against the revision that person gets (visibility.ts).
+ */
+export async function checkAuthorizationRequest(
+  raw: Record<string, unknown>,
+  services: Services,
+  revision: RevisionChoice | "either" = "either",
+): Promise<AuthorizationCheck> {
   // The parameter's value is shown only for client_id and redirect_uri: neither is a secret.
   const page = (message: string, error: string, parameter: string, value?: string): AuthorizationCheck => ({
     kind: "page",
@@ -64,17 +74,36 @@ export async function checkAuthorizationRequest(raw: Record<string, unknown>, se
   });
   if (!app || app.applicationType !== "OAUTH") return page("The application in this request is not registered.", "invalid_client", "client_id", clientId);
 
-  const registered = app.redirectUris;
+  // Outside a PUBLIC app's organization, the approved revision is the application.
+  const approved = approvedRevisionOf(app);
+  const current = {
+    name: app.name,
+    logoUri: app.logoUri,
+    redirectUris: [...app.redirectUris].sort((a, b) => Number(b.isDefault) - Number(a.isDefault) || a.position - b.position).map((r) => r.uri),
+    delegatedScopes: app.scopeGrants.map((g) => g.scope),
+  };
+  const view =
+    revision === "approved" && approved
+      ? approved
+      : revision === "either" && approved
+        ? {
+            ...current,
+            redirectUris: [...new Set([...current.redirectUris, ...approved.redirectUris])],
+            delegatedScopes: [...new Set([...current.delegatedScopes, ...approved.delegatedScopes])],
+          }
+        : current;
+  const registered = view.redirectUris;
   const given = params.redirect_uri;
   let redirectUri: string;
   if (given !== undefined) {
     // Exact string comparison: no normalization, no prefix or wildcard matching (RFC 9700 §4.1.3).
-    if (!registered.some((r) => r.uri === given)) return page(`The redirect URI in this request is not registered for ${app.name}.`, "invalid_request", "redirect_uri", given);
+    if (!registered.includes(given)) return page(`The redirect URI in this request is not registered for ${view.name}.`, "invalid_request", "redirect_uri", given);
     redirectUri = given;
   } else {
-    const fallback = registered.find((r) => r.isDefault) ?? registered[0];
-    if (!fallback) return page(`${app.name} has no redirect URI registered, so there is nowhere to send you back.`, "invalid_request", "redirect_uri");
-    redirectUri = fallback.uri;
+    // The default comes first in either revision.
+    const fallback = registered[0];
+    if (!fallback) return page(`${view.name} has no redirect URI registered, so there is nowhere to send you back.`, "invalid_request", "redirect_uri");
+    redirectUri = fallback;
   }
 
   const state = params.state === "\u0000duplicate" ? undefined : params.state;
@@ -98,7 +127,7 @@ export async function checkAuthorizationRequest(raw: Record<string, unknown>, se
 
   const scopes = [...new Set((params.scope ?? "").split(" ").filter(Boolean))];
   if (scopes.length === 0) return fail("invalid_scope", "scope is required");
-  const delegated = new Set(app.scopeGrants.map((g) => g.scope));
+  const delegated = new Set(view.delegatedScopes);
   const notGranted = scopes.filter((s) => !delegated.has(s));
   if (notGranted.length > 0) return fail("invalid_scope", `not granted to this application: ${notGranted.join(" ")}`);
   // On-behalf-of scopes exist only for the on-behalf-of flow, where the token carries `act`.
@@ -115,9 +144,9 @@ export async function checkAuthorizationRequest(raw: Record<string, unknown>, se
       app: {
         id: app.id,
         clientId: app.clientId,
-        name: app.name,
+        name: view.name,
         description: app.description,
-        logoUri: app.logoUri,
+        logoUri: view.logoUri,
         termsOfServiceUri: app.termsOfServiceUri,
         privacyPolicyUri: app.privacyPolicyUri,
         isFirstParty: app.isFirstParty,

@@ -3,7 +3,7 @@
 // every step, so nothing a browser sends later can widen what was first checked.
 import { randomBytes } from "node:crypto";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
-import { mayAuthorize } from "../applications/visibility.ts";
+import { authorizationAccess } from "../applications/visibility.ts";
 import { consentedScopes, rememberConsent } from "../auth/consents.ts";
 import type { ActiveSession } from "../auth/sessions.ts";
 import { sha256 } from "../crypto/random.ts";
@@ -74,7 +74,8 @@ export const authorizeRoutes: FastifyPluginAsync<{ services: Services }> = async
       return reply.redirect(`/oauth/login?return_to=${encodeURIComponent(returnTo)}`, 303);
     }
     // A PRIVATE app is for its own organization's members only: others get a refusal, not a consent page.
-    if (!(await mayAuthorize(db, req.app, session.userId))) {
+    const access = await authorizationAccess(db, req.app, session.userId);
+    if (!access.allowed) {
       return sendPage(
         reply,
         403,
@@ -86,6 +87,18 @@ export const authorizeRoutes: FastifyPluginAsync<{ services: Services }> = async
         }),
       );
     }
+    // Now that who asks is known, the request must hold for the revision they get: outside a
+    // PUBLIC app's organization, a redirect URI or scope still under review does not exist.
+    // (A PRIVATE app has one revision, already checked.)
+    const recheck = req.app.visibility === "PUBLIC" ? await checkAuthorizationRequest(req.params, services, access.revision) : { kind: "ok" as const, request: req };
+    if (recheck.kind === "page") {
+      const { status, kind: _, ...details } = recheck;
+      return sendPage(reply, status, authorizationErrorPage(details));
+    }
+    if (recheck.kind === "redirect") {
+      return toClient(reply, recheck.redirectUri, { error: recheck.error, error_description: recheck.description, state: recheck.state });
+    }
+    req = { ...recheck.request, prompt: req.prompt };
 
     // Scopes that need an administrator's consent (the admin API's manage scope) never reach a
     // token through the consent of someone who does not administer the app's organization.
@@ -135,6 +148,7 @@ export const authorizeRoutes: FastifyPluginAsync<{ services: Services }> = async
         csrf,
         params: req.params,
         publisher: await publisherOf(req),
+        published: req.app.visibility === "PUBLIC",
         redirectHost: redirectHostOf(req.redirectUri),
         connectedAppsUrl: `${config.issuer}/console/connected-apps`,
         switchAccount: { csrf, returnTo: returnPath(req.params, ["prompt"]) },

@@ -61,6 +61,8 @@ export function consentPage(opts: {
   params: Record<string, string>;
   /** Who registered the app: its organization, or the operator for first-party apps. */
   publisher: string | null;
+  /** PUBLIC after an approved publication request: anyone may authorize it, so say by whom it is published. */
+  published: boolean;
   redirectHost: string;
   connectedAppsUrl: string;
   switchAccount: SwitchAccount;
@@ -82,7 +84,12 @@ export function consentPage(opts: {
         ${app.isFirstParty
           ? html`<span class="badge">First-party application</span>`
           : html`<span class="badge third">Third-party application</span>`}
-        ${opts.publisher ? html`<p class="muted publisher">Published by <strong>${opts.publisher}</strong></p>` : ""}</div>
+        ${opts.published ? html`<span class="badge published">Published application</span>` : ""}
+        ${opts.publisher
+          ? opts.published || app.isFirstParty
+            ? html`<p class="muted publisher">Published by <strong>${opts.publisher}</strong></p>`
+            : html`<p class="muted publisher">Private to <strong>${opts.publisher}</strong></p>`
+          : ""}</div>
       </div>
       ${app.description ? html`<p>${app.description}</p>` : ""}
       <p><strong>${app.name}</strong> wants to:</p>

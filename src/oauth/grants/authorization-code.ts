@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { constantTimeEqual, sha256 } from "../../crypto/random.ts";
 import type { Db } from "../../db/client.ts";
+import { delegatedScopesFor } from "../../applications/visibility.ts";
 import { InvalidGrant } from "../errors.ts";
 import type { TokenIssuance } from "../issuance/index.ts";
 import { defineGrant } from "./types.ts";
@@ -56,8 +57,10 @@ export const authorizationCode = defineGrant({
       throw new InvalidGrant("code_verifier given for a code issued without code_challenge");
     }
 
-    // Scopes revoked from the app since the code was issued do not reach the token.
-    const scopes = code.scopes.split(" ").filter((s) => client.view.delegatedGrants.has(s));
+    // Scopes revoked from the app since the code was issued do not reach the token; outside a
+    // PUBLIC app's organization, only the approved revision's scopes do.
+    const allowed = await delegatedScopesFor(db, client.view, code.userId);
+    const scopes = code.scopes.split(" ").filter((s) => allowed.has(s));
     try {
       return await db.$transaction(async (tx) => {
         const issued = await issuance.userTokens(tx, {

@@ -2,6 +2,7 @@
 // token again revokes its whole family. Refreshing may narrow the scopes, never widen them,
 // and drops scopes revoked from the application since.
 import { z } from "zod";
+import { delegatedScopesFor } from "../../applications/visibility.ts";
 import { sha256 } from "../../crypto/random.ts";
 import { InvalidGrant, InvalidScope } from "../errors.ts";
 import { parseScope } from "../scope.ts";
@@ -31,7 +32,9 @@ export const refreshToken = defineGrant({
     const requested = params.scope ? parseScope(params.scope) : original;
     const widened = requested.filter((s) => !original.includes(s));
     if (widened.length > 0) throw new InvalidScope(`cannot add scopes on refresh: ${widened.join(" ")}`, widened.join(" "));
-    const scopes = requested.filter((s) => client.view.delegatedGrants.has(s));
+    // Outside a PUBLIC app's organization, only the approved revision's scopes are still granted.
+    const allowed = await delegatedScopesFor(db, client.view, token.userId);
+    const scopes = requested.filter((s) => allowed.has(s));
     if (scopes.length === 0) throw new InvalidScope("none of the requested scopes is still granted to this application");
     // A narrowed refresh keeps offline access only if it asked for it; without it, no new refresh token.
 

@@ -25,3 +25,12 @@ export async function revokeAccessTokenId(tx: Tx, notes: RevocationNotes, jti: s
   notes.noteRevoked(jti, expiresAt);
   await tx.revokedAccessToken.upsert({ where: { jti }, create: { jti, expiresAt }, update: {} });
 }
+
+/** Revokes the live refresh tokens `where` selects and the access tokens issued with them; returns how many. */
+export async function revokeRefreshTokensWhere(tx: Tx, notes: RevocationNotes, where: Prisma.RefreshTokenWhereInput): Promise<number> {
+  const live = await tx.refreshToken.findMany({ where: { ...where, revokedAt: null }, select: { id: true, accessTokenId: true, accessExpiresAt: true } });
+  if (live.length === 0) return 0;
+  await tx.refreshToken.updateMany({ where: { id: { in: live.map((t) => t.id) } }, data: { revokedAt: new Date() } });
+  for (const t of live) await revokeAccessTokenId(tx, notes, t.accessTokenId, t.accessExpiresAt);
+  return live.length;
+}
