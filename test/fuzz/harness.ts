@@ -35,25 +35,31 @@ export interface FuzzWorld {
 export async function startFuzzWorld(): Promise<FuzzWorld> {
   const server = await startTestServer();
   const admin = await bootstrapAdmin(server, "Fuzzers");
-  const app = await registerWebApp(server, admin, "Fuzz target", DELEGATED_SCOPES);
-  const upd = await fetch(`${server.url}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${admin.token}` },
-    body: JSON.stringify({
-      query: `mutation($i: UpdateConnectApplicationInput!) { updateConnectApplication(input: $i) { __typename } }`,
-      variables: { i: { id: app.id, onBehalfOfEnabled: true, tokenExchange: { enabled: true, accessTokenTtlSeconds: 900 } } },
-    }),
+  const app = await registerWebApp(server, admin, "Fuzz target", DELEGATED_SCOPES.filter((s) => !s.includes("onbehalfof")));
+  const adminGql = async (query: string, variables: Record<string, unknown>) => {
+    const res = await fetch(`${server.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${admin.token}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    const body = (await res.json()) as { data?: Record<string, { __typename: string }> };
+    if (!Object.values(body.data ?? {})[0]?.__typename.endsWith("Success")) throw new Error(JSON.stringify(body));
+  };
+  await adminGql(`mutation($i: UpdateConnectApplicationInput!) { updateConnectApplication(input: $i) { __typename } }`, {
+    i: { id: app.id, onBehalfOfEnabled: true, tokenExchange: { enabled: true, accessTokenTtlSeconds: 900 } },
   });
-  const updated = (await upd.json()) as { data?: { updateConnectApplication?: { __typename: string } } };
-  if (updated.data?.updateConnectApplication?.__typename !== "UpdateConnectApplicationSuccess") throw new Error(JSON.stringify(updated));
+  await adminGql(`mutation($i: GrantScopesInput!) { grantScopes(input: $i) { __typename } }`, {
+    i: { applicationId: app.id, scopes: DELEGATED_SCOPES.filter((s) => s.includes("onbehalfof")), kind: "DELEGATED" },
+  });
   const person = await createUser(server, admin.organizationDbId, "fuzzy@fuzz.test", "fuzzy password 1");
   const { verifier, challenge } = pkcePair();
   const url = await authorize(
     new Agent(server.url),
-    { response_type: "code", client_id: app.clientId, redirect_uri: CALLBACK, scope: DELEGATED_SCOPES.join(" "), state: "s", nonce: "n", code_challenge: challenge, code_challenge_method: "S256" },
+    { response_type: "code", client_id: app.clientId, redirect_uri: CALLBACK, scope: DELEGATED_SCOPES.filter((s) => !s.includes("onbehalfof")).join(" "), state: "s", nonce: "n", code_challenge: challenge, code_challenge_method: "S256" },
     person,
   );
-  const spentCode = url.searchParams.get("code")!;
+  const spentCode = url.searchParams.get("code");
+  if (!spentCode) throw new Error(`no code: ${url}`);
   const res = await postForm(`${server.url}/oauth/token`, { grant_type: "authorization_code", code: spentCode, redirect_uri: CALLBACK, code_verifier: verifier }, basic(app.clientId, app.secret));
   if (res.status !== 200) throw new Error(JSON.stringify(res.body));
   return {
@@ -132,7 +138,8 @@ const ERROR_CHARSET = /^[\x20-\x21\x23-\x5b\x5d-\x7e]*$/;
 
 export function describe(req: FuzzRequest, res: FuzzResponse): string {
   const body = req.body && req.body.length > 300 ? `${req.body.slice(0, 300)}… (${req.body.length} chars)` : req.body;
-  return `${req.method} ${req.path.slice(0, 300)} ${JSON.stringify(req.headers)} ${JSON.stringify(body)} → ${res.status} ${res.text.slice(0, 300)}`;
+  const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, v.length > 200 ? `${v.slice(0, 200)}… (${v.length} chars)` : v]));
+  return `${req.method} ${req.path.slice(0, 300)} ${JSON.stringify(headers)} ${JSON.stringify(body)} → ${res.status} ${res.text.slice(0, 300)}`;
 }
 
 /** Never a 5xx, whatever came in. */
@@ -143,6 +150,8 @@ export function expectNo5xx(req: FuzzRequest, res: FuzzResponse): void {
 /** A 4xx in RFC 6749 §5.2 JSON, with nothing cacheable. */
 export function expectOAuthError(req: FuzzRequest, res: FuzzResponse): void {
   const what = describe(req, res);
+  // Headers over Node's limit are refused by the HTTP parser, before any route exists.
+  if (res.status === 431) return;
   expect(res.status, what).toBeGreaterThanOrEqual(400);
   expect(res.status, what).toBeLessThan(500);
   expect(res.headers.get("content-type") ?? "", what).toMatch(/^application\/json/);
