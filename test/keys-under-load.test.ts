@@ -2,6 +2,7 @@
 // that pick the new key up at different times; and a token whose key is past its publication
 // window is refused everywhere a token is accepted.
 import { spawn } from "node:child_process";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bootstrapAdmin, type Admin } from "./helpers/admin.ts";
@@ -35,13 +36,18 @@ describe("rotation under load", () => {
   let a: TestServer;
   let b: TestServer;
   let admin: Admin;
+  let urlA: string;
+  let urlB: string;
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    // Two processes on one database, as behind a load balancer.
-    a = await startTestServer({ database });
-    b = await startTestServer({ database });
-    admin = await bootstrapAdmin(a, "Rotators");
+    // Two processes on one database behind one public name, as behind a load balancer.
+    const env = { ISSUER: "https://auth.rotation.test" };
+    a = await startTestServer({ database, env });
+    b = await startTestServer({ database, env });
+    urlA = `http://127.0.0.1:${(a.app.server.address() as AddressInfo).port}`;
+    urlB = `http://127.0.0.1:${(b.app.server.address() as AddressInfo).port}`;
+    admin = await bootstrapAdmin({ ...a, url: urlA }, "Rotators");
   });
   afterAll(async () => {
     await a?.close();
@@ -60,19 +66,19 @@ describe("rotation under load", () => {
     /** Token from one server, checked at the other: introspection and the GraphQL API. */
     async function worker(n: number) {
       for (let i = 0; !stop.now; i++) {
-        const [issuer, verifier] = (n + i) % 2 ? [a, b] : [b, a];
+        const [issuer, verifier] = (n + i) % 2 ? [urlA, urlB] : [urlB, urlA];
         requests += 1;
-        const t = await postForm(`${issuer.url}/oauth/token`, { grant_type: "client_credentials", scope: "connect.applications.read" }, basic(admin.clientId, admin.clientSecret));
+        const t = await postForm(`${issuer}/oauth/token`, { grant_type: "client_credentials", scope: "connect.applications.read" }, basic(admin.clientId, admin.clientSecret));
         if (t.status !== 200) {
           failures.push(`token: ${t.status} ${JSON.stringify(t.body)}`);
           continue;
         }
         const token = t.body.access_token as string;
         requests += 1;
-        const intro = await postForm(`${verifier.url}/oauth/introspect`, { token }, basic(admin.clientId, admin.clientSecret));
+        const intro = await postForm(`${verifier}/oauth/introspect`, { token }, basic(admin.clientId, admin.clientSecret));
         if (intro.status !== 200 || intro.body.active !== true) failures.push(`introspect (kid ${kidOf(token)}): ${intro.status} ${JSON.stringify(intro.body)}`);
         requests += 1;
-        const gql = await fetch(`${verifier.url}/graphql`, {
+        const gql = await fetch(`${verifier}/graphql`, {
           method: "POST",
           headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
           body: JSON.stringify({ query: "{ viewer { kind } }" }),
