@@ -296,3 +296,21 @@ it("/oauth/register (when the server has it): never a 5xx, 201 or an RFC 7591 er
     RUNS,
   );
 }, fuzzTimeout(RUNS));
+
+// What the fuzzer found, pinned: descriptions that quoted the request's own characters.
+it("keeps error_description within RFC 6749's characters when it quotes what the client sent", async () => {
+  const weird = 'client_credentials"\\é😀\u202e';
+  const token = await send(w.server.url, { method: "POST", path: "/oauth/token", headers: { "content-type": FORM }, body: new URLSearchParams({ grant_type: weird }).toString() });
+  expect(token.status).toBe(400);
+  expect((token.json as { error: string }).error).toBe("unsupported_grant_type");
+  expect((token.json as { error_description: string }).error_description).toMatch(/^[\x20-\x21\x23-\x5b\x5d-\x7e]+$/);
+  const authorize = await send(w.server.url, {
+    method: "GET",
+    path: `/oauth/authorize?${new URLSearchParams({ response_type: "code", client_id: w.app.clientId, redirect_uri: CALLBACK, scope: 'openid "é😀', state: "s" })}`,
+    headers: {},
+  });
+  expect(authorize.status).toBe(303);
+  const description = new URL(authorize.headers.get("location")!).searchParams.get("error_description") ?? "";
+  expect(description).not.toBe("");
+  expect(description).toMatch(/^[\x20-\x21\x23-\x5b\x5d-\x7e]+$/);
+});

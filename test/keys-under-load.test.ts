@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { bootstrapAdmin, type Admin } from "./helpers/admin.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { basic, postForm } from "./helpers/http.ts";
@@ -162,4 +162,24 @@ describe("a key past its publication window", () => {
     expect(refused).toMatchObject({ graphql: 401, introspect: false, userinfo: 401, exchange: 400 });
     expect(refused.exchangeBody.error).toBe("invalid_grant");
   }, 60_000);
+
+  it("stops verifying the moment the window ends, before the next periodic reload", async () => {
+    const keys = w.server.services.keys;
+    const { access_token: token } = (
+      await postForm(`${w.server.url}/oauth/token`, { grant_type: "client_credentials", scope: "connect.applications.read" }, basic(w.admin.clientId, w.admin.clientSecret))
+    ).body as { access_token: string };
+    await keys.rotate();
+    const row = await w.server.services.db.signingKey.findUniqueOrThrow({ where: { kid: kidOf(token) } });
+    expect(row.publishUntil).toBeTruthy();
+    // The signature alone (as for an id_token_hint): good while published...
+    expect((await keys.verifySignature(token)).jti).toBeTruthy();
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      // ...and refused one second past the window, with the keys still as last loaded.
+      vi.setSystemTime(row.publishUntil!.getTime() + 1000);
+      await expect(keys.verifySignature(token)).rejects.toThrow();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });
