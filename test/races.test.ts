@@ -72,3 +72,53 @@ it("concurrent grantScopes and revokeScopes end consistent: each grant once, aud
   const last = actions.filter((a: string) => a.startsWith("scopes.")).pop();
   expect(last === "scopes.granted" ? 2 : 0).toBe(grants.length);
 }, 60_000);
+
+it("grants and revocations of overlapping scope sets, all at once, replay as one serial order: the audit trail, applied in order, gives the final grants", async () => {
+  const id = await newApp("Overlap race");
+  const pool = ["knowledge.portalmgr.read", "core.users.read", "knowledge.articles.read"];
+  // Every non-empty subset, granted and revoked, interleaved.
+  const subsets = [[0], [1], [2], [0, 1], [1, 2], [0, 2], [0, 1, 2]].map((ix) => ix.map((i) => pool[i]!));
+  const ops = Array.from({ length: 28 }, (_, i) => {
+    const revoke = i % 2 === 1;
+    const scopes = subsets[(i * 3) % subsets.length]!;
+    return gql(`mutation($i: ${revoke ? "RevokeScopesInput" : "GrantScopesInput"}!) { ${revoke ? "revokeScopes" : "grantScopes"}(input: $i) { __typename } }`, {
+      i: { applicationId: id, scopes },
+    });
+  });
+  const results = await Promise.all(ops);
+  for (const r of results) {
+    expect(r.status).toBe(200);
+    expect(r.body.errors).toBeUndefined();
+    expect(Object.values(r.body.data as Record<string, { __typename: string }>)[0]!.__typename).toMatch(/Success$/);
+  }
+  const final = await gql(`query($id: ID!) { node(id: $id) { ... on ConnectApplication { scopeGrants { scope { name } } } } }`, { id });
+  const grants = (final.body.data.node.scopeGrants as { scope: { name: string } }[]).map((g) => g.scope.name).sort();
+  expect(new Set(grants).size).toBe(grants.length);
+
+  const trail = await gql(`query($f: AuditEventFilter) { auditEvents(filter: $f, first: 200) { edges { node { action details } } } }`, { f: { applicationId: id } });
+  const events = (trail.body.data.auditEvents.edges as { node: { action: string; details: unknown } }[])
+    .map((e) => ({ action: e.node.action, details: (typeof e.node.details === "string" ? JSON.parse(e.node.details) : e.node.details) as { scopes: string[] } }))
+    .filter((e) => e.action.startsWith("scopes."))
+    .reverse();
+  const state = new Set<string>();
+  for (const [n, e] of events.entries()) {
+    if (e.action === "scopes.granted") {
+      // A grant event names only what was missing at that point of the serial order.
+      for (const s of e.details.scopes) expect(state.has(s), `event ${n}: ${s} granted twice`).toBe(false);
+      for (const s of e.details.scopes) state.add(s);
+    } else {
+      // A revocation event is written only when it removed something.
+      expect(e.details.scopes.some((s) => state.has(s)), `event ${n}: a revocation that removed nothing`).toBe(true);
+      for (const s of e.details.scopes) state.delete(s);
+    }
+  }
+  expect([...state].sort()).toEqual(grants);
+}, 60_000);
+
+it("the 50-request secret race leaves exactly one audit event per secret created", async () => {
+  const id = await newApp("Secret trail race");
+  await Promise.all(Array.from({ length: 50 }, () => gql(`mutation($i: AddClientSecretInput!) { addClientSecret(input: $i) { __typename } }`, { i: { applicationId: id } })));
+  const trail = await gql(`query($f: AuditEventFilter) { auditEvents(filter: $f, first: 200) { edges { node { action } } } }`, { f: { applicationId: id } });
+  const created = trail.body.data.auditEvents.edges.filter((e: { node: { action: string } }) => e.node.action === "client_secret.created");
+  expect(created).toHaveLength(5);
+}, 60_000);

@@ -1,11 +1,11 @@
 // The one owner of signing-key material: creates, rotates, publishes, signs and verifies.
 // Nothing else in the code base touches a private key.
-import { createPrivateKey, sign as nodeSign, type KeyObject } from "node:crypto";
+import { createPrivateKey, createPublicKey, sign as nodeSign, type KeyObject } from "node:crypto";
 import { promisify } from "node:util";
 import {
   calculateJwkThumbprint,
   compactVerify,
-  createLocalJWKSet,
+  errors,
   exportJWK,
   exportPKCS8,
   generateKeyPair,
@@ -19,12 +19,15 @@ import type { Db } from "../db/client.ts";
 import { decryptPrivateKey, encryptPrivateKey } from "./key-encryption.ts";
 
 export const SIGNING_ALG = "ES256";
+/** The least time between two reloads caused by tokens with a kid this process does not know. */
+const RELOAD_ON_UNKNOWN_KID_MS = 1000;
 
 const signAsync = promisify(nodeSign);
 
 interface LoadedKey {
   kid: string;
   publicJwk: JWK;
+  publicKey: KeyObject;
   privateKey: KeyObject;
   retiredAt: Date | null;
   publishUntil: Date | null;
@@ -43,8 +46,10 @@ export class SigningKeys {
   #keys: LoadedKey[] = [];
   #active!: LoadedKey;
   #jwks: JSONWebKeySet = { keys: [] };
-  #verifySet: ReturnType<typeof createLocalJWKSet> = createLocalJWKSet({ keys: [] });
   #headerCache = new Map<string, string>();
+  /** The reload an unknown kid waits for, shared by every request that saw the same kid. */
+  #pendingReload: Promise<void> | null = null;
+  #lastReloadAt = 0;
 
   constructor(opts: SigningKeysOptions) {
     this.#opts = opts;
@@ -74,6 +79,7 @@ export class SigningKeys {
   }
 
   async reload(): Promise<void> {
+    const startedAt = Date.now();
     const rows = await this.#opts.db.signingKey.findMany({ orderBy: { createdAt: "desc" } });
     const now = Date.now();
     const keys: LoadedKey[] = [];
@@ -86,10 +92,12 @@ export class SigningKeys {
         }
         pem = decryptPrivateKey(pem, this.#opts.encryptionSecret);
       }
+      const privateKey = createPrivateKey(pem);
       keys.push({
         kid: row.kid,
         publicJwk: JSON.parse(row.publicJwk) as JWK,
-        privateKey: createPrivateKey(pem),
+        publicKey: createPublicKey(privateKey),
+        privateKey,
         retiredAt: row.retiredAt,
         publishUntil: row.publishUntil,
         createdAt: row.createdAt,
@@ -100,7 +108,7 @@ export class SigningKeys {
     const active = keys.find((k) => !k.retiredAt) ?? keys[0];
     if (active) this.#active = active;
     this.#jwks = { keys: keys.map((k) => ({ ...k.publicJwk, kid: k.kid, alg: SIGNING_ALG, use: "sig" })) };
-    this.#verifySet = createLocalJWKSet(this.#jwks);
+    this.#lastReloadAt = Math.max(this.#lastReloadAt, startedAt);
   }
 
   get activeKid(): string {
@@ -131,13 +139,53 @@ export class SigningKeys {
   }
 
   async verifyJwt(token: string, options: JWTVerifyOptions) {
-    return jwtVerify(token, this.#verifySet, { algorithms: [SIGNING_ALG], ...options });
+    return jwtVerify(token, (header) => this.#verificationKey(header.kid), { algorithms: [SIGNING_ALG], ...options });
   }
 
   /** The payload of a token this server signed, whatever its expiry (e.g. an id_token_hint). */
   async verifySignature(token: string): Promise<JWTPayload> {
-    const { payload } = await compactVerify(token, this.#verifySet, { algorithms: [SIGNING_ALG] });
+    const { payload } = await compactVerify(token, (header) => this.#verificationKey(header.kid), { algorithms: [SIGNING_ALG] });
     return JSON.parse(new TextDecoder().decode(payload)) as JWTPayload;
+  }
+
+  /**
+   * The key for a token's kid, as of now. A key past its publication window is refused at
+   * once, not at the next periodic reload. A kid this process has not loaded yet may be a key
+   * another process (or `scopekeeper keys rotate`) just created: rather than refuse tokens
+   * signed with it until the 30-second reload, reload now, at most once a second, however
+   * many requests (or attackers' made-up kids) ask.
+   */
+  async #verificationKey(kid: string | undefined): Promise<KeyObject> {
+    if (typeof kid !== "string") throw new errors.JWKSNoMatchingKey();
+    const askedAt = Date.now();
+    let key = this.#usableKey(kid);
+    // Twice at most: a reload already reading when this request came may predate its key.
+    for (let i = 0; i < 2 && !key && !this.#keys.some((k) => k.kid === kid) && this.#lastReloadAt <= askedAt; i++) {
+      await this.#reloadSoon();
+      key = this.#usableKey(kid);
+    }
+    if (!key) throw new errors.JWKSNoMatchingKey();
+    return key.publicKey;
+  }
+
+  #usableKey(kid: string): LoadedKey | undefined {
+    const key = this.#keys.find((k) => k.kid === kid);
+    if (!key) return undefined;
+    if (key.retiredAt && key.publishUntil && key.publishUntil.getTime() <= Date.now()) return undefined;
+    return key;
+  }
+
+  #reloadSoon(): Promise<void> {
+    if (!this.#pendingReload) {
+      const wait = Math.max(0, this.#lastReloadAt + RELOAD_ON_UNKNOWN_KID_MS - Date.now());
+      this.#pendingReload = new Promise<void>((resolve) => setTimeout(resolve, wait))
+        .then(() => this.reload())
+        .catch(() => undefined)
+        .finally(() => {
+          this.#pendingReload = null;
+        });
+    }
+    return this.#pendingReload;
   }
 
   async #createKey(tx: Pick<Db, "signingKey"> = this.#opts.db): Promise<string> {

@@ -10,6 +10,7 @@ import { sha256 } from "../crypto/random.ts";
 import type { Services } from "../services.ts";
 import { authorizationErrorPage, consentPage, privateApplicationPage } from "../ui/pages.ts";
 import { checkAuthorizationRequest, redirectWith, type AuthorizationRequest } from "./authorize-request.ts";
+import { describeSafely } from "./errors.ts";
 import { csrfToken, csrfValid, formFields, sendMessage, sendPage, sessionToken } from "./browser.ts";
 
 const CODE_TTL_MS = 60_000;
@@ -17,8 +18,11 @@ const CODE_TTL_MS = 60_000;
 export const authorizeRoutes: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
   const { config, db, catalog } = services;
 
+  // Descriptions may quote what the request said: kept to RFC 6749's character set.
   const toClient = (reply: FastifyReply, uri: string, values: Record<string, string | undefined>) =>
-    reply.header("cache-control", "no-store").redirect(redirectWith(uri, config.issuer, values), 303);
+    reply
+      .header("cache-control", "no-store")
+      .redirect(redirectWith(uri, config.issuer, values.error_description === undefined ? values : { ...values, error_description: describeSafely(values.error_description) }), 303);
 
   const returnPath = (params: Record<string, string>, drop: string[] = []) => {
     const qs = new URLSearchParams(Object.entries(params).filter(([k]) => !drop.includes(k)));

@@ -2,6 +2,20 @@
 // RFC 8628 §3.5, RFC 8693 §2.2.2, RFC 8707 §2), named after the code and carrying its HTTP
 // status. `expose` says whether the description may reach the client; the one error handler
 // in router.ts renders them as RFC 6749 JSON.
+/** RFC 6749 §5.2: error_description is %x20-21 / %x23-5B / %x5D-7E. */
+const OUTSIDE_DESCRIPTION_CHARSET = /[^\x20-\x21\x23-\x5b\x5d-\x7e]/g;
+const MAX_DESCRIPTION_LENGTH = 300;
+
+/**
+ * A description safe to send: descriptions often quote what the client sent (a grant_type,
+ * a scope), which may hold any character at all; those outside the RFC's set become "?", a
+ * double quote becomes a single one, and an echo of a huge value is cut short.
+ */
+export function describeSafely(description: string): string {
+  const clean = description.replace(/"/g, "'").replace(OUTSIDE_DESCRIPTION_CHARSET, "?");
+  return clean.length > MAX_DESCRIPTION_LENGTH ? `${clean.slice(0, MAX_DESCRIPTION_LENGTH - 3)}...` : clean;
+}
+
 export abstract class OAuthError extends Error {
   abstract readonly code: string;
   abstract readonly status: number;
@@ -16,7 +30,7 @@ export abstract class OAuthError extends Error {
     return this.status < 500;
   }
   toJSON(): { error: string; error_description: string } {
-    return { error: this.code, error_description: this.expose ? this.message : "the server failed to handle this request" };
+    return { error: this.code, error_description: this.expose ? describeSafely(this.message) : "the server failed to handle this request" };
   }
 }
 

@@ -4,7 +4,7 @@ import formbody from "@fastify/formbody";
 import type { FastifyPluginAsync } from "fastify";
 import type { Services } from "../services.ts";
 import { sendMessage } from "./browser.ts";
-import { OAuthError } from "./errors.ts";
+import { describeSafely, OAuthError } from "./errors.ts";
 import { accountRoutes } from "./account.ts";
 import { authorizeRoutes } from "./authorize.ts";
 import { introspectRoute } from "./introspect.ts";
@@ -50,7 +50,7 @@ export const oauthRouter: FastifyPluginAsync<{ services: Services }> = async (ap
     // Malformed bodies and wrong content types are the client's error, in RFC 6749's words.
     const code = status === 500 ? "server_error" : "invalid_request";
     const description =
-      status === 500 ? "the server failed to handle this request" : (err.message ?? "malformed request");
+      status === 500 ? "the server failed to handle this request" : describeSafely(err.message ?? "malformed request");
     return reply.status(status).header("cache-control", "no-store").send({ error: code, error_description: description });
   });
   app.setNotFoundHandler((request, reply) =>
