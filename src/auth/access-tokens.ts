@@ -38,11 +38,13 @@ export async function verifyAccessToken(
   options: { audience?: string } = {},
 ): Promise<VerifiedAccessToken> {
   // A token verified before skips the signature; expiry and the audience asked for are checked again.
-  let payload: JWTPayload | undefined = services.verifiedAccessTokens.get(token);
+  // A hit whose key has left its publication window since is verified again, and so refused.
+  let payload: JWTPayload | undefined = services.verifiedAccessTokens.get(token, 0, (kid) => kid !== undefined && services.keys.isUsable(kid));
   if (payload && options.audience && !hasAudience(payload.aud, options.audience)) payload = undefined;
   if (!payload) {
+    let kid: string | undefined;
     try {
-      ({ payload } = await services.keys.verifyJwt(token, {
+      ({ payload, protectedHeader: { kid } } = await services.keys.verifyJwt(token, {
         issuer: services.config.issuer,
         typ: "at+jwt",
         ...(options.audience ? { audience: options.audience } : {}),
@@ -50,7 +52,7 @@ export async function verifyAccessToken(
     } catch {
       throw new InvalidTokenError("the access token is invalid or expired");
     }
-    services.verifiedAccessTokens.set(token, payload);
+    services.verifiedAccessTokens.set(token, payload, kid);
   }
   const { jti, client_id: clientId } = payload;
   if (typeof jti !== "string" || typeof clientId !== "string" || typeof payload.sub !== "string") {

@@ -2,8 +2,9 @@
 // presented again is not verified again: a middle tier sends the same person's token with
 // every call it makes on their behalf. Envoy's jwt_authn does the same (jwt_cache_config).
 // What changes with time is checked on every hit: `exp` and `nbf`. An entry lives at most
-// until the token expires and never longer than the cache's maxAgeMs, so a key that stops
-// being trusted stops being honoured within that time.
+// until the token expires and never longer than the cache's maxAgeMs; and a hit whose signing
+// key the caller no longer trusts (`keyTrusted`, e.g. a key past its publication window) is
+// dropped, so a retired key is refused at once here too, not maxAgeMs later.
 //
 // Why: verifying an ES256 subject token was the largest cost left on the token-exchange and
 // on-behalf-of paths after their database reads went (a verification costs more CPU than the
@@ -13,17 +14,22 @@ import { LRUCache } from "lru-cache";
 
 export class VerifiedJwtCache<P extends JWTPayload = JWTPayload> {
   readonly #maxAgeMs: number;
-  #entries: LRUCache<string, P>;
+  #entries: LRUCache<string, { payload: P; kid: string | undefined }>;
 
   constructor(options: { maxAgeMs: number; max?: number }) {
     this.#maxAgeMs = options.maxAgeMs;
-    this.#entries = new LRUCache<string, P>({ max: options.max ?? 10_000, ttlAutopurge: false });
+    this.#entries = new LRUCache<string, { payload: P; kid: string | undefined }>({ max: options.max ?? 10_000, ttlAutopurge: false });
   }
 
   /** The payload of a token that verified before and is still within its time window, or undefined. */
-  get(key: string, clockToleranceSeconds = 0): P | undefined {
-    const payload = this.#entries.get(key);
-    if (!payload) return undefined;
+  get(key: string, clockToleranceSeconds = 0, keyTrusted: (kid: string | undefined) => boolean = () => true): P | undefined {
+    const entry = this.#entries.get(key);
+    if (!entry) return undefined;
+    if (!keyTrusted(entry.kid)) {
+      this.#entries.delete(key);
+      return undefined;
+    }
+    const payload = entry.payload;
     const now = Math.floor(Date.now() / 1000);
     if (typeof payload.exp === "number" && payload.exp <= now - clockToleranceSeconds) {
       this.#entries.delete(key);
@@ -34,10 +40,10 @@ export class VerifiedJwtCache<P extends JWTPayload = JWTPayload> {
   }
 
   /** Only tokens with an expiry are kept; the entry ends with it, or after maxAgeMs. */
-  set(key: string, payload: P): void {
+  set(key: string, payload: P, kid?: string): void {
     if (typeof payload.exp !== "number") return;
     const ttl = Math.min(payload.exp * 1000 - Date.now(), this.#maxAgeMs);
-    if (ttl > 0) this.#entries.set(key, payload, { ttl });
+    if (ttl > 0) this.#entries.set(key, { payload, kid }, { ttl });
   }
 
   clear(): void {

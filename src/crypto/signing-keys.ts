@@ -168,6 +168,11 @@ export class SigningKeys {
     return key.publicKey;
   }
 
+  /** Whether a token signed with this kid may still be honoured, from what this process has loaded. */
+  isUsable(kid: string): boolean {
+    return this.#usableKey(kid) !== undefined;
+  }
+
   #usableKey(kid: string): LoadedKey | undefined {
     const key = this.#keys.find((k) => k.kid === kid);
     if (!key) return undefined;
