@@ -281,7 +281,7 @@ it("/oauth/register (when the server has it): never a 5xx, 201 or an RFC 7591 er
     .map(([meta, shape, deep, garbage, authorization]): FuzzRequest => {
       const headers: Record<string, string> = { "content-type": shape === "form" ? FORM : shape === "garbage" ? "text/plain" : "application/json" };
       if (authorization) headers.authorization = authorization;
-      const body = shape === "json" ? JSON.stringify(meta) : shape === "deep" ? deep : shape === "form" ? new URLSearchParams({ client_name: String(meta.client_name) }).toString() : garbage;
+      const body = shape === "json" ? JSON.stringify(meta) : shape === "deep" ? deep : shape === "form" ? new URLSearchParams({ client_name: typeof meta.client_name === "string" ? meta.client_name : (JSON.stringify(meta.client_name) ?? "") }).toString() : garbage;
       return { method: "POST", path: "/oauth/register", headers, body };
     });
   await fuzzDoor(
