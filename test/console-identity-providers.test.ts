@@ -4,7 +4,7 @@
 // provider behind a confirmation; at 390 px nothing overflows. Screenshots go to test-output/.
 import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { bootstrapAdmin, type Admin } from "./helpers/admin.ts";
 import { confineToLocalhost, describeWithChromium, launchChromium } from "./helpers/chromium.ts";
@@ -34,11 +34,11 @@ async function signIn(page: Page, path: string) {
 }
 
 /** The message a field's aria-describedby points at last (its error), when it is marked invalid. */
-async function errorAt(page: Page, label: string): Promise<string | null> {
+async function errorAt(page: Page | Locator, label: string): Promise<string | null> {
   const field = page.getByLabel(label, { exact: true });
   if ((await field.getAttribute("aria-invalid")) !== "true") return null;
   const describedBy = (await field.getAttribute("aria-describedby"))!.split(" ");
-  return page.locator(`[id="${describedBy.at(-1)}"]`).textContent();
+  return ("page" in page ? page.page() : page).locator(`[id="${describedBy.at(-1)}"]`).textContent();
 }
 
 describeWithChromium("the console's identity providers page", () => {
@@ -108,6 +108,27 @@ describeWithChromium("the console's identity providers page", () => {
     expect(overflow).toBeLessThanOrEqual(0);
     await page.screenshot({ path: `${OUT}console-identity-providers-390.png`, fullPage: true });
     await page.setViewportSize({ width: 1280, height: 900 });
+
+    // Edit opens the provider's values in a dialog; a broken rule shows there and changes nothing.
+    await row.getByRole("button", { name: "Edit Okta" }).click();
+    const edit = page.getByRole("dialog", { name: "Edit Okta" });
+    expect(await edit.getByLabel("Issuer").inputValue()).toBe("https://acme.okta.example.test");
+    expect(await edit.getByLabel("Clock skew (seconds)").inputValue()).toBe("30");
+    await edit.getByLabel("Issuer").fill("http://okta.example.test");
+    await edit.getByRole("button", { name: "Save changes" }).click();
+    await expect.poll(() => errorAt(edit, "Issuer")).toBe("Must use https (http only on a loopback address)");
+    expect((await db.identityProvider.findUniqueOrThrow({ where: { id: stored.id } })).issuer).toBe("https://acme.okta.example.test");
+    await page.screenshot({ path: `${OUT}console-identity-providers-edit.png` });
+    await edit.getByLabel("Issuer").fill("https://login.acme.example.test");
+    await edit.getByLabel("JWKS URI").fill("https://login.acme.example.test/keys");
+    await edit.getByRole("button", { name: "Save changes" }).click();
+    await edit.waitFor({ state: "detached" });
+    await expect.poll(async () => row.textContent()).toContain("https://login.acme.example.test");
+    expect(await db.identityProvider.findUniqueOrThrow({ where: { id: stored.id } })).toMatchObject({
+      issuer: "https://login.acme.example.test",
+      jwksUri: "https://login.acme.example.test/keys",
+      clockSkewSeconds: 30,
+    });
 
     // Remove asks first; Cancel keeps it, the confirmation removes it.
     await row.getByRole("button", { name: "Remove Okta" }).click();

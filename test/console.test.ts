@@ -168,6 +168,22 @@ describeWithChromium("the console", () => {
     const delegatedOnly = await postForm(`${server.url}/oauth/token`, { grant_type: "client_credentials", scope: DELEGATED }, basic(clientId, secret));
     expect(delegatedOnly.body.error).toBe("invalid_scope");
 
+    // Revoking asks first: Cancel keeps the secret, the red button revokes it and closes.
+    await page.getByRole("tab", { name: "Credentials" }).click();
+    await soon.getByRole("button", { name: "Revoke" }).click();
+    const confirm = page.getByRole("dialog", { name: "Revoke this secret?" });
+    await confirm.getByText("“Short-lived rotation”").waitFor();
+    await confirm.getByRole("button", { name: "Cancel" }).click();
+    await confirm.waitFor({ state: "detached" });
+    const stillActive = await server.services.db.clientSecret.findMany({ where: { application: { clientId }, revokedAt: null } });
+    expect(stillActive).toHaveLength(2);
+    await soon.getByRole("button", { name: "Revoke" }).click();
+    await confirm.getByRole("button", { name: "Revoke secret" }).click();
+    await confirm.waitFor({ state: "detached" });
+    await expect
+      .poll(async () => (await server.services.db.clientSecret.findMany({ where: { application: { clientId }, revokedAt: null } })).map((s) => s.description))
+      .toEqual(["Production connector"]);
+
     // The other tabs, for the record.
     await page.getByRole("tab", { name: "Activity" }).click();
     await page.getByText("Secret added").first().waitFor();
@@ -275,6 +291,16 @@ describeWithChromium("the console", () => {
     await shot(page, "members-invite", false);
     await page.getByRole("dialog").getByRole("button", { name: "Done" }).click();
     await shot(page, "members");
+
+    // Removing a member asks first, then the row and the membership are gone.
+    const memberRow = page.getByRole("row", { name: new RegExp(people.acmeMember.email) });
+    await memberRow.getByRole("button", { name: "Remove" }).click();
+    const confirm = page.getByRole("dialog", { name: `Remove ${people.acmeMember.email}?` });
+    await confirm.getByRole("button", { name: "Remove member" }).click();
+    await confirm.waitFor({ state: "detached" });
+    await memberRow.waitFor({ state: "detached" });
+    const user = await server.services.db.user.findUniqueOrThrow({ where: { email: people.acmeMember.email }, include: { memberships: true } });
+    expect(user.memberships).toEqual([]);
     expect(blocked).toEqual([]);
     await context.close();
   }, 180_000);

@@ -1,6 +1,20 @@
 // Every GraphQL document the console sends; typed by graphql-codegen from ../schema.graphql.
 import { graphql } from "./gql/index.ts";
 
+// What any mutation that did not succeed says: its message and, for a broken rule, each field's.
+export const MutationProblem = graphql(`
+  fragment MutationProblem on Error {
+    message
+    ... on ValidationError {
+      fieldErrors {
+        path
+        message
+        code
+      }
+    }
+  }
+`);
+
 export const ViewerQuery = graphql(`
   query Viewer {
     viewer {
@@ -138,16 +152,7 @@ export const CreateApplicationMutation = graphql(`
           id
         }
       }
-      ... on ValidationError {
-        message
-        fieldErrors {
-          path
-          message
-        }
-      }
-      ... on Error {
-        message
-      }
+      ...MutationProblem
     }
   }
 `);
@@ -161,16 +166,7 @@ export const UpdateApplicationMutation = graphql(`
           ...ConsoleApplicationFields
         }
       }
-      ... on ValidationError {
-        message
-        fieldErrors {
-          path
-          message
-        }
-      }
-      ... on Error {
-        message
-      }
+      ...MutationProblem
     }
   }
 `);
@@ -179,9 +175,7 @@ export const DeleteApplicationMutation = graphql(`
   mutation DeleteApplication($id: ID!) {
     deleteConnectApplication(input: { id: $id }) {
       __typename
-      ... on Error {
-        message
-      }
+      ...MutationProblem
     }
   }
 `);
@@ -196,16 +190,7 @@ export const AddSecretMutation = graphql(`
           id
         }
       }
-      ... on ValidationError {
-        message
-        fieldErrors {
-          path
-          message
-        }
-      }
-      ... on Error {
-        message
-      }
+      ...MutationProblem
     }
   }
 `);
@@ -214,9 +199,7 @@ export const RevokeSecretMutation = graphql(`
   mutation RevokeSecret($id: ID!) {
     revokeClientSecret(input: { id: $id }) {
       __typename
-      ... on Error {
-        message
-      }
+      ...MutationProblem
     }
   }
 `);
@@ -230,16 +213,7 @@ export const GrantScopesMutation = graphql(`
           id
         }
       }
-      ... on ValidationError {
-        message
-        fieldErrors {
-          path
-          message
-        }
-      }
-      ... on Error {
-        message
-      }
+      ...MutationProblem
     }
   }
 `);
@@ -253,9 +227,7 @@ export const RevokeScopesMutation = graphql(`
           id
         }
       }
-      ... on Error {
-        message
-      }
+      ...MutationProblem
     }
   }
 `);
@@ -283,16 +255,7 @@ export const InviteMemberMutation = graphql(`
       ... on InviteMemberSuccess {
         invitationUrl
       }
-      ... on ValidationError {
-        message
-        fieldErrors {
-          path
-          message
-        }
-      }
-      ... on Error {
-        message
-      }
+      ...MutationProblem
     }
   }
 `);
@@ -301,9 +264,7 @@ export const UpdateMemberRoleMutation = graphql(`
   mutation UpdateMemberRole($input: UpdateMemberRoleInput!) {
     updateMemberRole(input: $input) {
       __typename
-      ... on Error {
-        message
-      }
+      ...MutationProblem
     }
   }
 `);
@@ -312,9 +273,7 @@ export const RemoveMemberMutation = graphql(`
   mutation RemoveMember($input: RemoveMemberInput!) {
     removeMember(input: $input) {
       __typename
-      ... on Error {
-        message
-      }
+      ...MutationProblem
     }
   }
 `);
@@ -326,9 +285,7 @@ export const PasswordResetLinkMutation = graphql(`
       ... on CreatePasswordResetLinkSuccess {
         resetUrl
       }
-      ... on Error {
-        message
-      }
+      ...MutationProblem
     }
   }
 `);
@@ -355,9 +312,7 @@ export const RevokeConsentMutation = graphql(`
   mutation RevokeConsent($applicationId: ID!) {
     revokeConsent(input: { applicationId: $applicationId }) {
       __typename
-      ... on Error {
-        message
-      }
+      ...MutationProblem
     }
   }
 `);
@@ -392,17 +347,7 @@ export const RegisterIdentityProviderMutation = graphql(`
           id
         }
       }
-      ... on ValidationError {
-        message
-        fieldErrors {
-          path
-          message
-          code
-        }
-      }
-      ... on Error {
-        message
-      }
+      ...MutationProblem
     }
   }
 `);
@@ -411,9 +356,7 @@ export const RemoveIdentityProviderMutation = graphql(`
   mutation RemoveIdentityProvider($id: ID!) {
     removeIdentityProvider(input: { id: $id }) {
       __typename
-      ... on Error {
-        message
-      }
+      ...MutationProblem
     }
   }
 `);
@@ -426,17 +369,27 @@ export const LinkExternalIdentityMutation = graphql(`
         subject
         userId
       }
-      ... on ValidationError {
-        message
-        fieldErrors {
-          path
-          message
-          code
+      ...MutationProblem
+    }
+  }
+`);
+
+export const UpdateIdentityProviderMutation = graphql(`
+  mutation UpdateIdentityProvider($input: UpdateIdentityProviderInput!) {
+    updateIdentityProvider(input: $input) {
+      __typename
+      ... on UpdateIdentityProviderSuccess {
+        identityProvider {
+          id
+          name
+          issuer
+          jwksUri
+          audience
+          subjectMapping
+          clockSkewSeconds
         }
       }
-      ... on Error {
-        message
-      }
+      ...MutationProblem
     }
   }
 `);

@@ -1,13 +1,20 @@
 import { useMemo, useState, type FormEvent } from "react";
 import { useMutation, useQuery } from "urql";
-import { IdentityProvidersQuery, LinkExternalIdentityMutation, RegisterIdentityProviderMutation, RemoveIdentityProviderMutation } from "../operations.ts";
+import {
+  IdentityProvidersQuery,
+  LinkExternalIdentityMutation,
+  RegisterIdentityProviderMutation,
+  RemoveIdentityProviderMutation,
+  UpdateIdentityProviderMutation,
+} from "../operations.ts";
 import { useSession } from "../session.tsx";
 import { Field } from "../components/Field.tsx";
 import { CloseButton, Modal } from "../components/Modal.tsx";
+import { ConfirmDialog, failureOf } from "../components/ConfirmDialog.tsx";
 import { EmptyState, ErrorNotice } from "../components/Notice.tsx";
 import type { SubjectMapping } from "../gql/graphql.ts";
 
-type Provider = { id: string; name: string; issuer: string; audience: string; subjectMapping: SubjectMapping };
+type Provider = { id: string; name: string; issuer: string; jwksUri?: string | null; audience: string; subjectMapping: SubjectMapping; clockSkewSeconds: number };
 type FieldErrors = Record<string, string>;
 
 const MAPPING_LABELS: Record<SubjectMapping, string> = { EMAIL: "Verified email", SUB: "Linked subject" };
@@ -42,6 +49,7 @@ function ProviderList({ organizationId, organizationName }: { organizationId: st
   const context = useMemo(() => ({ additionalTypenames: ["IdentityProvider"] }), []);
   const [{ data, error }] = useQuery({ query: IdentityProvidersQuery, variables: { organizationId }, context });
   const [removing, setRemoving] = useState<Provider | null>(null);
+  const [editing, setEditing] = useState<Provider | null>(null);
   const providers = data?.identityProviders ?? [];
   const members = data?.organization?.members ?? [];
   const linkable = providers.filter((p) => p.subjectMapping === "SUB");
@@ -89,6 +97,9 @@ function ProviderList({ organizationId, organizationName }: { organizationId: st
                 <td data-label="Subject mapping">{MAPPING_LABELS[p.subjectMapping]}</td>
                 <td data-label="">
                   <div className="row-actions">
+                    <button type="button" className="small" aria-label={`Edit ${p.name}`} onClick={() => setEditing(p)}>
+                      Edit
+                    </button>
                     <button type="button" className="danger-button small" aria-label={`Remove ${p.name}`} onClick={() => setRemoving(p)}>
                       Remove
                     </button>
@@ -104,41 +115,128 @@ function ProviderList({ organizationId, organizationName }: { organizationId: st
         <LinkForm key={p.id} provider={p} members={members} />
       ))}
       <RemoveDialog provider={removing} onClose={() => setRemoving(null)} />
+      {editing && <EditDialog key={editing.id} provider={editing} onClose={() => setEditing(null)} />}
     </section>
   );
 }
 
 const EMPTY = { name: "", issuer: "", jwksUri: "", audience: "", subjectMapping: "EMAIL" as SubjectMapping, clockSkewSeconds: "60" };
+type FormValues = typeof EMPTY;
+type Setter = (key: keyof FormValues) => (e: { target: { value: string } }) => void;
+
+/** The form's values as the mutation's input fields, or a field error the server could not word (a non-number is a GraphQL type error). */
+function inputOf(values: FormValues): { input: { name: string; issuer: string; audience: string; subjectMapping: SubjectMapping; clockSkewSeconds?: number; jwksUri: string | null } } | { errors: FieldErrors } {
+  const skew = values.clockSkewSeconds.trim();
+  if (skew !== "" && !/^\d+$/.test(skew)) return { errors: { clockSkewSeconds: "Must be a whole number of seconds from 0 to 300" } };
+  const jwksUri = values.jwksUri.trim();
+  return {
+    input: {
+      name: values.name.trim(),
+      issuer: values.issuer.trim(),
+      jwksUri: jwksUri || null,
+      audience: values.audience.trim(),
+      subjectMapping: values.subjectMapping,
+      ...(skew ? { clockSkewSeconds: Number(skew) } : {}),
+    },
+  };
+}
+
+/** The fields shared by the register form and the edit dialog. */
+function ProviderFields({ values, set, errors }: { values: FormValues; set: Setter; errors: FieldErrors }) {
+  return (
+    <>
+      <div className="row top">
+        <Field label="Name" hint="Unique in this organization, e.g. Okta." error={errors.name}>
+          <input type="text" autoComplete="off" value={values.name} onChange={set("name")} />
+        </Field>
+        <Field label="Issuer" hint="The iss its tokens carry; https." error={errors.issuer}>
+          <input type="text" inputMode="url" autoComplete="off" placeholder="https://example.okta.com" value={values.issuer} onChange={set("issuer")} />
+        </Field>
+      </div>
+      <div className="row top">
+        <Field label="JWKS URI" hint="Optional: discovered from the issuer when empty." error={errors.jwksUri}>
+          <input type="text" inputMode="url" autoComplete="off" value={values.jwksUri} onChange={set("jwksUri")} />
+        </Field>
+        <Field label="Audience" hint="The aud its tokens must carry." error={errors.audience}>
+          <input type="text" autoComplete="off" value={values.audience} onChange={set("audience")} />
+        </Field>
+      </div>
+      <div className="row top">
+        <Field
+          label="Subject mapping"
+          hint={values.subjectMapping === "EMAIL" ? "The token's verified email names the member." : "Its sub names the member, once linked below."}
+          error={errors.subjectMapping}
+        >
+          <select value={values.subjectMapping} onChange={set("subjectMapping")}>
+            <option value="EMAIL">{MAPPING_LABELS.EMAIL}</option>
+            <option value="SUB">{MAPPING_LABELS.SUB}</option>
+          </select>
+        </Field>
+        <Field label="Clock skew (seconds)" hint="0 to 300." error={errors.clockSkewSeconds}>
+          <input type="text" inputMode="numeric" value={values.clockSkewSeconds} onChange={set("clockSkewSeconds")} />
+        </Field>
+      </div>
+    </>
+  );
+}
+
+function EditDialog({ provider, onClose }: { provider: Provider; onClose(): void }) {
+  const [values, setValues] = useState<FormValues>({
+    name: provider.name,
+    issuer: provider.issuer,
+    jwksUri: provider.jwksUri ?? "",
+    audience: provider.audience,
+    subjectMapping: provider.subjectMapping,
+    clockSkewSeconds: String(provider.clockSkewSeconds),
+  });
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [{ fetching }, update] = useMutation(UpdateIdentityProviderMutation);
+  const set: Setter = (key) => (e) => setValues((v) => ({ ...v, [key]: e.target.value }));
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    const parsed = inputOf(values);
+    if ("errors" in parsed) return setErrors(parsed.errors);
+    const r = await update({ input: { id: provider.id, ...parsed.input } }, { additionalTypenames: ["IdentityProvider"] });
+    const o = r.data?.updateIdentityProvider;
+    if (o?.__typename === "UpdateIdentityProviderSuccess") onClose();
+    else setErrors(problemsOf(o, "The identity provider could not be saved.", r.error?.message));
+  }
+
+  return (
+    <Modal open onOpenChange={(open) => !open && onClose()} title={`Edit ${provider.name}`} description="Changes apply to the next token exchanged.">
+      <form className="provider-edit" noValidate onSubmit={submit}>
+        {errors.form && (
+          <div className="notice error" role="alert">
+            {errors.form}
+          </div>
+        )}
+        <ProviderFields values={values} set={set} errors={errors} />
+        <div className="actions">
+          <CloseButton asChild>
+            <button type="button">Cancel</button>
+          </CloseButton>
+          <button type="submit" className="primary" disabled={fetching}>
+            Save changes
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
 
 function RegisterForm({ organizationId }: { organizationId: string }) {
   const [values, setValues] = useState(EMPTY);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [{ fetching }, register] = useMutation(RegisterIdentityProviderMutation);
-  const set = (key: keyof typeof EMPTY) => (e: { target: { value: string } }) => setValues((v) => ({ ...v, [key]: e.target.value }));
+  const set: Setter = (key) => (e) => setValues((v) => ({ ...v, [key]: e.target.value }));
 
   async function submit(e: FormEvent) {
     e.preventDefault();
-    const skew = values.clockSkewSeconds.trim();
-    // A non-number would be a GraphQL type error, not a field error; say it at the field instead.
-    if (skew !== "" && !/^\d+$/.test(skew)) {
-      setErrors({ clockSkewSeconds: "Must be a whole number of seconds from 0 to 300" });
-      return;
-    }
-    const jwksUri = values.jwksUri.trim();
-    const r = await register(
-      {
-        input: {
-          organizationId,
-          name: values.name.trim(),
-          issuer: values.issuer.trim(),
-          ...(jwksUri ? { jwksUri } : {}),
-          audience: values.audience.trim(),
-          subjectMapping: values.subjectMapping,
-          ...(skew ? { clockSkewSeconds: Number(skew) } : {}),
-        },
-      },
-      { additionalTypenames: ["IdentityProvider"] },
-    );
+    const parsed = inputOf(values);
+    if ("errors" in parsed) return setErrors(parsed.errors);
+    const { jwksUri, ...rest } = parsed.input;
+    const r = await register({ input: { organizationId, ...rest, ...(jwksUri ? { jwksUri } : {}) } }, { additionalTypenames: ["IdentityProvider"] });
     const o = r.data?.registerIdentityProvider;
     if (o?.__typename === "RegisterIdentityProviderSuccess") {
       setErrors({});
@@ -154,37 +252,7 @@ function RegisterForm({ organizationId }: { organizationId: string }) {
           {errors.form}
         </div>
       )}
-      <div className="row">
-        <Field label="Name" hint="Unique in this organization, e.g. Okta." error={errors.name}>
-          <input type="text" autoComplete="off" value={values.name} onChange={set("name")} />
-        </Field>
-        <Field label="Issuer" hint="The iss its tokens carry; https." error={errors.issuer}>
-          <input type="text" inputMode="url" autoComplete="off" placeholder="https://example.okta.com" value={values.issuer} onChange={set("issuer")} />
-        </Field>
-      </div>
-      <div className="row">
-        <Field label="JWKS URI" hint="Optional: discovered from the issuer when empty." error={errors.jwksUri}>
-          <input type="text" inputMode="url" autoComplete="off" value={values.jwksUri} onChange={set("jwksUri")} />
-        </Field>
-        <Field label="Audience" hint="The aud its tokens must carry." error={errors.audience}>
-          <input type="text" autoComplete="off" value={values.audience} onChange={set("audience")} />
-        </Field>
-      </div>
-      <div className="row">
-        <Field
-          label="Subject mapping"
-          hint={values.subjectMapping === "EMAIL" ? "The token's verified email names the member." : "Its sub names the member, once linked below."}
-          error={errors.subjectMapping}
-        >
-          <select value={values.subjectMapping} onChange={set("subjectMapping")}>
-            <option value="EMAIL">{MAPPING_LABELS.EMAIL}</option>
-            <option value="SUB">{MAPPING_LABELS.SUB}</option>
-          </select>
-        </Field>
-        <Field label="Clock skew (seconds)" hint="0 to 300." error={errors.clockSkewSeconds}>
-          <input type="text" inputMode="numeric" value={values.clockSkewSeconds} onChange={set("clockSkewSeconds")} />
-        </Field>
-      </div>
+      <ProviderFields values={values} set={set} errors={errors} />
       <div className="actions">
         <button type="submit" className="primary" disabled={fetching}>
           Register identity provider
@@ -254,43 +322,20 @@ function LinkForm({ provider, members }: { provider: Provider; members: readonly
 
 function RemoveDialog({ provider, onClose }: { provider: Provider | null; onClose(): void }) {
   const [{ fetching }, remove] = useMutation(RemoveIdentityProviderMutation);
-  const [error, setError] = useState<string | null>(null);
   return (
-    <Modal
+    <ConfirmDialog
       open={provider !== null}
-      onOpenChange={(open) => {
-        if (!open) {
-          setError(null);
-          onClose();
-        }
-      }}
+      onClose={onClose}
       title={`Remove ${provider?.name ?? ""}?`}
       description="Its tokens stop being exchanged at once, and the identities linked to it are forgotten."
-    >
-      {error && (
-        <div className="notice error" role="alert">
-          {error}
-        </div>
-      )}
-      <div className="actions">
-        <CloseButton asChild>
-          <button type="button">Cancel</button>
-        </CloseButton>
-        <button
-          type="button"
-          className="danger-button"
-          disabled={fetching}
-          onClick={async () => {
-            if (!provider) return;
-            const r = await remove({ id: provider.id }, { additionalTypenames: ["IdentityProvider"] });
-            const o = r.data?.removeIdentityProvider;
-            if (o?.__typename === "RemoveIdentityProviderSuccess") onClose();
-            else setError(r.error?.message ?? (o && "message" in o ? o.message : "The identity provider could not be removed."));
-          }}
-        >
-          Remove identity provider
-        </button>
-      </div>
-    </Modal>
+      confirmLabel="Remove identity provider"
+      busy={fetching}
+      onConfirm={async () => {
+        if (!provider) return null;
+        const r = await remove({ id: provider.id }, { additionalTypenames: ["IdentityProvider"] });
+        const o = r.data?.removeIdentityProvider;
+        return o?.__typename === "RemoveIdentityProviderSuccess" ? null : failureOf(r, o, "The identity provider could not be removed.");
+      }}
+    />
   );
 }

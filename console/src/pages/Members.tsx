@@ -5,6 +5,7 @@ import { useSession } from "../session.tsx";
 import { CopyButton } from "../components/CopyButton.tsx";
 import { Field } from "../components/Field.tsx";
 import { CloseButton, Modal } from "../components/Modal.tsx";
+import { ConfirmDialog, failureOf } from "../components/ConfirmDialog.tsx";
 import { EmptyState, ErrorNotice } from "../components/Notice.tsx";
 import { formatDate } from "../labels.ts";
 import type { MemberRole } from "../gql/graphql.ts";
@@ -187,43 +188,20 @@ function InviteForm({ organizationId, onLink }: { organizationId: string; onLink
 
 function RemoveDialog({ organizationId, member, onClose }: { organizationId: string; member: { userId: string; email: string } | null; onClose(): void }) {
   const [{ fetching }, remove] = useMutation(RemoveMemberMutation);
-  const [error, setError] = useState<string | null>(null);
   return (
-    <Modal
+    <ConfirmDialog
       open={member !== null}
-      onOpenChange={(open) => {
-        if (!open) {
-          setError(null);
-          onClose();
-        }
-      }}
+      onClose={onClose}
       title={`Remove ${member?.email ?? ""}?`}
       description="They lose access at once: their sign-in sessions and the refresh tokens of this organization's apps end."
-    >
-      {error && (
-        <div className="notice error" role="alert">
-          {error}
-        </div>
-      )}
-      <div className="actions">
-        <CloseButton asChild>
-          <button type="button">Cancel</button>
-        </CloseButton>
-        <button
-          type="button"
-          className="danger-button"
-          disabled={fetching}
-          onClick={async () => {
-            if (!member) return;
-            const r = await remove({ input: { organizationId, userId: member.userId } }, { additionalTypenames: ["Member"] });
-            const o = r.data?.removeMember;
-            if (o?.__typename === "RemoveMemberSuccess") onClose();
-            else setError(r.error?.message ?? (o && "message" in o ? o.message : "The member could not be removed."));
-          }}
-        >
-          Remove member
-        </button>
-      </div>
-    </Modal>
+      confirmLabel="Remove member"
+      busy={fetching}
+      onConfirm={async () => {
+        if (!member) return null;
+        const r = await remove({ input: { organizationId, userId: member.userId } }, { additionalTypenames: ["Member"] });
+        const o = r.data?.removeMember;
+        return o?.__typename === "RemoveMemberSuccess" ? null : failureOf(r, o, "The member could not be removed.");
+      }}
+    />
   );
 }

@@ -4,6 +4,7 @@ import { AddSecretMutation, RevokeSecretMutation } from "../../operations.ts";
 import { CopyButton } from "../../components/CopyButton.tsx";
 import { Field } from "../../components/Field.tsx";
 import { Modal, CloseButton } from "../../components/Modal.tsx";
+import { ConfirmDialog, failureOf } from "../../components/ConfirmDialog.tsx";
 import { EmptyState } from "../../components/Notice.tsx";
 import { formatDate } from "../../labels.ts";
 import type { ConsoleApplicationFieldsFragment } from "../../gql/graphql.ts";
@@ -191,45 +192,22 @@ function AddSecretDialog({ applicationId, open, onOpenChange }: { applicationId:
 
 function RevokeSecretDialog({ secret, onClose }: { secret: Secret | null; onClose(): void }) {
   const [{ fetching }, revoke] = useMutation(RevokeSecretMutation);
-  const [error, setError] = useState<string | null>(null);
   return (
-    <Modal
+    <ConfirmDialog
       open={secret !== null}
-      onOpenChange={(open) => {
-        if (!open) {
-          setError(null);
-          onClose();
-        }
-      }}
+      onClose={onClose}
       title="Revoke this secret?"
       description={
         secret ? `The secret ${secret.description ? `“${secret.description}” ` : ""}ending in ${secret.hint} stops working at once. Anything still using it will fail to get tokens.` : undefined
       }
-    >
-      {error && (
-        <div className="notice error" role="alert">
-          {error}
-        </div>
-      )}
-      <div className="actions">
-        <CloseButton asChild>
-          <button type="button">Cancel</button>
-        </CloseButton>
-        <button
-          type="button"
-          className="danger-button"
-          disabled={fetching}
-          onClick={async () => {
-            if (!secret) return;
-            const result = await revoke({ id: secret.id }, { additionalTypenames: ["ClientSecret"] });
-            const outcome = result.data?.revokeClientSecret;
-            if (outcome?.__typename === "RevokeClientSecretSuccess") onClose();
-            else setError(result.error?.message ?? (outcome && "message" in outcome ? outcome.message : "The secret could not be revoked."));
-          }}
-        >
-          Revoke secret
-        </button>
-      </div>
-    </Modal>
+      confirmLabel="Revoke secret"
+      busy={fetching}
+      onConfirm={async () => {
+        if (!secret) return null;
+        const result = await revoke({ id: secret.id }, { additionalTypenames: ["ClientSecret"] });
+        const outcome = result.data?.revokeClientSecret;
+        return outcome?.__typename === "RevokeClientSecretSuccess" ? null : failureOf(result, outcome, "The secret could not be revoked.");
+      }}
+    />
   );
 }
