@@ -51,10 +51,18 @@ export function PublicationDiff({ changes, caption }: { changes: readonly Revisi
               {REVISION_FIELD_LABEL[c.field] ?? c.field}
             </th>
             <td data-label="Approved">
-              {c.approved == null ? <span className="muted">{first ? "Not published yet" : "—"}</span> : <Values field={c.field} values={c.approved} marked={c.removed} mark="removed" />}
+              <div>
+                {c.approved == null ? (
+                  <span className="muted">{first ? "Not published yet" : "—"}</span>
+                ) : (
+                  <Values field={c.field} values={c.approved} marked={c.removed} mark="removed" />
+                )}
+              </div>
             </td>
             <td data-label="Proposed">
-              <Values field={c.field} values={c.proposed} marked={c.approved == null ? [] : c.added} mark="added" />
+              <div>
+                <Values field={c.field} values={c.proposed} marked={c.approved == null ? [] : c.added} mark="added" />
+              </div>
             </td>
           </tr>
         ))}

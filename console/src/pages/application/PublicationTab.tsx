@@ -129,6 +129,34 @@ export function PublicationTab({ app }: { app: ConsoleApplicationFieldsFragment 
         ))
       )}
 
+      {state.publicationRequests.length > 1 && (
+        <table className="list">
+          <caption>Earlier requests</caption>
+          <thead>
+            <tr>
+              <th scope="col">Requested</th>
+              <th scope="col">Origin</th>
+              <th scope="col">Outcome</th>
+              <th scope="col">Reason</th>
+            </tr>
+          </thead>
+          <tbody>
+            {state.publicationRequests.slice(1).map((r) => (
+              <tr key={r.id}>
+                <td data-label="Requested">{formatDate(r.createdAt)}</td>
+                <td data-label="Origin">{PUBLICATION_ORIGIN_LABEL[r.origin]}</td>
+                <td data-label="Outcome">
+                  <span>
+                    <span className={PUBLICATION_STATUS_BADGE[r.status]}>{PUBLICATION_STATUS_LABEL[r.status]}</span>
+                    {r.decidedAt && <span className="muted"> {formatDate(r.decidedAt)}</span>}
+                  </span>
+                </td>
+                <td data-label="Reason">{r.reason ?? <span className="muted">—</span>}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
       {state.visibility === "PUBLIC" && (
         <section className="danger" aria-labelledby="unpublish-title">
           <h2 id="unpublish-title">Unpublish</h2>
@@ -156,32 +184,6 @@ export function PublicationTab({ app }: { app: ConsoleApplicationFieldsFragment 
         </section>
       )}
 
-      {state.publicationRequests.length > 1 && (
-        <table className="list">
-          <caption>Earlier requests</caption>
-          <thead>
-            <tr>
-              <th scope="col">Requested</th>
-              <th scope="col">Origin</th>
-              <th scope="col">Outcome</th>
-              <th scope="col">Reason</th>
-            </tr>
-          </thead>
-          <tbody>
-            {state.publicationRequests.slice(1).map((r) => (
-              <tr key={r.id}>
-                <td data-label="Requested">{formatDate(r.createdAt)}</td>
-                <td data-label="Origin">{PUBLICATION_ORIGIN_LABEL[r.origin]}</td>
-                <td data-label="Outcome">
-                  <span className={PUBLICATION_STATUS_BADGE[r.status]}>{PUBLICATION_STATUS_LABEL[r.status]}</span>
-                  {r.decidedAt && <span className="muted"> {formatDate(r.decidedAt)}</span>}
-                </td>
-                <td data-label="Reason">{r.reason ?? <span className="muted">—</span>}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
     </>
   );
 }
@@ -285,7 +287,7 @@ function RequestForm({
       >
         <div className="field">
           <label htmlFor={notesId}>Notes for the reviewers</label>
-          <textarea id={notesId} rows={3} maxLength={2000} value={notes} onChange={(e) => setNotes(e.target.value)} placeholder="What the application does, who will use it" />
+          <textarea id={notesId} className="prose" rows={3} maxLength={2000} value={notes} onChange={(e) => setNotes(e.target.value)} placeholder="What the application does, who will use it" />
         </div>
         <div className="actions start">
           <button type="submit" className="primary" disabled={!ready || fetching} aria-describedby={ready ? undefined : blockedId}>

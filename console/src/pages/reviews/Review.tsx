@@ -192,7 +192,7 @@ function RejectDialog({
         }}
       >
         <Field label="Reason" hint="Required. At most 2000 characters." error={error ?? undefined}>
-          <textarea rows={4} maxLength={2000} value={reason} onChange={(e) => setReason(e.target.value)} />
+          <textarea className="prose" rows={4} maxLength={2000} value={reason} onChange={(e) => setReason(e.target.value)} />
         </Field>
         <div className="actions">
           <CloseButton asChild>
