@@ -473,6 +473,39 @@ describe("at /oauth/token, outsiders get the approved revision", () => {
   });
 });
 
+describe("on-behalf-of follows the approved revision for outsiders", () => {
+  it("enabling on-behalf-of under review works for members' tokens, not outsiders', until approved", async () => {
+    const OBO = "knowledge.portalmgr.onbehalfof.read";
+    const app = await publishedApp("OBO app");
+    const accessOf = async (who: typeof member) => {
+      const { res, verifier } = await codeThroughPages(app, who, "openid email");
+      const tokens = await tokensFor(app, new URL(res.location!).searchParams.get("code")!, verifier);
+      return tokens.body.access_token as string;
+    };
+    const outsiderToken = await accessOf(outsider); // consents, so the app may act for them
+    const memberToken = await accessOf(member);
+    await graphql(server.url, acme.token, UpdateApplicationDocument, { input: { id: app.id, onBehalfOfEnabled: true } });
+    const granted = await graphql(server.url, acme.token, GrantScopesDocument, { input: { applicationId: app.id, scopes: [OBO], kind: "DELEGATED" } });
+    expect(granted.data.grantScopes.__typename).toBe("GrantScopesSuccess");
+    const exchange = (subject: string) =>
+      postForm(
+        `${server.url}/oauth/token`,
+        { grant_type: "urn:ietf:params:oauth:grant-type:token-exchange", subject_token: subject, subject_token_type: "urn:ietf:params:oauth:token-type:access_token", scope: OBO },
+        basic(app.clientId, app.secret),
+      );
+    expect((await exchange(memberToken)).status).toBe(200);
+    const refused = await exchange(outsiderToken);
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toBe("unauthorized_client");
+    const review = (await publication(acme, app.id))!.publicationRequest!;
+    expect(review.changes.map((c) => c.field)).toEqual(["delegatedScopes", "onBehalfOfEnabled"]);
+    requestOf(await approve(operator, review.id));
+    const allowed = await exchange(outsiderToken);
+    expect(allowed.status).toBe(200);
+    expect(allowed.body.scope).toBe(OBO);
+  });
+});
+
 describeWithChromium("authorizing across organizations in Chromium", () => {
   let browser: Browser | null;
   beforeAll(async () => {

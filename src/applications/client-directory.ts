@@ -30,8 +30,9 @@ export interface ClientView {
   delegatedGrants: ReadonlySet<string>;
   /** PRIVATE | PUBLIC: a PUBLIC app serves its approved revision to people outside its organization. */
   visibility: string;
-  /** The approved revision's DELEGATED scopes while PUBLIC, else null. */
+  /** The approved revision's DELEGATED scopes and on-behalf-of switch while PUBLIC, else null. */
   approvedDelegated: ReadonlySet<string> | null;
+  approvedOnBehalfOf: boolean | null;
   secrets: ReadonlyMap<string, SecretView>;
 }
 
@@ -96,6 +97,7 @@ export class ClientDirectory {
     if (!app) return null;
     const applicationType = app.applicationType as ApplicationType;
     const platform = app.platform as Platform | null;
+    const approved = app.visibility === "PUBLIC" ? parseRevision(app.approvedRevision) : null;
     return {
       id: app.id,
       clientId: app.clientId,
@@ -111,7 +113,8 @@ export class ClientDirectory {
       applicationGrants: new Set(app.scopeGrants.filter((g) => g.kind === "APPLICATION").map((g) => g.scope)),
       delegatedGrants: new Set(app.scopeGrants.filter((g) => g.kind === "DELEGATED").map((g) => g.scope)),
       visibility: app.visibility,
-      approvedDelegated: app.visibility === "PUBLIC" ? new Set(parseRevision(app.approvedRevision)?.delegatedScopes ?? []) : null,
+      approvedDelegated: approved ? new Set(approved.delegatedScopes) : null,
+      approvedOnBehalfOf: approved ? approved.onBehalfOfEnabled : null,
       secrets: new Map(
         app.clientSecrets.map((s) => [
           s.id,

@@ -9,19 +9,15 @@ export interface AuthorizationTarget {
 }
 
 /**
- * A PRIVATE application is for the members (any role) of the organization that registered it;
- * a PUBLIC one, or one without an organization (first-party), anyone signed in may authorize.
- */
-export async function mayAuthorize(db: Db, app: AuthorizationTarget, userId: string): Promise<boolean> {
-  return (await authorizationAccess(db, app, userId)).allowed;
-}
-
-/**
  * current: the application as its organization last saved it (its members, first-party apps);
  * approved: what a review approved, for everyone outside the organization of a PUBLIC app.
  */
 export type RevisionChoice = "current" | "approved";
 
+/**
+ * A PRIVATE application is for the members (any role) of the organization that registered it;
+ * a PUBLIC one, or one without an organization (first-party), anyone signed in may authorize.
+ */
 export async function authorizationAccess(db: Db, app: AuthorizationTarget, userId: string): Promise<{ allowed: boolean; revision: RevisionChoice }> {
   if (!app.organizationId) return { allowed: true, revision: "current" };
   const member = (await db.membership.count({ where: { userId, organizationId: app.organizationId } })) > 0;
@@ -30,23 +26,35 @@ export async function authorizationAccess(db: Db, app: AuthorizationTarget, user
   return { allowed: true, revision: "approved" };
 }
 
-export interface ScopeTarget extends AuthorizationTarget {
-  /** The current DELEGATED grants. */
+export interface GrantTarget extends AuthorizationTarget {
+  /** The current DELEGATED grants and on-behalf-of switch. */
   delegatedGrants: ReadonlySet<string>;
-  /** The approved revision's DELEGATED scopes, for a PUBLIC app. */
+  onBehalfOfEnabled: boolean;
+  /** The approved revision's DELEGATED scopes and on-behalf-of switch, for a PUBLIC app. */
   approvedDelegated: ReadonlySet<string> | null;
+  approvedOnBehalfOf: boolean | null;
 }
 
+/** Whether a person belongs to an organization (the callers have their own, cached or not). */
+export type IsMember = (userId: string, organizationId: string) => Promise<boolean>;
+
 /**
- * The DELEGATED scopes a person may get from the application at the token endpoint: the current
- * grants for its own members, the approved revision's for everyone else. Only a PUBLIC app serves
- * two revisions, so only then is membership looked up (a PRIVATE app's outsiders hold no tokens:
- * unpublishing ends them).
+ * What an application may do for a person at the token endpoint: its current DELEGATED grants
+ * and on-behalf-of switch for its own members, the approved revision's for everyone else. Only
+ * a PUBLIC app serves two revisions, so only then is membership looked up (a PRIVATE app's
+ * outsiders hold no tokens: unpublishing ends them).
  */
-export async function delegatedScopesFor(db: Db, app: ScopeTarget, userId: string): Promise<ReadonlySet<string>> {
-  if (app.visibility !== "PUBLIC" || !app.organizationId) return app.delegatedGrants;
-  const access = await authorizationAccess(db, app, userId);
-  return access.revision === "approved" ? (app.approvedDelegated ?? new Set()) : app.delegatedGrants;
+export async function grantsFor(app: GrantTarget, userId: string, isMember: IsMember): Promise<{ delegatedScopes: ReadonlySet<string>; onBehalfOfEnabled: boolean }> {
+  const current = { delegatedScopes: app.delegatedGrants, onBehalfOfEnabled: app.onBehalfOfEnabled };
+  if (app.visibility !== "PUBLIC" || !app.organizationId) return current;
+  if (await isMember(userId, app.organizationId)) return current;
+  return { delegatedScopes: app.approvedDelegated ?? new Set(), onBehalfOfEnabled: app.approvedOnBehalfOf ?? false };
+}
+
+/** grantsFor's scopes, with membership read from the database. */
+export async function delegatedScopesFor(db: Db, app: GrantTarget, userId: string): Promise<ReadonlySet<string>> {
+  const isMember: IsMember = async (user, organizationId) => (await db.membership.count({ where: { userId: user, organizationId } })) > 0;
+  return (await grantsFor(app, userId, isMember)).delegatedScopes;
 }
 
 /** The approved revision a PUBLIC application's outsiders get, or null. */

@@ -38,7 +38,7 @@ const STYLE = `
   button.primary{background:#2d5bff;border-color:#2d5bff;color:#fff}.actions{display:flex;gap:12px;justify-content:flex-end;margin-top:24px}
   .error{background:#fdecec;color:#9b1c1c;padding:10px 12px;border-radius:8px}
   .app{display:flex;gap:14px;align-items:center;margin-bottom:12px}.app img{width:56px;height:56px;border-radius:10px;object-fit:cover;border:1px solid #e3e6ed}
-  .badge{display:inline-block;font-size:.75rem;padding:2px 8px;border-radius:99px;background:#e8f0ff;color:#2346b5}.badge.third{background:#fff4e0;color:#8a5300}
+  .badge{display:inline-block;font-size:.75rem;padding:2px 8px;border-radius:99px;background:#e8f0ff;color:#2346b5}.badge.third{background:#fff4e0;color:#8a5300}.badge.published{background:#e6f6ea;color:#1d6b34}
   h2{font-size:.95rem;margin:18px 0 6px;color:#5b6475;text-transform:uppercase;letter-spacing:.04em}ul{margin:0;padding-left:20px}li{margin:4px 0}
   a{color:#2d5bff}.links a{margin-right:12px}
   code{font:.9em ui-monospace,SFMono-Regular,Menlo,monospace;background:#f0f2f6;padding:1px 5px;border-radius:4px;word-break:break-all}

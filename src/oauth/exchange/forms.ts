@@ -3,6 +3,7 @@
 // (the expensive part: signatures, key fetches, database reads).
 import type { AuthenticatedClient } from "../client-auth.ts";
 import { audit } from "../../applications/service.ts";
+import { grantsFor } from "../../applications/visibility.ts";
 import { publicId } from "../../ids.ts";
 import { InvalidRequest, InvalidScope, UnauthorizedClient } from "../errors.ts";
 import type { TokenResponse } from "../issuance/index.ts";
@@ -102,6 +103,11 @@ export async function onBehalfOfByToken(
   onBehalfOfScopes(deps, view, scopes);
   checkTarget(deps.catalog, scopes, params);
   const { userId, act } = await subjectFromAccessToken(deps, view, subjectToken);
+  // Outside a PUBLIC app's organization, its approved revision decides: its switch, its scopes.
+  const granted = await grantsFor(view, userId, deps.isMember);
+  if (!granted.onBehalfOfEnabled) throw new UnauthorizedClient("on-behalf-of is not part of this application's approved revision, which is what people outside its organization get");
+  const notApproved = scopes.filter((s) => !granted.delegatedScopes.has(s));
+  if (notApproved.length > 0) throw new InvalidScope(`not in this application's approved revision: ${notApproved.join(" ")}`);
   return withoutJti(await issueExchangedToken(deps, view, { userId, scopes, act }));
 }
 
