@@ -263,7 +263,7 @@ describeWithChromium("publication in the console", () => {
     expect(await visibility()).toBe("PRIVATE");
     expect((await requests()).at(-1)).toMatchObject({ status: "WITHDRAWN", origin: "CRITICAL_CHANGE" });
     expect((await db.connectApplication.findUniqueOrThrow({ where: { id: app.dbId } })).approvedRevision).toBeNull();
-    expect(await panel.locator(".status-line").textContent()).toContain("Private");
+    await expect.poll(() => panel.locator(".status-line").textContent()).toContain("Private");
     expect(await panel.getByRole("heading", { name: "Unpublish" }).count()).toBe(0);
     expect(await panel.getByRole("button", { name: "Request publication" }).isEnabled()).toBe(true);
     await shot(ada, "11-private-again");

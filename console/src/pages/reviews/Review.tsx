@@ -45,7 +45,8 @@ function Review() {
     );
   }
   const app = request.application;
-  const pending = request.status === "PENDING";
+  // Decided here: the buttons go at once, before the refetched request says so too.
+  const pending = request.status === "PENDING" && !decided;
   const firstPublication = request.changes.every((c) => c.approved == null);
   return (
     <section>
