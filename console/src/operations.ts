@@ -394,3 +394,160 @@ export const UpdateIdentityProviderMutation = graphql(`
     }
   }
 `);
+
+// Publication: one shape of a request for the application's tab and the operators' review queue.
+export const ConsolePublicationRequestFields = graphql(`
+  fragment ConsolePublicationRequestFields on PublicationRequest {
+    id
+    status
+    origin
+    notes
+    reason
+    createdAt
+    decidedAt
+    application {
+      id
+      name
+      visibility
+      logoUri
+      description
+      termsOfServiceUri
+      privacyPolicyUri
+      organization {
+        id
+        name
+      }
+    }
+    changes {
+      field
+      approved
+      proposed
+      added
+      removed
+    }
+  }
+`);
+
+export const ApplicationPublicationQuery = graphql(`
+  query ApplicationPublication($id: ID!) {
+    application(id: $id) {
+      id
+      name
+      visibility
+      organization {
+        id
+        name
+      }
+      publicationReadiness {
+        ready
+        missing {
+          path
+          code
+          message
+        }
+      }
+      publicationRequest {
+        ...ConsolePublicationRequestFields
+      }
+      publicationRequests {
+        id
+        status
+        origin
+        reason
+        createdAt
+        decidedAt
+      }
+    }
+  }
+`);
+
+export const ReviewQueueQuery = graphql(`
+  query ReviewQueue {
+    publicationRequests(status: PENDING) {
+      ...ConsolePublicationRequestFields
+    }
+  }
+`);
+
+export const PublicationRequestQuery = graphql(`
+  query PublicationRequest($id: ID!) {
+    node(id: $id) {
+      __typename
+      id
+      ... on PublicationRequest {
+        ...ConsolePublicationRequestFields
+      }
+    }
+  }
+`);
+
+export const RequestPublicationMutation = graphql(`
+  mutation RequestPublication($input: RequestPublicationInput!) {
+    requestPublication(input: $input) {
+      __typename
+      ... on RequestPublicationSuccess {
+        publicationRequest {
+          ...ConsolePublicationRequestFields
+        }
+      }
+      ...MutationProblem
+    }
+  }
+`);
+
+export const WithdrawPublicationMutation = graphql(`
+  mutation WithdrawPublication($requestId: ID!) {
+    withdrawPublication(input: { requestId: $requestId }) {
+      __typename
+      ... on WithdrawPublicationSuccess {
+        publicationRequest {
+          ...ConsolePublicationRequestFields
+        }
+      }
+      ...MutationProblem
+    }
+  }
+`);
+
+export const ApprovePublicationMutation = graphql(`
+  mutation ApprovePublication($requestId: ID!) {
+    approvePublication(input: { requestId: $requestId }) {
+      __typename
+      ... on ApprovePublicationSuccess {
+        publicationRequest {
+          ...ConsolePublicationRequestFields
+        }
+      }
+      ...MutationProblem
+    }
+  }
+`);
+
+export const RejectPublicationMutation = graphql(`
+  mutation RejectPublication($requestId: ID!, $reason: String!) {
+    rejectPublication(input: { requestId: $requestId, reason: $reason }) {
+      __typename
+      ... on RejectPublicationSuccess {
+        publicationRequest {
+          ...ConsolePublicationRequestFields
+        }
+      }
+      ...MutationProblem
+    }
+  }
+`);
+
+export const UnpublishApplicationMutation = graphql(`
+  mutation UnpublishApplication($applicationId: ID!) {
+    unpublishApplication(input: { applicationId: $applicationId }) {
+      __typename
+      ... on UnpublishApplicationSuccess {
+        application {
+          id
+          visibility
+        }
+      }
+      ...MutationProblem
+    }
+  }
+`);

@@ -1,5 +1,5 @@
 import * as Tabs from "@radix-ui/react-tabs";
-import { useMemo } from "react";
+import { useEffect, useMemo } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { useQuery } from "urql";
 import { ApplicationQuery } from "../operations.ts";
@@ -28,6 +28,11 @@ export function ApplicationPage() {
   const context = useMemo(() => ({ additionalTypenames: ["ClientSecret", "ScopeGrant"] }), []);
   const [{ data, error, fetching }] = useQuery({ query: ApplicationQuery, variables: { id }, context });
   const app = data?.application;
+  // On a narrow screen the tab list scrolls sideways: keep the open tab in sight (a link may open any).
+  const loaded = Boolean(app);
+  useEffect(() => {
+    document.querySelector(".tabs [data-state=active]")?.scrollIntoView({ block: "nearest", inline: "nearest" });
+  }, [tab, loaded]);
 
   if (error) return <ErrorNotice error={error} />;
   if (fetching && !data) return <p aria-live="polite">Loading application…</p>;

@@ -1,5 +1,5 @@
-import { useState } from "react";
-import { useNavigate } from "react-router";
+import { useEffect, useState } from "react";
+import { useNavigate, useSearchParams } from "react-router";
 import { useMutation } from "urql";
 import { ApplicationForm, showFieldErrors, toInput, type ApplicationFormValues } from "../../components/ApplicationForm.tsx";
 import { DeleteApplicationMutation, UpdateApplicationMutation } from "../../operations.ts";
@@ -32,6 +32,15 @@ export function SettingsTab({ app }: { app: ConsoleApplicationFieldsFragment }) 
   const { memberships, isOperatorAdmin } = useSession();
   const [, update] = useMutation(UpdateApplicationMutation);
   const organizations = app.organization ? [app.organization] : memberships.filter((m) => m.role === "ADMIN").map((m) => m.organization);
+  // ?field=logoUri (the Publication tab's "what is missing" links) puts the cursor in that field.
+  const [search] = useSearchParams();
+  const field = search.get("field");
+  useEffect(() => {
+    if (!field) return;
+    const control = document.querySelector<HTMLElement>(`form [name="${CSS.escape(field)}"]`);
+    control?.scrollIntoView({ block: "center" });
+    control?.focus({ preventScroll: true });
+  }, [field]);
   return (
     <>
       <h2 className="visually-hidden">Settings</h2>
