@@ -1,6 +1,7 @@
 // Secrets never reach a log line: a run at LOG_LEVEL=trace that creates, uses and revokes a
 // client secret, signs a person in with a password, redeems a code, rotates a refresh token and
-// makes an invitation link, then searches every captured line for each of those values.
+// makes an invitation link, registers, reads, updates and deletes a client dynamically (RFC
+// 7591/7592), then searches every captured line for each of those values.
 import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { bootstrapAdmin, type Admin } from "./helpers/admin.ts";
@@ -75,6 +76,28 @@ it("logs none of the secrets, passwords, codes, tokens and links a run creates a
   const invitationToken = new URL(invitationUrl).searchParams.get("token") ?? invitationUrl.split("/").pop()!;
   secrets.push(invitationToken);
   await fetch(invitationUrl);
+
+  // Dynamic registration: the initial access token, the client secret it returns, and the
+  // registration access token, first and rotated, presented at every RFC 7592 door.
+  const iat = await gql(`mutation($i: CreateRegistrationTokenInput!) { createRegistrationToken(input: $i) { ... on CreateRegistrationTokenSuccess { plaintext } } }`, {
+    i: { organizationId: admin.organizationId, maxUses: 2 },
+  });
+  const initialAccessToken = iat.createRegistrationToken.plaintext as string;
+  secrets.push(initialAccessToken);
+  const json = (method: string, url: string, token: string, body?: unknown) =>
+    fetch(url, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { "content-type": "application/json" } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  const metadata = { client_name: "Quiet partner", redirect_uris: [PERSON_CALLBACK], grant_types: ["authorization_code"], response_types: ["code"] };
+  const registeredRes = await json("POST", `${server.url}/oauth/register`, initialAccessToken, metadata);
+  expect(registeredRes.status).toBe(201);
+  const registered = (await registeredRes.json()) as { client_secret: string; registration_access_token: string; registration_client_uri: string };
+  secrets.push(registered.client_secret, registered.registration_access_token);
+  const registeredClient = (await (await json("GET", registered.registration_client_uri, registered.registration_access_token)).json()) as { client_id: string };
+  const put = await json("PUT", registered.registration_client_uri, registered.registration_access_token, { ...metadata, client_id: registeredClient.client_id, client_name: "Quiet partner 2" });
+  expect(put.status).toBe(200);
+  const updated = (await put.json()) as { registration_access_token: string };
+  secrets.push(updated.registration_access_token);
+  expect((await json("GET", registered.registration_client_uri, registered.registration_access_token)).status).toBe(401);
+  expect((await json("DELETE", registered.registration_client_uri, updated.registration_access_token)).status).toBe(204);
 
   await gql(`mutation($i: RevokeClientSecretInput!) { revokeClientSecret(input: $i) { __typename } }`, { i: { id: added.addClientSecret.clientSecret.id } });
   await new Promise((r) => setTimeout(r, 200));
