@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import type { Browser, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { bootstrapAdmin, type Admin } from "./helpers/admin.ts";
-import { confineToLocalhost, describeWithChromium, launchChromium } from "./helpers/chromium.ts";
+import { confineToLocalhost, describeWithChromium, launchChromium, signInToConsole } from "./helpers/chromium.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 import { createUser } from "./helpers/users.ts";
 
@@ -18,20 +18,6 @@ const MAX = { email: "max@acme.example", password: "correct horse battery staple
 let server: TestServer;
 let acme: Admin;
 let browser: Browser | null = null;
-
-async function signIn(page: Page, path: string) {
-  await page.goto(`${server.url}${path}`);
-  await page.waitForURL((u) => u.pathname === "/oauth/login");
-  await page.getByLabel("Email").fill(ADA.email);
-  await page.getByLabel("Password").fill(ADA.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  const inConsole = (u: URL) => u.pathname.startsWith("/console/") && !u.pathname.startsWith("/console/callback");
-  await page.waitForURL((u) => inConsole(u) || u.pathname === "/oauth/authorize");
-  if (new URL(page.url()).pathname === "/oauth/authorize") {
-    await page.getByRole("button", { name: "Allow" }).click();
-    await page.waitForURL(inConsole);
-  }
-}
 
 /** The message a field's aria-describedby points at last (its error), when it is marked invalid. */
 async function errorAt(page: Page | Locator, label: string): Promise<string | null> {
@@ -62,7 +48,7 @@ describeWithChromium("the console's identity providers page", () => {
     const page = await context.newPage();
     const blocked = await confineToLocalhost(page, () => ({ contentType: "text/plain", body: "" }));
     const db = server.services.db;
-    await signIn(page, "/console/");
+    await signInToConsole(page, server.url, ADA, "/console/");
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Identity providers" }).click();
     await page.getByRole("heading", { name: "Identity providers", level: 1 }).waitFor();
     await page.getByText("No identity providers yet").waitFor();

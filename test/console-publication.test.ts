@@ -12,7 +12,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { CreateApplicationDocument, GrantScopesDocument } from "./gql/graphql.ts";
 import { bootstrapAdmin, type Admin } from "./helpers/admin.ts";
-import { confineToLocalhost, describeWithChromium, launchChromium, STUB_HOST } from "./helpers/chromium.ts";
+import { confineToLocalhost, describeWithChromium, launchChromium, signInToConsole, STUB_HOST } from "./helpers/chromium.ts";
 import { graphql } from "./helpers/http.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 import { createUser } from "./helpers/users.ts";
@@ -39,20 +39,6 @@ async function newPage(viewport = { width: 1280, height: 900 }) {
     url.pathname === "/logo.png" ? { contentType: "image/png", body: LOGO_PNG } : { contentType: "text/html", body: "<h1>client</h1>" },
   );
   return { page, blocked };
-}
-
-async function signIn(page: Page, who: { email: string; password: string }, path: string) {
-  await page.goto(`${server.url}${path}`);
-  await page.waitForURL((u) => u.pathname === "/oauth/login");
-  await page.getByLabel("Email").fill(who.email);
-  await page.getByLabel("Password").fill(who.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  const inConsole = (u: URL) => u.pathname.startsWith("/console/") && !u.pathname.startsWith("/console/callback");
-  await page.waitForURL((u) => inConsole(u) || u.pathname === "/oauth/authorize");
-  if (new URL(page.url()).pathname === "/oauth/authorize") {
-    await page.getByRole("button", { name: "Allow" }).click();
-    await page.waitForURL(inConsole);
-  }
 }
 
 const shot = (page: Page, name: string) => page.screenshot({ path: `${OUT}console-publication-${name}.png`, fullPage: true });
@@ -98,7 +84,7 @@ describeWithChromium("publication in the console", () => {
 
     // 1. The organization's ADMIN sees what is missing; the request button says why it is off.
     const { page: ada, blocked: adaBlocked } = await newPage();
-    await signIn(ada, ADA, tabPath);
+    await signInToConsole(ada, server.url, ADA, tabPath);
     const panel = ada.getByRole("tabpanel", { name: "Publication" });
     await panel.getByRole("heading", { name: "Visibility" }).waitFor();
     expect(await panel.locator(".status-line").textContent()).toContain("Private");
@@ -145,7 +131,7 @@ describeWithChromium("publication in the console", () => {
 
     // 3. The operator ADMIN finds it in the review queue, reads the diff, and rejects with a reason.
     const { page: olga, blocked: olgaBlocked } = await newPage();
-    await signIn(olga, OLGA, "/console/");
+    await signInToConsole(olga, server.url, OLGA, "/console/");
     await olga.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Review queue" }).click();
     await olga.getByRole("heading", { name: "Review queue", level: 1 }).waitFor();
     const queueRow = olga.getByRole("table", { name: "Pending publication requests" }).getByRole("row", { name: /Weekly Digest/ });
@@ -274,7 +260,7 @@ describeWithChromium("publication in the console", () => {
 
   it("shows no review queue to an ADMIN outside the operator organization", async () => {
     const { page } = await newPage({ width: 390, height: 844 });
-    await signIn(page, ADA, "/console/reviews");
+    await signInToConsole(page, server.url, ADA, "/console/reviews");
     await page.getByRole("heading", { name: "Review queue", level: 1 }).waitFor();
     await page.getByText("Only operators review publication requests").waitFor();
     expect(await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Review queue" }).count()).toBe(0);

@@ -10,7 +10,7 @@ import { createRemoteJWKSet, jwtVerify } from "jose";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { bootstrapAdmin, type Admin } from "./helpers/admin.ts";
-import { confineToLocalhost, describeWithChromium, launchChromium, STUB_HOST } from "./helpers/chromium.ts";
+import { confineToLocalhost, describeWithChromium, launchChromium, signInToConsole, STUB_HOST } from "./helpers/chromium.ts";
 import { basic, postForm } from "./helpers/http.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 import { createUser } from "./helpers/users.ts";
@@ -44,21 +44,6 @@ async function newContext(viewport = { width: 1280, height: 900 }): Promise<{ co
   return { context, page, blocked, hosts };
 }
 
-/** Opens the console, signs in at the authorization server, allows the console once, and lands on the console. */
-async function signIn(page: Page, who: { email: string; password: string }, path = "/console/") {
-  await page.goto(`${server.url}${path}`);
-  await page.waitForURL((u) => u.pathname === "/oauth/login");
-  await page.getByLabel("Email").fill(who.email);
-  await page.getByLabel("Password").fill(who.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  const inConsole = (u: URL) => u.pathname.startsWith("/console/") && !u.pathname.startsWith("/console/callback");
-  await page.waitForURL((u) => inConsole(u) || u.pathname === "/oauth/authorize");
-  if (new URL(page.url()).pathname === "/oauth/authorize") {
-    await page.getByRole("button", { name: "Allow" }).click();
-    await page.waitForURL(inConsole);
-  }
-}
-
 const shot = (page: Page, name: string, fullPage = true) => page.screenshot({ path: `${OUT}console-${name}.png`, fullPage });
 
 describeWithChromium("the console", () => {
@@ -82,7 +67,7 @@ describeWithChromium("the console", () => {
 
   it("lets an ADMIN follow the eGain walk-through, and the secret earns a token with exactly the ticked application scope", async () => {
     const { context, page, blocked, hosts } = await newContext();
-    await signIn(page, people.acmeAdmin);
+    await signInToConsole(page, server.url, people.acmeAdmin);
     await expect.poll(() => page.getByRole("heading", { name: "Applications", level: 1 }).isVisible()).toBe(true);
     // Bootstrap registered the organization's M2M admin app: the list starts with it.
     await page.getByRole("link", { name: "Acme admin" }).waitFor();
@@ -205,7 +190,7 @@ describeWithChromium("the console", () => {
 
   it("shows a broken rule at its field, and the list is readable at 390 px", async () => {
     const { context, page, blocked } = await newContext({ width: 390, height: 844 });
-    await signIn(page, people.acmeAdmin, "/console/applications/new");
+    await signInToConsole(page, server.url, people.acmeAdmin, "/console/applications/new");
     await page.getByLabel("Name").fill("Plain HTTP app");
     await page.getByLabel("Redirect URIs").fill(`${CLIENT}/ok\nhttp://insecure.example.test/callback`);
     await page.getByRole("button", { name: "Create", exact: true }).click();
@@ -228,7 +213,7 @@ describeWithChromium("the console", () => {
 
   it("never shows an ADMIN of one organization another organization's applications", async () => {
     const { context, page, blocked } = await newContext();
-    await signIn(page, people.globexAdmin);
+    await signInToConsole(page, server.url, people.globexAdmin);
     await page.getByRole("link", { name: "Globex admin" }).waitFor();
     expect(await page.getByText("eGain Knowledge Connector").count()).toBe(0);
     await page.goto(`${server.url}/console/applications/${encodeURIComponent(egain!.id)}`);
@@ -257,7 +242,7 @@ describeWithChromium("the console", () => {
     });
 
     const { context, page, blocked } = await newContext();
-    await signIn(page, people.acmeMember);
+    await signInToConsole(page, server.url, people.acmeMember);
     await page.getByText("You do not administer any organization").waitFor();
     expect(await page.getByRole("link", { name: "Create application" }).count()).toBe(0);
     expect(await page.getByText("eGain Knowledge Connector").count()).toBe(0);
@@ -280,7 +265,7 @@ describeWithChromium("the console", () => {
 
   it("lets an ADMIN invite someone with a copyable one-time link", async () => {
     const { context, page, blocked } = await newContext();
-    await signIn(page, people.acmeAdmin, "/console/members");
+    await signInToConsole(page, server.url, people.acmeAdmin, "/console/members");
     await page.getByRole("heading", { name: "Members", level: 1 }).waitFor();
     await page.getByRole("cell", { name: people.acmeMember.email }).waitFor();
     await page.getByLabel("Email").fill("newcomer@acme.example");

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { bootstrapAdmin, type Admin } from "./helpers/admin.ts";
-import { confineToLocalhost, describeWithChromium, launchChromium } from "./helpers/chromium.ts";
+import { confineToLocalhost, describeWithChromium, launchChromium, signInToConsole } from "./helpers/chromium.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 import { createUser } from "./helpers/users.ts";
 import { CALLBACK } from "./helpers/user-apps.ts";
@@ -49,17 +49,7 @@ describeWithChromium("a dynamically registered application in the console", () =
     const context = await browser!.newContext({ viewport: { width: 1280, height: 800 } });
     const page = await context.newPage();
     await confineToLocalhost(page, () => ({ contentType: "text/html", body: "<h1>client</h1>" }));
-    await page.goto(`${server.url}/console/`);
-    await page.waitForURL((u) => u.pathname === "/oauth/login");
-    await page.getByLabel("Email").fill(ADMIN.email);
-    await page.getByLabel("Password").fill(ADMIN.password);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    const inConsole = (u: URL) => u.pathname.startsWith("/console/") && !u.pathname.startsWith("/console/callback");
-    await page.waitForURL((u) => inConsole(u) || u.pathname === "/oauth/authorize");
-    if (new URL(page.url()).pathname === "/oauth/authorize") {
-      await page.getByRole("button", { name: "Allow" }).click();
-      await page.waitForURL(inConsole);
-    }
+    await signInToConsole(page, server.url, ADMIN);
     await page.getByRole("link", { name: "Partner portal" }).click();
     await page.getByRole("heading", { name: "Partner portal", level: 1 }).waitFor();
     await expect.poll(() => page.locator(".app-head .meta").textContent()).toContain("Registered dynamically");

@@ -96,3 +96,21 @@ export function describeWithChromium(name: string, body: () => void): void {
   console.warn(`[skipped] ${name}: ${message}`);
   describe.skip(name, body);
 }
+
+/**
+ * Opens a console page, signs in at the authorization server's page, allows the console if it
+ * asks (first time only), and waits until the console shows a page of its own.
+ */
+export async function signInToConsole(page: Page, serverUrl: string, who: { email: string; password: string }, path = "/console/"): Promise<void> {
+  await page.goto(`${serverUrl}${path}`);
+  await page.waitForURL((u) => u.pathname === "/oauth/login");
+  await page.getByLabel("Email").fill(who.email);
+  await page.getByLabel("Password").fill(who.password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  const inConsole = (u: URL) => u.pathname.startsWith("/console/") && !u.pathname.startsWith("/console/callback");
+  await page.waitForURL((u) => inConsole(u) || u.pathname === "/oauth/authorize");
+  if (new URL(page.url()).pathname === "/oauth/authorize") {
+    await page.getByRole("button", { name: "Allow" }).click();
+    await page.waitForURL(inConsole);
+  }
+}
