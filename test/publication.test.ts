@@ -252,6 +252,26 @@ describe("the transitions", () => {
     expect(codes((await requestPublication(acme, app.id)) as never)).toEqual(["publication_nothing_to_review"]);
   });
 
+  it("refuses an approval whose revisionDigest is not the current revision: a change made after the reviewer looked is not approved unseen", async () => {
+    const app = await createApp(acme, complete("Looked-at app"));
+    const seen = requestOf(await requestPublication(acme, app.id)) as unknown as { id: string; revisionDigest: string };
+    expect(seen.revisionDigest).toMatch(/^[\w-]{22}$/);
+    // The organization adds a redirect URI while the reviewer reads the diff.
+    const changed = await graphql(server.url, acme.token, UpdateApplicationDocument, {
+      input: { id: app.id, redirectUris: [{ uri: CALLBACK }, { uri: "https://client.example.test/sneaky" }] },
+    });
+    expect(changed.data.updateConnectApplication.__typename).toBe("UpdateConnectApplicationSuccess");
+    const stale = await graphql(server.url, operator.token, ApprovePublicationDocument, { input: { requestId: seen.id, revisionDigest: seen.revisionDigest } });
+    expect(codes(stale.data.approvePublication as never)).toEqual(["publication_changed_since_review"]);
+    expect((await publication(acme, app.id))?.visibility).toBe("PRIVATE");
+    // The request followed the change; its new digest approves exactly what is now shown.
+    const fresh = (await graphql(server.url, operator.token, PublicationRequestNodeDocument, { id: seen.id })).data.node as unknown as { revisionDigest: string };
+    expect(fresh.revisionDigest).not.toBe(seen.revisionDigest);
+    const approved = await graphql(server.url, operator.token, ApprovePublicationDocument, { input: { requestId: seen.id, revisionDigest: fresh.revisionDigest } });
+    expect(requestOf(approved.data.approvePublication).application.visibility).toBe("PUBLIC");
+    expect((await publication(acme, app.id))?.approvedRevision?.redirectUris).toEqual([CALLBACK, "https://client.example.test/sneaky"]);
+  });
+
   it("unpublish: PUBLIC -> PRIVATE (owner or operator); a PRIVATE app cannot be unpublished", async () => {
     const app = await publishedApp("Unpublished app");
     const res = await unpublish(operator, app.id);

@@ -399,6 +399,7 @@ export const UpdateIdentityProviderMutation = graphql(`
 export const ConsolePublicationRequestFields = graphql(`
   fragment ConsolePublicationRequestFields on PublicationRequest {
     id
+    revisionDigest
     status
     origin
     notes
@@ -510,8 +511,8 @@ export const WithdrawPublicationMutation = graphql(`
 `);
 
 export const ApprovePublicationMutation = graphql(`
-  mutation ApprovePublication($requestId: ID!) {
-    approvePublication(input: { requestId: $requestId }) {
+  mutation ApprovePublication($requestId: ID!, $revisionDigest: String) {
+    approvePublication(input: { requestId: $requestId, revisionDigest: $revisionDigest }) {
       __typename
       ... on ApprovePublicationSuccess {
         publicationRequest {

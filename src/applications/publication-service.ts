@@ -25,7 +25,7 @@ import {
   type PublicationOrigin,
   type PublicationStatus,
 } from "./publication.ts";
-import { changesBetween, parseRevision, revisionOf, serializeRevision, type Revision } from "./revision.ts";
+import { changesBetween, parseRevision, revisionDigest, revisionOf, serializeRevision, type Revision } from "./revision.ts";
 import type { FieldError } from "./rules.ts";
 import { audit } from "./service.ts";
 
@@ -104,8 +104,9 @@ export class PublicationService {
     }
   }
 
-  approve(principal: Principal, requestId: string) {
-    return this.#decide(principal, requestId, "approve", null);
+  /** `seenDigest`: the revisionDigest the reviewer was shown; a different current revision is refused. */
+  approve(principal: Principal, requestId: string, seenDigest?: string | null) {
+    return this.#decide(principal, requestId, "approve", null, seenDigest ?? null);
   }
 
   reject(principal: Principal, requestId: string, reason: string | null | undefined) {
@@ -161,7 +162,7 @@ export class PublicationService {
   }
 
   /** The one place a pending request is decided: approve, reject or withdraw. */
-  async #decide(principal: Principal, requestId: string, action: "approve" | "reject" | "withdraw", reason: string | null) {
+  async #decide(principal: Principal, requestId: string, action: "approve" | "reject" | "withdraw", reason: string | null, seenDigest: string | null = null) {
     const request = await this.#db.publicationRequest.findFirst({ where: { AND: [{ id: requestId }, visiblePublicationRequestsWhere(principal)] } });
     if (!request) throw new NotFoundError("publication request");
     this.#assertMay(principal, request.organizationId, action);
@@ -172,6 +173,15 @@ export class PublicationService {
       const step = transition(publicationState(current.visibility, fresh.status === "PENDING"), action, ["requestId"]);
       if (!step.ok) throw new ValidationError([step.error]);
       const revision = revisionOf(current);
+      if (action === "approve" && seenDigest !== null && seenDigest !== revisionDigest(serializeRevision(revision))) {
+        throw new ValidationError([
+          {
+            path: ["revisionDigest"],
+            code: "publication_changed_since_review",
+            message: "the application's critical fields changed after this revision was shown; review the request again",
+          },
+        ]);
+      }
       const decided = PUBLICATION_TRANSITIONS[action].request as PublicationStatus;
       // Decide once: of any number of concurrent decisions, only one finds the request PENDING
       // (PostgreSQL's row lock above already serializes them; this holds even without it).

@@ -1,6 +1,7 @@
 // An application's critical fields: what a publication review approves and what people outside
 // its organization get while it is PUBLIC. Cosmetic fields (description, terms, privacy) are
 // not part of it and apply at once.
+import { createHash } from "node:crypto";
 import type { PermissionKind } from "../catalog/index.ts";
 
 export interface Revision {
@@ -42,6 +43,14 @@ export function revisionOf(app: RevisionSource): Revision {
 
 export function serializeRevision(revision: Revision): string {
   return JSON.stringify(revision);
+}
+
+/**
+ * A short fingerprint of a serialized revision: a reviewer's approval names the revision it saw,
+ * so a change made between looking and approving is not approved unseen.
+ */
+export function revisionDigest(serialized: string): string {
+  return createHash("sha256").update(serialized).digest("base64url").slice(0, 22);
 }
 
 /** A stored revision, or null when absent or unreadable (then nobody outside gets anything from it). */

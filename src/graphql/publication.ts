@@ -4,7 +4,7 @@
 import { NotFoundError } from "../applications/errors.ts";
 import { PUBLICATION_STATUSES, type PublicationOrigin, type PublicationStatus } from "../applications/publication.ts";
 import { visiblePublicationRequestsWhere } from "../applications/publication-service.ts";
-import { changesBetween, parseRevision, type Revision, type RevisionChange } from "../applications/revision.ts";
+import { changesBetween, parseRevision, revisionDigest, type Revision, type RevisionChange } from "../applications/revision.ts";
 import type { FieldError } from "../applications/rules.ts";
 import { builder } from "./builder.ts";
 import { ConnectApplication } from "./applications.ts";
@@ -81,6 +81,12 @@ export const PublicationRequest = builder.prismaNode("PublicationRequest", {
         const proposed = parseRevision(r.proposed);
         return proposed ? changesBetween(parseRevision(r.baseline), proposed) : [];
       },
+    }),
+    revisionDigest: t.string({
+      nullable: true,
+      select: { proposed: true },
+      description: "A fingerprint of proposedRevision: pass it to approvePublication so that a change made after you looked is not approved unseen.",
+      resolve: (r) => (r.proposed ? revisionDigest(r.proposed) : null),
     }),
     proposedRevision: t.field({
       type: PublicationRevisionRef,
@@ -173,6 +179,15 @@ const RequestPublicationInput = builder.inputType("RequestPublicationInput", {
   }),
 });
 const RequestIdInput = (name: string) => builder.inputType(name, { fields: (t) => ({ requestId: t.id({ required: true }) }) });
+const ApprovePublicationInput = builder.inputType("ApprovePublicationInput", {
+  fields: (t) => ({
+    requestId: t.id({ required: true }),
+    revisionDigest: t.string({
+      required: false,
+      description: "The request's revisionDigest as the reviewer saw it; if the critical fields changed since, the approval is refused (publication_changed_since_review).",
+    }),
+  }),
+});
 const RejectPublicationInput = builder.inputType("RejectPublicationInput", {
   fields: (t) => ({
     requestId: t.id({ required: true }),
@@ -205,8 +220,9 @@ builder.mutationFields((t) => ({
     type: requestSuccess("ApprovePublicationSuccess"),
     errors: errorsFor("ApprovePublication"),
     description: "Operator ADMINs: the application becomes PUBLIC with its current critical fields as the approved revision.",
-    args: { input: t.arg({ type: RequestIdInput("ApprovePublicationInput"), required: true }) },
-    resolve: async (_root, { input }, ctx) => requestResult(ctx, await ctx.services.publication.approve(ctx.principal, requestIdOf(input.requestId))),
+    args: { input: t.arg({ type: ApprovePublicationInput, required: true }) },
+    resolve: async (_root, { input }, ctx) =>
+      requestResult(ctx, await ctx.services.publication.approve(ctx.principal, requestIdOf(input.requestId), input.revisionDigest)),
   }),
   rejectPublication: t.field({
     authScopes: { manageRegistry: true },

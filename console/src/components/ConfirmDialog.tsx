@@ -66,6 +66,11 @@ export function ConfirmDialog({
 /** The message of a mutation that did not succeed: the transport error, the domain error, or a fallback. */
 export function failureOf(result: { error?: { message: string } | undefined }, outcome: unknown, fallback: string): string {
   if (result.error) return result.error.message;
+  // A broken rule's own words say more than the ValidationError's summary.
+  if (outcome && typeof outcome === "object" && "fieldErrors" in outcome && Array.isArray(outcome.fieldErrors) && outcome.fieldErrors.length > 0) {
+    const messages = (outcome.fieldErrors as { message: string }[]).map((f) => f.message.charAt(0).toUpperCase() + f.message.slice(1));
+    return messages.join(" ");
+  }
   if (outcome && typeof outcome === "object" && "message" in outcome && typeof outcome.message === "string") return outcome.message;
   return fallback;
 }

@@ -25,7 +25,7 @@ export function ReviewPage() {
 function Review() {
   const { id = "" } = useParams();
   const context = useMemo(() => ({ additionalTypenames: ["PublicationRequest"] }), []);
-  const [{ data, error, fetching }] = useQuery({ query: PublicationRequestQuery, variables: { id }, context });
+  const [{ data, error, fetching }, reload] = useQuery({ query: PublicationRequestQuery, variables: { id }, context });
   const [{ fetching: approving }, approve] = useMutation(ApprovePublicationMutation);
   const [rejecting, setRejecting] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
@@ -106,12 +106,17 @@ function Review() {
             className="primary"
             disabled={approving}
             onClick={async () => {
-              const result = await approve({ requestId: request.id }, DECISION_TYPENAMES);
+              // The digest of what is on screen: a change the organization made since is not approved unseen.
+              const result = await approve({ requestId: request.id, revisionDigest: request.revisionDigest ?? null }, DECISION_TYPENAMES);
               const outcome = result.data?.approvePublication;
               if (outcome?.__typename === "ApprovePublicationSuccess") {
                 setProblem(null);
                 setDecided(`Approved: ${app.name} is public${firstPublication ? "" : " with these changes"}.`);
-              } else setProblem(failureOf(result, outcome, "The request could not be approved."));
+              } else {
+                setProblem(failureOf(result, outcome, "The request could not be approved."));
+                // Show what changed: the diff below is loaded again.
+                if (outcome?.__typename === "ValidationError") reload({ requestPolicy: "network-only" });
+              }
             }}
           >
             Approve
