@@ -39,8 +39,11 @@ describe("serving the console", () => {
     expect(res.headers.get("content-type")).toMatch(/javascript/);
     expect(res.headers.get("cache-control")).toMatch(/max-age=31536000/);
     expect(res.headers.get("cache-control")).toMatch(/immutable/);
+    // Read every body: an unread one keeps its connection busy, and closing the server waits for it.
+    expect((await res.arrayBuffer()).byteLength).toBeGreaterThan(0);
     const missing = await fetch(`${server.url}/console/assets/index-nothere.js`);
     expect(missing.status).toBe(404);
+    await missing.arrayBuffer();
   });
 });
 
