@@ -61,6 +61,8 @@ try {
     { key: "cc", label: "client_credentials (control)", spec: { url: `${server.url}/oauth/token`, connections: CONNECTIONS, duration: S.duration, method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", authorization: basic(m2m.clientId, m2m.clientSecret) }, body: TOKEN_BODY } },
     { key: "viewer", label: "GraphQL `{ viewer { id } }` (control: bearer check + Yoga)", spec: { url: `${server.url}/graphql`, connections: CONNECTIONS, duration: S.duration, method: "POST", headers: gqlHeaders, bodyPerRequest: () => JSON.stringify({ query: "query V { viewer { id } }", variables: { uncached: bust++ } }) } },
     { key: "list", label: `GraphQL list of ${APPS} apps with URIs, secrets, grants, computed afresh`, spec: { url: `${server.url}/graphql`, connections: CONNECTIONS, duration: S.duration, method: "POST", headers: gqlHeaders, bodyPerRequest: () => JSON.stringify({ query: LIST_QUERY, variables: { uncached: bust++ } }) } },
+    // Information: the same request again and again, as a polling client sends it (what a response cache could serve).
+    { key: "repeat", label: `the same list request repeated`, spec: { url: `${server.url}/graphql`, connections: CONNECTIONS, duration: S.duration, method: "POST", headers: gqlHeaders, body: JSON.stringify({ query: LIST_QUERY }) } },
   ];
   // Without the control only when profiling one target alone: then no ratio is printed.
   const targets = all.filter((t) => !ONLY || ONLY.has(t.key) || (t.key === "cc" && !ONLY.has("-cc")));

@@ -15,6 +15,7 @@ import { canSeeApplication, isAdminOf, type Principal } from "../auth/principal.
 import type { ClientDirectory } from "./client-directory.ts";
 import { assertValid, NotFoundError, ValidationError } from "./errors.ts";
 import { COLUMN_FIELDS, type ColumnValues } from "./fields.ts";
+import { registryChanges } from "./changes.ts";
 import { lockApplication } from "./locks.ts";
 import { reviewCriticalChange } from "./publication-service.ts";
 import {
@@ -371,4 +372,5 @@ export async function audit(
       details: JSON.stringify(details),
     },
   });
+  registryChanges.record();
 }

@@ -68,6 +68,11 @@ const envSchema = z.object({
   GRAPHQL_MAX_COST: positiveInt(10, 10_000_000).default(50_000),
   GRAPHQL_MAX_TOKENS: positiveInt(50, 100_000).default(2000),
   GRAPHQL_MAX_DIRECTIVES: positiveInt(0, 1000).default(20),
+  /**
+   * How long a read-only admin API answer is reused for the same principal (src/graphql/response-cache.ts).
+   * Changes made through this process show at once; another process's within this time. 0: off.
+   */
+  GRAPHQL_RESPONSE_CACHE_TTL_MS: positiveInt(0, 60_000).default(1000),
   /** Audit events are kept this many days, then swept. */
   AUDIT_RETENTION_DAYS: positiveInt(1, 36500).default(400),
   /** Prometheus metrics: a bearer token for /metrics on the main port, and/or a port of their own. */
@@ -155,6 +160,8 @@ export interface Config {
   redis: { url: string | undefined; keyPrefix: string };
   throttles: { clientAuthentication: ThrottleLimits; signIn: ThrottleLimits };
   graphqlLimits: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number; maxDirectives: number };
+  /** 0 when the admin API's response cache is off. */
+  graphqlResponseCacheTtlMs: number;
   http: { bodyLimit: number; oauthBodyLimit: number; requestTimeoutMs: number; keepAliveTimeoutMs: number; connectionTimeoutMs: number };
   shutdownTimeoutMs: number;
 }
@@ -236,6 +243,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxTokens: e.GRAPHQL_MAX_TOKENS,
       maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
     },
+    graphqlResponseCacheTtlMs: e.GRAPHQL_RESPONSE_CACHE_TTL_MS,
     http: {
       bodyLimit: e.HTTP_BODY_LIMIT,
       oauthBodyLimit: e.OAUTH_BODY_LIMIT,

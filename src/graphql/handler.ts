@@ -9,7 +9,7 @@ import { InvalidTokenError, principalFromBearer } from "../auth/bearer.ts";
 import { NOBODY, type Principal } from "../auth/principal.ts";
 import type { Services } from "../services.ts";
 import type { GraphQLContext } from "./context.ts";
-import { QueryResponseCache, type GraphQLBody } from "./response-cache.ts";
+import { createResponseCache, type CacheContext } from "./response-cache.ts";
 import { documentLimitPlugins } from "./limits.ts";
 import { useIntrospectionForAdmins } from "./introspection.ts";
 import { usePrincipal } from "./principal-plugin.ts";
@@ -24,17 +24,20 @@ const ANONYMOUS = NOBODY;
 
 export function createAdminHandler(services: Services, log: AdminLog): (req: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply> {
   const graphiql = services.config.env !== "production";
-  // Kept because the list of 100 applications computed afresh stays well under 300 req/s on
-  // this event loop (docs/performance.md); a repeated list is answered from here.
-  const cache = new QueryResponseCache(services.db);
-  const yoga = createYoga<{ principal: Principal }, GraphQLContext>({
+  const cache = createResponseCache({ ttlMs: services.config.graphqlResponseCacheTtlMs });
+  const yoga = createYoga<CacheContext, GraphQLContext>({
     schema,
     graphqlEndpoint: "/graphql",
     graphiql,
     renderGraphiQL,
     landingPage: false,
     logging: false,
-    plugins: [usePrincipal(services, { graphiql }), ...documentLimitPlugins(services.config), useIntrospectionForAdmins(services.config)],
+    plugins: [
+      usePrincipal(services, { graphiql }),
+      ...documentLimitPlugins(services.config),
+      useIntrospectionForAdmins(services.config),
+      ...cache.plugins,
+    ],
     // The console is on this origin; no other site's script may call the admin API.
     cors: false,
     // Unexpected failures are masked; domain errors thrown by queries keep their message and
@@ -87,21 +90,11 @@ export function createAdminHandler(services: Services, log: AdminLog): (req: Fas
           .send(JSON.stringify({ errors: [{ message: err.message, extensions: { code: "UNAUTHENTICATED" } }] }));
       }
     }
-    const cacheKey =
-      req.method === "POST" && req.body && typeof req.body === "object" && principal !== ANONYMOUS
-        ? await cache.keyFor(principal, req.body as GraphQLBody, accept)
-        : null;
-    const cached = cacheKey ? cache.get(cacheKey) : undefined;
-    if (cached !== undefined) return reply.status(200).header("content-type", cached.contentType).send(cached.body);
-
     // Yoga takes the body Fastify parsed as is (no second JSON parse).
-    const response = await yoga.handleNodeRequestAndResponse(req, reply, { principal });
+    const repeated = req.method === "POST" && cache.isRepeated(principal, req.body);
+    const response = await yoga.handleNodeRequestAndResponse(req, reply, { principal, repeated });
     const body = await response.text();
     response.headers.forEach((value, key) => void reply.header(key, value));
-    // Only complete answers are reused: an error may be transient.
-    if (cacheKey && response.status === 200 && !body.includes('"errors"')) {
-      cache.set(cacheKey, { body, contentType: response.headers.get("content-type") ?? "application/json" });
-    }
     return reply.status(response.status).send(body);
   };
 }
