@@ -91,8 +91,8 @@ export function createAdminHandler(services: Services, log: AdminLog): (req: Fas
       }
     }
     // Yoga takes the body Fastify parsed as is (no second JSON parse).
-    const repeated = req.method === "POST" && cache.isRepeated(principal, req.body);
-    const response = await yoga.handleNodeRequestAndResponse(req, reply, { principal, repeated });
+    const seen = req.method === "POST" ? cache.remember(principal, req.body) : { repeated: false, requestKey: null };
+    const response = await yoga.handleNodeRequestAndResponse(req, reply, { principal, ...seen });
     const body = await response.text();
     response.headers.forEach((value, key) => void reply.header(key, value));
     return reply.status(response.status).send(body);

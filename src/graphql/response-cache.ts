@@ -34,40 +34,59 @@ export interface CacheContext {
   principal: Principal;
   /** This principal sent this very request within the TTL: worth storing the answer. */
   repeated: boolean;
+  /** The hash of the principal and the request body, when the request may be cached. */
+  requestKey: string | null;
 }
 
 export interface ResponseCache {
   plugins: Plugin[];
-  /** Whether this principal sent this body before within the TTL (and remembers it now). */
-  isRepeated(principal: Principal, body: unknown): boolean;
+  /** Remembers this request; says whether the principal sent the same body within the TTL. */
+  remember(principal: Principal, body: unknown): Pick<CacheContext, "repeated" | "requestKey">;
 }
+
+const NOT_CACHED = { repeated: false, requestKey: null } as const;
 
 function principalKey(principal: Principal): string {
   const roles = [...principal.roles].map(([org, role]) => `${org}:${role}`).sort().join(",");
   return JSON.stringify([principal.kind, principal.subject, principal.clientId, principal.organizationId, roles, principal.isOperator, [...principal.scopes].sort()]);
 }
 
+function requestKeyOf(principal: Principal, body: unknown): string | null {
+  let text: string;
+  try {
+    text = JSON.stringify(body ?? null);
+  } catch {
+    return null; // variables nested too deep to serialise: Yoga answers those, uncached
+  }
+  return createHash("sha256").update(principalKey(principal)).update(text).digest("base64url");
+}
+
 export function createResponseCache(options: { ttlMs: number }): ResponseCache {
-  if (options.ttlMs <= 0) return { plugins: [], isRepeated: () => false };
+  if (options.ttlMs <= 0) return { plugins: [], remember: () => NOT_CACHED };
   const remembered = new LRUCache<string, true>({ max: MAX_REMEMBERED, ttl: options.ttlMs });
   const contextOf = (context: unknown) => context as Partial<CacheContext>;
   return {
-    isRepeated(principal, body) {
-      if (principal === NOBODY) return false;
-      const key = createHash("sha256").update(principalKey(principal)).update(JSON.stringify(body ?? null)).digest("base64url");
-      if (remembered.has(key)) return true;
-      remembered.set(key, true);
-      return false;
+    remember(principal, body) {
+      if (principal === NOBODY) return NOT_CACHED;
+      const requestKey = requestKeyOf(principal, body);
+      if (requestKey === null) return NOT_CACHED;
+      if (remembered.has(requestKey)) return { repeated: true, requestKey };
+      remembered.set(requestKey, true);
+      return { repeated: false, requestKey };
     },
     plugins: [
       useResponseCache<Partial<CacheContext>>({
         cache: createInMemoryCache({ max: MAX_ANSWERS }),
         ttl: options.ttlMs,
         enabled: (_request, context) => contextOf(context).repeated === true,
-        session: (_request, context) => {
-          const principal = contextOf(context).principal ?? NOBODY;
-          return principal === NOBODY ? null : `${principalKey(principal)}|${registryChanges.count}`;
-        },
+        // The count of changes is read before the request runs: an answer computed while a
+        // change commits is stored under the old count, where nobody looks any more.
+        session: () => String(registryChanges.count),
+        // The key the handler already hashed (principal and body), so the plugin does not
+        // serialise the variables again; unused when the request is not a repeat.
+        buildResponseCacheKey: ({ sessionId, context }) => `${contextOf(context).requestKey ?? ""}|${sessionId ?? ""}`,
+        // The default logs a warning for every answer with errors; those are simply not kept.
+        shouldCacheResult: ({ result }) => !result.errors?.length,
       }),
       useChangesAfterMutations(),
     ],
