@@ -601,10 +601,11 @@ async function runBench(): Promise<void> {
   const listed = await sqlite.gql.request<{ applications: { edges: { node: { redirectUris: unknown[]; clientSecrets: unknown[]; scopeGrants: unknown[] } }[] } }>(LIST_QUERY);
   const edges = listed.applications.edges;
   const withAll = edges.filter((e) => e.node.redirectUris.length > 0 && e.node.clientSecrets.length > 0 && e.node.scopeGrants.length > 0).length;
-  if (edges.length !== 100 || withAll !== 100) throw new Error(`the list query returned ${edges.length} applications, ${withAll} with URIs, secrets and grants`);
+  // The first organization is the operator's, which also sees the console's own client (no secret).
+  if (edges.length !== 100 || withAll < 99) throw new Error(`the list query returned ${edges.length} applications, ${withAll} with URIs, secrets and grants`);
   const gqlHeaders = { authorization: `Bearer ${sqlite.gql.token}`, "content-type": "application/json" };
-  // An unused variable that differs on every request: the response cache cannot reuse an
-  // answer, so every request runs the resolvers and the SQL (the list after every change).
+  // An unused variable that differs on every request: no response cache can reuse an answer,
+  // so every request runs the resolvers and the SQL (the list after every change).
   let bust = 0;
   const listLoad = (duration: number) =>
     runLoad({

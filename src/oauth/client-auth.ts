@@ -104,21 +104,22 @@ export async function authenticateClient(
 async function verifySecret(request: FastifyRequest, services: Services, clientId: string, secret: string): Promise<ClientView> {
   const throttle = services.throttles.clientAuthentication;
   const view = await services.clients.get(clientId);
-  const keys = { address: throttleAddress(request.ip), subject: view ? view.clientId : null };
+  // Only a failure or an argon2 run counts: a cached secret never parses the address.
+  const keys = () => ({ address: throttleAddress(request.ip), subject: view ? view.clientId : null });
   const attempt = { clientId: view?.clientId ?? clientId, applicationId: view?.id ?? null, organizationId: view?.organizationId ?? null };
   // One message for unknown client, wrong, revoked and expired secret: nothing to probe.
   if (!view || !view.confidential) {
-    await throttle.recordFailure(keys, attempt);
+    await throttle.recordFailure(keys(), attempt);
     throw authFailure();
   }
   let reservation: Reservation | null = null;
   const secretId = await services.secretVerifier.verify(view, secret, {
     beforeArgon2: async () => {
-      reservation = await throttle.reserve(keys, attempt);
+      reservation = await throttle.reserve(keys(), attempt);
     },
   });
   if (!secretId) {
-    if (!reservation) await throttle.recordFailure(keys, attempt);
+    if (!reservation) await throttle.recordFailure(keys(), attempt);
     throw authFailure();
   }
   await (reservation as Reservation | null)?.refund();
