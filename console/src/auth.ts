@@ -37,8 +37,22 @@ export function currentAccessToken(): string | null {
   return accessToken;
 }
 
-/** Sends the browser to the authorization server; it comes back to /console/callback. */
-export async function signIn(returnTo = window.location.pathname + window.location.search): Promise<never> {
+let signingIn: Promise<never> | null = null;
+
+/**
+ * Sends the browser to the authorization server; it comes back to /console/callback. Once:
+ * the shell and the GraphQL client may both find no token, and a second navigation would
+ * abort the first (and replace the pending state it carries).
+ */
+export function signIn(returnTo = window.location.pathname + window.location.search): Promise<never> {
+  signingIn ??= startSignIn(returnTo).catch((err: unknown) => {
+    signingIn = null; // discovery failed: the next attempt starts afresh
+    throw err;
+  });
+  return signingIn;
+}
+
+async function startSignIn(returnTo: string): Promise<never> {
   const as = await authorizationServer();
   const verifier = oauth.generateRandomCodeVerifier();
   const state = oauth.generateRandomState();
