@@ -840,8 +840,8 @@ async function runSigning(): Promise<void> {
   const id = "bench-client";
   const secret = randomChars(43);
   const variants: [string, string][] = [
-    ["node-sync", "bare + node:crypto sign() on the main thread (as Scopekeeper's signJwt)"],
-    ["node-async", "bare + node:crypto sign() with a callback (libuv threadpool)"],
+    ["node-sync", "bare + node:crypto sign() on the main thread"],
+    ["node-async", "bare + node:crypto sign() with a callback (libuv threadpool, as Scopekeeper's signJwt)"],
     ["jwt", "bare + jose SignJWT (WebCrypto, threadpool)"],
   ];
   log("starting the bare server in three signing modes");
