@@ -3,7 +3,6 @@
 import Fastify, { LogController, type FastifyInstance } from "fastify";
 import { randomUUID } from "node:crypto";
 import { loggerOptions } from "./logger.ts";
-import { installMetrics } from "./observability/metrics.ts";
 import { httpServerOptions, installHardening } from "./http/hardening.ts";
 import { databaseReachable } from "./observability/readiness.ts";
 import { authorizationServerMetadata } from "./oauth/metadata.ts";
@@ -39,7 +38,11 @@ export async function buildServer(services: Services, options: { logStream?: Nod
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
-  await installMetrics(app, services);
+  // prom-client (and its default collectors) load only when /metrics is configured.
+  if (services.config.metrics.token || services.config.metrics.port) {
+    const { installMetrics } = await import("./observability/metrics.ts");
+    await installMetrics(app, services);
+  }
 
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {

@@ -3,7 +3,6 @@
 // one line that says what to do instead of a driver's stack trace.
 import { accessSync, constants, existsSync, mkdirSync, readdirSync } from "node:fs";
 import path from "node:path";
-import pg from "pg";
 import { migrationsDirFor } from "../db/migrate.ts";
 import { describeDatabase, providerOf, sqliteFilePath } from "../db/url.ts";
 import { CliError, explainFailure } from "./errors.ts";
@@ -34,6 +33,7 @@ function pendingMigrations(applied: Set<string>): string[] {
 }
 
 async function checkPostgres(databaseUrl: string, needMigrated: boolean): Promise<void> {
+  const { default: pg } = await import("pg"); // only for PostgreSQL: a SQLite start never loads it
   const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 5000 });
   // An unreachable server emits 'error' as well as rejecting connect().
   client.on("error", () => undefined);

@@ -3,8 +3,8 @@
 // memory (one SQLite process). rate-limiter-flexible does the counting: one atomic
 // increment-and-read per attempt in each store (INSERT ... ON CONFLICT in PostgreSQL, a Lua
 // script in Redis), fixed windows, and an in-memory stand-in if the store fails.
-import pg from "pg";
-import { Redis } from "ioredis";
+// The PostgreSQL and Redis clients are imported only when used: a SQLite process without
+// REDIS_URL never loads either (about 7-10 MB resident between them).
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRedis, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { Config } from "../config/index.ts";
 import type { Provider } from "../db/url.ts";
@@ -36,6 +36,7 @@ export async function openCounterStore(config: Config, provider: Provider): Prom
   if (config.redis.url) {
     // enableOfflineQueue off: while Redis is away a count fails at once and the insurance
     // counter answers, instead of requests queueing behind a reconnect.
+    const { Redis } = await import("ioredis");
     const redis = new Redis(config.redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
     redis.on("error", () => undefined); // reconnects by itself; the insurance counter covers the gap
     await redis.connect().catch(() => undefined);
@@ -49,6 +50,7 @@ export async function openCounterStore(config: Config, provider: Provider): Prom
     };
   }
   if (provider === "postgresql") {
+    const { default: pg } = await import("pg");
     const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 4 });
     pool.on("error", () => undefined); // an idle client lost: the pool replaces it
     return {
