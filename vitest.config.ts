@@ -13,9 +13,13 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
-    // Files run in parallel on the two cores; each file gets its own database.
+    // Two files at a time, each with its own database. Vitest's default on this 2-core machine
+    // is one (cores - 1), yet most of a file's time is spent waiting on its servers, browsers
+    // and timers: two at once took the suite from 280 s to 147 s on SQLite and 172 s on
+    // PostgreSQL, all passing.
     pool: "forks",
     fileParallelism: true,
+    maxWorkers: 2,
     // CI also writes a JSON report, from which .ci/run prints one plain summary line per database.
     reporters: process.env.CI ? ["default", ["json", { outputFile: process.env.VITEST_JSON_REPORT ?? "test-output/vitest.json" }]] : ["default"],
   },
