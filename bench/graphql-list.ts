@@ -7,12 +7,12 @@
 // what one core could serve.
 // `npx tsx bench/graphql-list.ts [--quick] [--profile] [--only list,viewer]` (--profile: a V8
 // CPU profile of the server, summarised by bench/top-functions.ts; --only: those targets alone)
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { execFileSync } from "node:child_process";
 import { runLoad, type LoadSpec } from "./lib/load.ts";
-import { stopAll, stopChild, withCpu } from "./lib/procs.ts";
+import { stopAll, withCpu } from "./lib/procs.ts";
+import { reportRun } from "./lib/report.ts";
 import { adminToken, basic, bootstrap, BENCH_SCOPE, GraphQLClient, LIST_QUERY, randomChars, scopekeeperEnv, startScopekeeper, TOKEN_BODY } from "./lib/scopekeeper.ts";
 
 const QUICK = process.argv.includes("--quick");
@@ -87,14 +87,7 @@ try {
     ...targets.map((t) => `| ${t.label} | ${m(t.key, "rps").toFixed(0)} | ${m(t.key, "p99").toFixed(0)} | ${(m(t.key, "rps") / m("cc", "rps")).toFixed(3)} | ${m(t.key, "cpuMs").toFixed(2)} | ${(1000 / m(t.key, "cpuMs")).toFixed(0)} |`),
     "",
   ];
-  console.log(lines.join("\n"));
-  mkdirSync("bench/results", { recursive: true });
-  writeFileSync(path.join("bench/results", `graphql-list${QUICK ? "-quick" : ""}.md`), lines.join("\n"));
-  if (PROFILE) {
-    await stopChild(server.child);
-    const file = readdirSync(profileDir).find((f) => f.endsWith(".cpuprofile"));
-    if (file) console.log(execFileSync(process.execPath, ["--import", "tsx", "bench/top-functions.ts", path.join(profileDir, file), "--top", "30"], { encoding: "utf8" }));
-  }
+  await reportRun("graphql-list", lines, { quick: QUICK, ...(PROFILE ? { profiled: { server: server.child, profileDir } } : {}) });
 } finally {
   await stopAll();
   rmSync(tmp, { recursive: true, force: true });

@@ -4,13 +4,13 @@
 // a verification plus a signature. Targets are interleaved in rounds; only ratios mean anything.
 // `npx tsx bench/token-exchange.ts [--quick] [--profile]` (--profile: a V8 CPU profile of the
 // server, summarised by bench/top-functions.ts)
-import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { startExternalIssuer } from "../test/helpers/external-issuer.ts";
 import { runLoad, type LoadResult } from "./lib/load.ts";
-import { stopAll, stopChild, withCpu } from "./lib/procs.ts";
+import { stopAll, withCpu } from "./lib/procs.ts";
+import { reportRun } from "./lib/report.ts";
 import { adminToken, basic, bootstrap, cli, GraphQLClient, randomChars, scopekeeperEnv, startScopekeeper, TOKEN_BODY } from "./lib/scopekeeper.ts";
 
 const QUICK = process.argv.includes("--quick");
@@ -85,14 +85,7 @@ try {
     ...targets.map((t) => `| ${t.label} | ${rps(t.key).toFixed(0)} | ${p99(t.key).toFixed(1)} | ${(rps(t.key) / rps("cc")).toFixed(2)} | ${cpuMs(t.key).toFixed(3)} | ${(cpuMs("cc") / cpuMs(t.key)).toFixed(2)} |`),
     "",
   ];
-  console.log(lines.join("\n"));
-  mkdirSync("bench/results", { recursive: true });
-  writeFileSync(path.join("bench/results", `token-exchange${QUICK ? "-quick" : ""}.md`), lines.join("\n"));
-  if (PROFILE) {
-    await stopChild(server.child);
-    const file = readdirSync(profileDir).find((f) => f.endsWith(".cpuprofile"));
-    if (file) console.log(execFileSync(process.execPath, ["--import", "tsx", "bench/top-functions.ts", path.join(profileDir, file), "--top", "30"], { encoding: "utf8" }));
-  }
+  await reportRun("token-exchange", lines, { quick: QUICK, ...(PROFILE ? { profiled: { server: server.child, profileDir } } : {}) });
 } finally {
   await stopAll();
   await idp.close();
