@@ -252,6 +252,19 @@ describe("CORS", () => {
     }
   });
 
+  it("exposes the challenge and request id to the app, answers a GET preflight for keys, and refuses an OPTIONS that is no preflight", async () => {
+    const failed = await postForm(`${server.url}/oauth/token`, tokenForm, { ...basic(admin.clientId, "wrong-secret"), origin });
+    expect(failed.status).toBe(401);
+    expect(failed.headers.get("access-control-expose-headers")?.toLowerCase()).toContain("www-authenticate");
+    const keys = await fetch(`${server.url}/.well-known/jwks.json`, { method: "OPTIONS", headers: { origin, "access-control-request-method": "GET" } });
+    expect(keys.status).toBe(204);
+    expect(keys.headers.get("access-control-max-age")).toBe("600");
+    // An OPTIONS without Access-Control-Request-Method is not a CORS preflight.
+    const bare = await fetch(`${server.url}/oauth/token`, { method: "OPTIONS", headers: { origin } });
+    expect(bare.status).toBe(400);
+    expect(((await bare.json()) as { error: string }).error).toBe("invalid_request");
+  });
+
   it("never on the authorization endpoint, the sign-in pages, introspection or the admin API", async () => {
     for (const path of ["/oauth/authorize", "/oauth/login", "/oauth/introspect", "/graphql", "/oauth/logout"]) {
       const pre = await fetch(`${server.url}${path}`, {
