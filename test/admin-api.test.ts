@@ -195,4 +195,44 @@ describe("no N+1", () => {
     // token's revocation check (read once a second, src/auth/revocations.ts).
     expect(ten).toBeLessThanOrEqual(5);
   }, 120_000);
+
+  it("creates an application and adds a secret in five statements each, answering from the rows it wrote", async () => {
+    const org = await bootstrapAdmin(server, "Writes");
+    const post = async (query: string, variables: object) => {
+      const res = await fetch(`${server.url}/graphql`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${org.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ query, variables }),
+      });
+      const json = (await res.json()) as { data: Record<string, Record<string, unknown>> };
+      expect(res.status).toBe(200);
+      return json.data;
+    };
+    let n = 0;
+    // The fewest over three pairs, as above: a timer elsewhere may read during one of them.
+    const counts = { create: Infinity, secret: Infinity };
+    for (let i = 0; i < 3; i++) {
+      queries = [];
+      const created = await post(
+        `mutation ($input: CreateConnectApplicationInput!) { createConnectApplication(input: $input) { __typename ... on CreateConnectApplicationSuccess { application { id clientId name } } } }`,
+        { input: { name: `Written ${n++}`, applicationType: "M2M", organizationId: org.organizationId } },
+      );
+      counts.create = Math.min(counts.create, queries.length);
+      const app = (created.createConnectApplication as { application: { id: string; name: string } }).application;
+      expect(app.name).toBe(`Written ${n - 1}`);
+      queries = [];
+      const secret = await post(
+        `mutation ($input: AddClientSecretInput!) { addClientSecret(input: $input) { __typename ... on AddClientSecretSuccess { plaintext clientSecret { id hint active } } } }`,
+        { input: { applicationId: app.id } },
+      );
+      counts.secret = Math.min(counts.secret, queries.length);
+      const added = secret.addClientSecret as { plaintext: string; clientSecret: { hint: string; active: boolean } };
+      expect(added.clientSecret).toMatchObject({ hint: added.plaintext.slice(-4), active: true });
+    }
+    // create: the organization, the name's uniqueness, INSERT ... RETURNING, the audit event,
+    // COMMIT. addClientSecret: the application, the active-secret count, INSERT, audit, COMMIT,
+    // and on PostgreSQL the application's row lock (SQLite has one writer at a time already).
+    // Neither reads its row back for the answer.
+    expect(counts).toEqual({ create: 5, secret: server.database.provider === "postgresql" ? 6 : 5 });
+  });
 });

@@ -6,6 +6,7 @@ import { builder } from "./builder.ts";
 import { ApplicationTypeEnum, ClientSecret, ConnectApplication, PlatformEnum } from "./applications.ts";
 import { PermissionKindEnum } from "./catalog.ts";
 import { MUTATION_ERRORS } from "./errors.ts";
+import type { Prisma } from "../db/client.ts";
 import { idOf } from "./ids.ts";
 import { ZodInputTypes } from "./zod-input.ts";
 
@@ -40,6 +41,9 @@ const ScopesInput = (name: string) =>
     }),
   });
 
+type ConnectApplicationRow = Prisma.ConnectApplicationGetPayload<object>;
+type ClientSecretRow = Prisma.ClientSecretGetPayload<object>;
+
 /** A success type whose `application` is loaded with the query's own Prisma selection. */
 function applicationSuccess(name: string) {
   return builder.objectRef<{ applicationId: string }>(name).implement({
@@ -53,12 +57,20 @@ function applicationSuccess(name: string) {
   });
 }
 
-const AddClientSecretSuccess = builder.objectRef<{ secretId: string; plaintext: string }>("AddClientSecretSuccess").implement({
+/**
+ * A success type that answers with the row the change just wrote, without reading it again.
+ * A plain field (not a prismaField) plans no selection, so a relation the query asks for
+ * (redirectUris, organization, ...) loads through plugin-prisma's fallback, one query per relation.
+ */
+function createdApplicationSuccess(name: string) {
+  return builder.objectRef<{ application: ConnectApplicationRow }>(name).implement({
+    fields: (t) => ({ application: t.field({ type: ConnectApplication, resolve: (parent) => parent.application }) }),
+  });
+}
+
+const AddClientSecretSuccess = builder.objectRef<{ secret: ClientSecretRow; plaintext: string }>("AddClientSecretSuccess").implement({
   fields: (t) => ({
-    clientSecret: t.prismaField({
-      type: ClientSecret,
-      resolve: (query, parent, _args, ctx) => ctx.db.clientSecret.findUniqueOrThrow({ ...query, where: { id: parent.secretId } }),
-    }),
+    clientSecret: t.field({ type: ClientSecret, resolve: (parent) => parent.secret }),
     plaintext: t.exposeString("plaintext", { description: "The secret itself. Shown this once; only a hash is kept." }),
   }),
 });
@@ -103,7 +115,7 @@ function organizationId(globalId: string | number | null | undefined): string | 
 builder.mutationFields((t) => ({
   createConnectApplication: t.field({
     authScopes: { manageRegistry: true },
-    type: applicationSuccess("CreateConnectApplicationSuccess"),
+    type: createdApplicationSuccess("CreateConnectApplicationSuccess"),
     errors: errorsFor("CreateConnectApplication"),
     args: { input: t.arg({ type: CreateInput, required: true }) },
     resolve: async (_root, { input }, ctx) => {
@@ -111,7 +123,7 @@ builder.mutationFields((t) => ({
         ...input,
         organizationId: organizationId(input.organizationId),
       });
-      return { applicationId: app.id };
+      return { application: app };
     },
   }),
   updateConnectApplication: t.field({
@@ -145,7 +157,7 @@ builder.mutationFields((t) => ({
         description: input.description ?? null,
         expiresInDays: input.expiresInDays ?? null,
       });
-      return { secretId: secret.id, plaintext };
+      return { secret, plaintext };
     },
   }),
   revokeClientSecret: t.field({
