@@ -2,6 +2,8 @@
 // the code. The PostgreSQL client is generated from a schema derived from the SQLite one, so
 // the two expose the same model API; the cast below is checked by test/db-schema.test.ts.
 import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
+import type { Database as BetterSqlite3Database } from "better-sqlite3";
+import { reusePreparedStatements } from "./sqlite-statements.ts";
 import { PrismaClient as SqliteClient } from "../../generated/sqlite/client.ts";
 import { ensureSqliteDirectory, providerOf, type Provider } from "./url.ts";
 
@@ -37,7 +39,17 @@ export async function createDb(databaseUrl: string, options: DbOptions = {}): Pr
   if (provider === "sqlite") {
     const file = ensureSqliteDirectory(databaseUrl);
     // timeout = busy timeout: wait for a concurrent writer rather than fail at once.
-    const adapter = new PrismaBetterSqlite3({ url: file, timeout: 5000 });
+    const factory = new PrismaBetterSqlite3({ url: file, timeout: 5000 });
+    const adapter = {
+      provider: "sqlite" as const,
+      adapterName: factory.adapterName,
+      connect: async () => {
+        const connected = await factory.connect();
+        reusePreparedStatements((connected as unknown as { client: BetterSqlite3Database }).client);
+        return connected;
+      },
+      connectToShadowDb: () => factory.connectToShadowDb(),
+    };
     const db = listen(new SqliteClient({ adapter, ...(log ? { log: [...log] } : {}) }));
     // WAL lets readers proceed while one writer commits; it persists in the file.
     await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
