@@ -66,9 +66,7 @@ export class ApplicationService {
 
   /** An application the principal may see, or NotFoundError exactly as if it did not exist. */
   async findVisible(principal: Principal, id: string, tx: Tx | Db = this.#db): Promise<ApplicationRow> {
-    const app = await tx.connectApplication.findUnique({ where: { id }, include: { redirectUris: true } });
-    if (!app || !canSeeApplication(principal, app)) throw new NotFoundError();
-    return app;
+    return visibleOrAbsent(principal, await tx.connectApplication.findUnique({ where: { id }, include: { redirectUris: true } }));
   }
 
   async create(principal: Principal, input: ApplicationInput, options: WriteOptions = {}) {
@@ -174,8 +172,7 @@ export class ApplicationService {
 
   async addSecret(principal: Principal, applicationId: string, input: { description?: string | null; expiresInDays?: number | null }) {
     // The row alone: a secret needs no redirect URIs (one statement fewer than findVisible).
-    const app = await this.#db.connectApplication.findFirst({ where: { id: applicationId } });
-    if (!app || !canSeeApplication(principal, app)) throw new NotFoundError();
+    const app = visibleOrAbsent(principal, await this.#db.connectApplication.findFirst({ where: { id: applicationId } }));
     if (!isConfidential(app.applicationType as ApplicationType, app.platform as Platform | null)) {
       throw new ValidationError([
         { path: ["applicationId"], code: "public_client_no_secret", message: `${app.platform} applications are public clients: they cannot keep a secret, so they use PKCE instead` },
@@ -340,6 +337,12 @@ export class ApplicationService {
       tokenExchange: { enabled: app.tokenExchangeEnabled, accessTokenTtlSeconds: app.tokenExchangeAccessTokenTtl },
     };
   }
+}
+
+/** The application if the principal may see it; otherwise NotFoundError, exactly as if it did not exist. */
+function visibleOrAbsent<T extends { organizationId: string | null; isFirstParty: boolean }>(principal: Principal, app: T | null): T {
+  if (!app || !canSeeApplication(principal, app)) throw new NotFoundError();
+  return app;
 }
 
 /** Which kind of object an action's target is, so events carry the same public ids as the API. */
