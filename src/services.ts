@@ -22,6 +22,9 @@ import { MembershipDirectory } from "./auth/memberships.ts";
 import { createThrottles, type Throttles } from "./throttles/throttles.ts";
 import { RevocationList } from "./auth/revocations.ts";
 import { VerifiedJwtCache } from "./auth/verified-jwts.ts";
+import { ClientKeySets } from "./oauth/client-keys.ts";
+import { DpopProofs } from "./oauth/dpop.ts";
+import { openReplayStore, type ReplayStore } from "./oauth/replay-store.ts";
 
 export interface Services {
   config: Config;
@@ -57,6 +60,12 @@ export interface Services {
   passwordLogin: PasswordLogin;
   /** Failed client authentications and sign-ins, counted where every process sees them. */
   throttles: Throttles;
+  /** One-time values (private_key_jwt and DPoP `jti`) seen by any process (src/oauth/replay-store.ts). */
+  replays: ReplayStore;
+  /** Applications' private_key_jwt keys: registered jwks, or fetched from their jwksUri. */
+  clientKeys: ClientKeySets;
+  /** DPoP proofs (RFC 9449) and the server's rotating nonces. */
+  dpop: DpopProofs;
   close(): Promise<void>;
 }
 
@@ -91,6 +100,7 @@ export async function createServices(config: Config, options: { catalog?: Catalo
     const allowLoopbackHttp = config.env !== "production";
     const externalTokens = new ExternalTokenVerifier({ allowLoopbackHttp });
     const throttles = await createThrottles(config, db, provider);
+    const replays = await openReplayStore(config, db);
     const applications = new ApplicationService({ db, catalog: resolvedCatalog, config, directory: clients, provider });
     const registrationTokens = new RegistrationTokenService(db);
     const identityProviderDirectory = new IdentityProviderDirectory(db);
@@ -125,11 +135,16 @@ export async function createServices(config: Config, options: { catalog?: Catalo
       sessions: new SessionStore(db, config.sessionTtlSeconds),
       passwordLogin: new PasswordLogin(db, config.argon2, throttles.signIn),
       throttles,
+      replays,
+      clientKeys: new ClientKeySets({ allowLoopbackHttp }),
+      // Nonces verify in every process that shares the secret (or, without one, the database).
+      dpop: new DpopProofs({ secret: config.keyEncryptionSecret ?? config.databaseUrl, replays }),
       async close() {
         clearInterval(keyRefresh);
         stopJanitor();
         await lastUsed.close();
         await throttles.close();
+        await replays.close();
         await db.$disconnect();
       },
     };

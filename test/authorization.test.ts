@@ -395,7 +395,7 @@ describe("metadata and members", () => {
       response_types_supported: ["code"],
     });
     expect(m.grant_types_supported).toEqual(expect.arrayContaining(["authorization_code", "refresh_token", "client_credentials"]));
-    expect(m.introspection_endpoint_auth_methods_supported).toEqual(["client_secret_basic", "client_secret_post"]);
+    expect(m.introspection_endpoint_auth_methods_supported).toEqual(["client_secret_basic", "client_secret_post", "private_key_jwt"]);
   });
 
   it("adds users from the command line and lists them to admins", async () => {

@@ -244,7 +244,8 @@ describe("POST /oauth/register (RFC 7591)", () => {
     const cases: [Json, string][] = [
       [{ grant_types: ["implicit"], response_types: ["token"] }, "grant_type_unsupported"],
       [{ grant_types: ["authorization_code", "client_credentials"] }, "grant_types_mixed"],
-      [{ token_endpoint_auth_method: "private_key_jwt" }, "token_endpoint_auth_method_unsupported"],
+      [{ token_endpoint_auth_method: "tls_client_auth" }, "token_endpoint_auth_method_unsupported"],
+      [{ token_endpoint_auth_method: "private_key_jwt" }, "jwks_required"],
       [{ response_types: ["code", "id_token"] }, "response_type_unsupported"],
       [{ grant_types: ["client_credentials"], redirect_uris: undefined, response_types: undefined, scope: "connect.applications.manage" }, "scope_not_registrable"],
       [{ client_name: 42 }, "client_metadata_type"],

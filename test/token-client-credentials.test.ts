@@ -124,7 +124,7 @@ describe("client_credentials", () => {
     const m = (await (await fetch(`${server.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
     expect(m.token_endpoint).toBe(`${server.url}/oauth/token`);
     expect(m.grant_types_supported).toContain("client_credentials");
-    expect(m.token_endpoint_auth_methods_supported).toEqual(["client_secret_basic", "client_secret_post", "none"]);
+    expect(m.token_endpoint_auth_methods_supported).toEqual(["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]);
   });
 });
 

@@ -34,6 +34,13 @@ export interface ClientView {
   approvedDelegated: ReadonlySet<string> | null;
   approvedOnBehalfOf: boolean | null;
   secrets: ReadonlyMap<string, SecretView>;
+  /** How it authenticates at the token endpoint (RFC 7591 names), derived when not registered. */
+  authMethod: "client_secret_basic" | "client_secret_post" | "private_key_jwt" | "none";
+  /** private_key_jwt keys (RFC 7523): a JWK Set as JSON, or where to fetch one. */
+  jwks: string | null;
+  jwksUri: string | null;
+  /** RFC 9449: tokens only with a DPoP proof. */
+  requireDpop: boolean;
 }
 
 interface Entry {
@@ -115,6 +122,10 @@ export class ClientDirectory {
       visibility: app.visibility,
       approvedDelegated: approved ? new Set(approved.delegatedScopes) : null,
       approvedOnBehalfOf: approved ? approved.onBehalfOfEnabled : null,
+      authMethod: (app.tokenEndpointAuthMethod?.toLowerCase() ?? (isConfidential(applicationType, platform) ? "client_secret_basic" : "none")) as ClientView["authMethod"],
+      jwks: app.jwks,
+      jwksUri: app.jwksUri,
+      requireDpop: app.requireDpop,
       secrets: new Map(
         app.clientSecrets.map((s) => [
           s.id,

@@ -6,7 +6,7 @@ import { checkUri } from "./fields.ts";
 import type { ApplicationInput, ApplicationType, FieldError, Platform } from "./rules.ts";
 
 export const REGISTRABLE_GRANT_TYPES = ["authorization_code", "refresh_token", "client_credentials"] as const;
-export const REGISTRABLE_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"] as const;
+export const REGISTRABLE_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"] as const;
 const CONTACTS_MAX = 20;
 const CONTACT_LENGTH_MAX = 254;
 
@@ -73,6 +73,16 @@ export function parseClientMetadata(body: Record<string, unknown>): ParsedMetada
   }
   if (m2m && method === "none") fail("token_endpoint_auth_method", "client_credentials_needs_secret", "client_credentials clients authenticate: use client_secret_basic or client_secret_post");
 
+  // RFC 7591 §2: jwks is a JWK Set object (kept as JSON text), jwks_uri a URL; the rules
+  // (rules.ts) check them as createConnectApplication does.
+  const jwksValue = body.jwks;
+  let jwks: string | null = null;
+  if (jwksValue !== undefined && jwksValue !== null) {
+    if (typeof jwksValue !== "object" || Array.isArray(jwksValue)) fail("jwks", "client_metadata_type", "must be a JWK Set object");
+    else jwks = JSON.stringify(jwksValue);
+  }
+  const jwksUri = str("jwks_uri") ?? null;
+
   const applicationType = str("application_type") ?? "web";
   if (applicationType !== "web" && applicationType !== "native") fail("application_type", "application_type_unsupported", "must be web or native");
 
@@ -102,6 +112,9 @@ export function parseClientMetadata(body: Record<string, unknown>): ParsedMetada
     logoUri: str("logo_uri") ?? null,
     termsOfServiceUri: str("tos_uri") ?? null,
     privacyPolicyUri: str("policy_uri") ?? null,
+    tokenEndpointAuthMethod: method === "private_key_jwt" ? ("PRIVATE_KEY_JWT" as const) : null,
+    jwks,
+    jwksUri,
   };
   const extra: ExtraMetadata = {
     token_endpoint_auth_method: method,
@@ -127,6 +140,8 @@ const METADATA_NAMES: Record<string, string> = {
   privacyPolicyUri: "policy_uri",
   scopes: "scope",
   kind: "scope",
+  tokenEndpointAuthMethod: "token_endpoint_auth_method",
+  jwksUri: "jwks_uri",
   organizationId: "initial_access_token",
 };
 

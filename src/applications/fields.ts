@@ -15,6 +15,8 @@ import { z } from "zod";
 
 export const APPLICATION_TYPES = ["OAUTH", "M2M"] as const;
 export const PLATFORMS = ["WEB", "SPA", "NATIVE"] as const;
+export const TOKEN_ENDPOINT_AUTH_METHODS = ["CLIENT_SECRET_BASIC", "CLIENT_SECRET_POST", "PRIVATE_KEY_JWT", "NONE"] as const;
+export type TokenEndpointAuthMethod = (typeof TOKEN_ENDPOINT_AUTH_METHODS)[number];
 export type ApplicationType = (typeof APPLICATION_TYPES)[number];
 export type Platform = (typeof PLATFORMS)[number];
 
@@ -29,6 +31,8 @@ export const LIMITS = {
   tokenExchangeTtlMin: 60,
   tokenExchangeTtlMax: 86400,
   tokenExchangeTtlDefault: 3600,
+  jwksMaxLength: 16_384,
+  jwksMaxKeys: 10,
 } as const;
 
 export const CLIENT_CODE_PATTERN = /^[a-z0-9][a-z0-9-]{2,63}$/;
@@ -87,6 +91,47 @@ const between = (code: string, message: string, min: number, max: number) => (va
   value.length < min || value.length > max ? { code, message } : null;
 
 const linkUri = () => rule(z.string(), (uri) => checkUri(uri, "link", null));
+
+/** Key types whose public part verifies ES256, RS256, PS256 or EdDSA. */
+const PUBLIC_KEY_TYPES = new Set(["EC", "RSA", "OKP"]);
+/** Members only a private (or symmetric) JWK has. */
+const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+
+/** A JWK Set (RFC 7517 §5) of 1-10 public signing keys, as JSON text. */
+export function checkJwks(text: string): Problem | null {
+  const fail = (message: string): Problem => ({ code: "jwks_invalid", message });
+  if (text.length > LIMITS.jwksMaxLength) return fail(`must be at most ${LIMITS.jwksMaxLength} characters`);
+  let set: unknown;
+  try {
+    set = JSON.parse(text);
+  } catch {
+    return fail("must be a JWK Set as JSON: {\"keys\": [...]}");
+  }
+  const keys = (set as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys) || keys.length === 0 || keys.length > LIMITS.jwksMaxKeys) return fail(`must be a JWK Set with 1-${LIMITS.jwksMaxKeys} keys`);
+  for (const key of keys as Record<string, unknown>[]) {
+    if (typeof key !== "object" || key === null || !PUBLIC_KEY_TYPES.has(key.kty as string)) return fail("every key must be an EC, RSA or OKP public key");
+    if (PRIVATE_MEMBERS.some((m) => m in key)) return { code: "jwks_private_key", message: "must hold public keys only: a private key was sent" };
+    if (key.use !== undefined && key.use !== "sig") return fail("keys must be for signing (use sig)");
+  }
+  return null;
+}
+
+/** Where an application publishes its keys: https (http only on loopback, for development). */
+export function checkJwksUri(uri: string): Problem | null {
+  const fail = (message: string): Problem => ({ code: "jwks_uri_invalid", message });
+  if (uri.length > LIMITS.uriMax) return fail(`must be at most ${LIMITS.uriMax} characters`);
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return fail("must be an absolute URI");
+  }
+  if (url.username || url.password || url.hash) return fail("must not contain user information or a fragment");
+  if (url.protocol === "https:" && url.hostname) return null;
+  if (url.protocol === "http:" && (url.hostname === "127.0.0.1" || url.hostname === "localhost")) return null;
+  return fail("must use https");
+}
 
 interface FieldOptions {
   /** In CreateConnectApplicationInput: "required" (non-null there) or "optional"; absent when omitted. */
@@ -164,6 +209,30 @@ export const APPLICATION_FIELDS = {
     z.boolean().meta({ description: "On-behalf-of by a member's email or usr_ id, without their token; needs onBehalfOfEnabled. Off by default." }),
     { create: "optional", update: true, column: true, default: false },
   ),
+  tokenEndpointAuthMethod: field(
+    z
+      .enum(TOKEN_ENDPOINT_AUTH_METHODS, { error: "must be CLIENT_SECRET_BASIC, CLIENT_SECRET_POST, PRIVATE_KEY_JWT or NONE" })
+      .meta({ title: "TokenEndpointAuthMethod", description: "How it authenticates at the token endpoint; by default a secret for confidential apps and NONE for public ones. PRIVATE_KEY_JWT (RFC 7523) needs jwks or jwksUri." }),
+    { create: "optional", update: true, column: true, default: null },
+  ),
+  jwks: field(rule(z.string(), checkJwks).meta({ description: "PRIVATE_KEY_JWT: the public keys, a JWK Set as JSON text. Not with jwksUri." }), {
+    create: "optional",
+    update: true,
+    column: true,
+    default: null,
+  }),
+  jwksUri: field(rule(z.string(), checkJwksUri).meta({ description: "PRIVATE_KEY_JWT: where the app publishes its JWK Set (https). Not with jwks." }), {
+    create: "optional",
+    update: true,
+    column: true,
+    default: null,
+  }),
+  requireDpop: field(z.boolean().meta({ description: "Tokens only with a DPoP proof (RFC 9449): every access token is bound to the app's key." }), {
+    create: "optional",
+    update: true,
+    column: true,
+    default: false,
+  }),
   tokenExchange: field(
     z
       .object({

@@ -71,7 +71,8 @@ export class RegistrationService {
     if (metadata.errors.length > 0) throw new ClientMetadataRefused(metadata.errors);
     this.#refuseAdminScopes(metadata.scopes);
 
-    const confidential = isConfidential(metadata.input.applicationType, metadata.input.platform);
+    // A private_key_jwt client proves itself with its key: it gets no secret.
+    const confidential = isConfidential(metadata.input.applicationType, metadata.input.platform) && metadata.input.tokenEndpointAuthMethod !== "PRIVATE_KEY_JWT";
     // Hashing is slow: done before the transaction, as addClientSecret does.
     const secretId = randomBytes(12).toString("hex");
     const secret = confidential ? formatSecret(secretId) : null;
@@ -240,6 +241,8 @@ export class RegistrationService {
       policy_uri: app.privacyPolicyUri ?? undefined,
       client_uri: extra.client_uri,
       contacts: extra.contacts,
+      jwks: app.jwks ? (JSON.parse(app.jwks) as unknown) : undefined,
+      jwks_uri: app.jwksUri ?? undefined,
       scope: scopes.length > 0 ? scopes.join(" ") : undefined,
     };
     return Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined));

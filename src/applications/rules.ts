@@ -160,9 +160,34 @@ export function validateApplication(input: ApplicationInput, shape: ApplicationS
     });
   }
 
+  authMethodErrors(shape).forEach((e) => errors.push(e));
+
   const te = shape.tokenExchange;
   if (te.enabled && !isConfidential(shape.applicationType, shape.platform)) {
     fail(["tokenExchange", "enabled"], "token_exchange_confidential_only", "token exchange is only for confidential applications");
+  }
+  return errors;
+}
+
+/**
+ * RFC 7591 §2 / RFC 7523: a secret or a key for confidential apps, `NONE` for public ones;
+ * keys (jwks xor jwksUri) exactly when the method is PRIVATE_KEY_JWT.
+ */
+function authMethodErrors(shape: ApplicationShape): FieldError[] {
+  const errors: FieldError[] = [];
+  const fail = (path: string[], code: string, message: string) => errors.push({ path, code, message });
+  const method = shape.tokenEndpointAuthMethod;
+  const confidential = isConfidential(shape.applicationType, shape.platform);
+  if (method === "NONE" && confidential) fail(["tokenEndpointAuthMethod"], "auth_method_needs_public_client", "NONE is only for public (SPA and NATIVE) applications");
+  if (method && method !== "NONE" && !confidential) {
+    fail(["tokenEndpointAuthMethod"], "auth_method_confidential_only", `${shape.platform} applications are public clients: they authenticate with NONE (and PKCE)`);
+  }
+  if (method === "PRIVATE_KEY_JWT") {
+    if (shape.jwks && shape.jwksUri) fail(["jwksUri"], "jwks_exclusive", "give jwks or jwksUri, not both");
+    if (!shape.jwks && !shape.jwksUri) fail(["jwks"], "jwks_required", "PRIVATE_KEY_JWT needs the public keys: jwks or jwksUri");
+  } else {
+    if (shape.jwks) fail(["jwks"], "jwks_needs_private_key_jwt", "public keys are only for tokenEndpointAuthMethod PRIVATE_KEY_JWT");
+    if (shape.jwksUri) fail(["jwksUri"], "jwks_needs_private_key_jwt", "public keys are only for tokenEndpointAuthMethod PRIVATE_KEY_JWT");
   }
   return errors;
 }

@@ -178,6 +178,11 @@ export class ApplicationService {
         { path: ["applicationId"], code: "public_client_no_secret", message: `${app.platform} applications are public clients: they cannot keep a secret, so they use PKCE instead` },
       ]);
     }
+    if (app.tokenEndpointAuthMethod === "PRIVATE_KEY_JWT") {
+      throw new ValidationError([
+        { path: ["applicationId"], code: "private_key_jwt_no_secret", message: "this application authenticates with its private key (PRIVATE_KEY_JWT): it has no secrets" },
+      ]);
+    }
     assertValid(validateSecretInput(input));
     // The id goes into the plaintext so verification finds one hash; hex has no '_'.
     const id = randomBytes(12).toString("hex");

@@ -3,16 +3,17 @@
 import { LRUCache } from "lru-cache";
 import { publicId } from "../ids.ts";
 import type { Services } from "../services.ts";
-import { bearerToken, InvalidTokenError, verifyAccessToken, type VerifiedAccessToken } from "./access-tokens.ts";
+import { InvalidTokenError, presentedAccessToken, verifyAccessToken, type VerifiedAccessToken } from "./access-tokens.ts";
 import type { Principal, Role } from "./principal.ts";
 
 export { InvalidTokenError };
 
-export async function principalFromBearer(header: string | undefined, services: Services): Promise<Principal> {
-  const token = bearerToken(header);
-  if (!token) throw new InvalidTokenError("an access token is required: Authorization: Bearer <token>");
+/** `dpop`: the request's DPoP header and method, for a token presented with the DPoP scheme (RFC 9449 §7). */
+export async function principalFromBearer(header: string | undefined, services: Services, dpop?: { proof: string | string[] | undefined | null; method: string }): Promise<Principal> {
+  const presented = presentedAccessToken(header, dpop?.proof, { htm: dpop?.method ?? "POST", htu: `${services.config.issuer}/graphql` });
+  if (!presented) throw new InvalidTokenError("an access token is required: Authorization: Bearer <token>");
   // The admin API is this server's own resource: its tokens carry the issuer as audience.
-  const verified = await verifyAccessToken(services, token, { audience: services.config.issuer });
+  const verified = await verifyAccessToken(services, presented.token, { audience: services.config.issuer, presentation: presented.presentation });
   return principalFor(services, verified);
 }
 

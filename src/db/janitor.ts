@@ -16,6 +16,7 @@ export async function sweepExpired(db: Db, now = new Date(), auditRetentionDays 
     db.session.deleteMany({ where: { expiresAt: { lt: now } } }),
     db.refreshToken.deleteMany({ where: { expiresAt: { lt: before } } }),
     db.revokedAccessToken.deleteMany({ where: { expiresAt: { lt: now } } }),
+    db.usedJti.deleteMany({ where: { expiresAt: { lt: now } } }),
   ]);
   return results.reduce((n, r) => n + r.count, 0);
 }

@@ -1,7 +1,7 @@
 // ConnectApplication and its parts as GraphQL. Relations load through @pothos/plugin-prisma's
 // selections, so a page of applications with URIs, secrets and grants is a fixed number of queries.
 import { adminOrganizationIds, isAdminOf, visibleApplicationsWhere, visibleOrganizationsWhere } from "../auth/principal.ts";
-import { APPLICATION_TYPES, PLATFORMS } from "../applications/fields.ts";
+import { APPLICATION_TYPES, PLATFORMS, TOKEN_ENDPOINT_AUTH_METHODS, type TokenEndpointAuthMethod } from "../applications/fields.ts";
 import type { CatalogScope } from "../catalog/index.ts";
 import { publicId } from "../ids.ts";
 import { builder } from "./builder.ts";
@@ -12,6 +12,7 @@ export const PlatformEnum = builder.enumType("Platform", {
   description: "WEB apps are confidential clients; SPA and NATIVE apps are public clients that must use PKCE.",
   values: PLATFORMS,
 });
+export const TokenEndpointAuthMethodEnum = builder.enumType("TokenEndpointAuthMethod", { values: TOKEN_ENDPOINT_AUTH_METHODS });
 export const VisibilityEnum = builder.enumType("Visibility", {
   description: "PRIVATE apps may be authorized only by members of their organization.",
   values: ["PRIVATE", "PUBLIC"] as const,
@@ -148,6 +149,14 @@ export const ConnectApplication = builder.prismaNode("ConnectApplication", {
     onBehalfOfEnabled: t.exposeBoolean("onBehalfOfEnabled"),
     onBehalfOfNamedSubjects: t.exposeBoolean("onBehalfOfNamedSubjects"),
     tokenExchange: t.field({ type: TokenExchangeRef, resolve: (a) => a }),
+    tokenEndpointAuthMethod: t.field({
+      type: TokenEndpointAuthMethodEnum,
+      description: "How it authenticates at the token endpoint (the default when none was chosen: a secret for confidential apps, NONE for public ones).",
+      resolve: (a) => (a.tokenEndpointAuthMethod ?? (a.applicationType === "M2M" || a.platform === "WEB" ? "CLIENT_SECRET_BASIC" : "NONE")) as TokenEndpointAuthMethod,
+    }),
+    jwks: t.exposeString("jwks", { nullable: true, description: "PRIVATE_KEY_JWT: the registered JWK Set (public keys), as JSON text." }),
+    jwksUri: t.exposeString("jwksUri", { nullable: true }),
+    requireDpop: t.exposeBoolean("requireDpop", { description: "Tokens only with a DPoP proof (RFC 9449)." }),
     clientSecrets: t.relation("clientSecrets", { query: { orderBy: { createdAt: "asc" } } }),
     scopeGrants: t.relation("scopeGrants", { query: { orderBy: [{ scope: "asc" }, { kind: "asc" }] } }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),

@@ -5,6 +5,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { GraphQLError } from "graphql";
 import { createYoga } from "graphql-yoga";
 import { ForbiddenError, NotFoundError, ValidationError } from "../applications/errors.ts";
+import { challengeFor } from "../auth/access-tokens.ts";
 import { InvalidTokenError, principalFromBearer } from "../auth/bearer.ts";
 import { NOBODY, type Principal } from "../auth/principal.ts";
 import type { Services } from "../services.ts";
@@ -78,14 +79,14 @@ export function createAdminHandler(services: Services, log: AdminLog): (req: Fas
     const wantsGraphiQL = graphiql && req.method === "GET" && accept.includes("text/html");
     if (req.method !== "OPTIONS" && !wantsGraphiQL) {
       try {
-        principal = await principalFromBearer(req.headers.authorization, services);
+        principal = await principalFromBearer(req.headers.authorization, services, { proof: req.headers.dpop, method: req.method });
       } catch (err) {
         if (!(err instanceof InvalidTokenError)) throw err;
         return reply
           .status(401)
           .headers({
             "content-type": "application/json; charset=utf-8",
-            "www-authenticate": `Bearer realm="scopekeeper", error="invalid_token", error_description="${err.message}"`,
+            ...challengeFor(err),
           })
           .send(JSON.stringify({ errors: [{ message: err.message, extensions: { code: "UNAUTHENTICATED" } }] }));
       }

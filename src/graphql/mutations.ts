@@ -3,7 +3,7 @@
 import { NotFoundError, ValidationError } from "../applications/errors.ts";
 import { APPLICATION_FIELDS, type ApplicationInput } from "../applications/fields.ts";
 import { builder } from "./builder.ts";
-import { ApplicationTypeEnum, ClientSecret, ConnectApplication, PlatformEnum } from "./applications.ts";
+import { ApplicationTypeEnum, ClientSecret, ConnectApplication, PlatformEnum, TokenEndpointAuthMethodEnum } from "./applications.ts";
 import { PermissionKindEnum } from "./catalog.ts";
 import { MUTATION_ERRORS } from "./errors.ts";
 import type { Prisma } from "../db/client.ts";
@@ -11,7 +11,7 @@ import { idOf } from "./ids.ts";
 import { ZodInputTypes } from "./zod-input.ts";
 
 // Both inputs come from the one declaration of each field in src/applications/fields.ts.
-const zodInputs = new ZodInputTypes({ ApplicationType: ApplicationTypeEnum, Platform: PlatformEnum });
+const zodInputs = new ZodInputTypes({ ApplicationType: ApplicationTypeEnum, Platform: PlatformEnum, TokenEndpointAuthMethod: TokenEndpointAuthMethodEnum });
 
 const CreateInput = builder.inputRef<ApplicationInput>("CreateConnectApplicationInput").implement({
   fields: (t) => zodInputs.fields(t, APPLICATION_FIELDS, "create") as never,

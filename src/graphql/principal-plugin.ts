@@ -5,6 +5,7 @@
 // principal (e.g. to key a cache) passes it as the server context's `principal`.
 import type { Plugin } from "graphql-yoga";
 import { InvalidTokenError, principalFromBearer } from "../auth/bearer.ts";
+import { challengeFor } from "../auth/access-tokens.ts";
 import { NOBODY, type Principal } from "../auth/principal.ts";
 import type { Services } from "../services.ts";
 
@@ -17,7 +18,10 @@ export function usePrincipal(services: Services, options: { graphiql: boolean })
       const wantsGraphiQL = options.graphiql && request.method === "GET" && (request.headers.get("accept") ?? "").includes("text/html");
       if (request.method === "OPTIONS" || wantsGraphiQL) return void principals.set(request, NOBODY);
       try {
-        principals.set(request, await principalFromBearer(request.headers.get("authorization") ?? undefined, services));
+        principals.set(
+          request,
+          await principalFromBearer(request.headers.get("authorization") ?? undefined, services, { proof: request.headers.get("dpop"), method: request.method }),
+        );
       } catch (err) {
         if (!(err instanceof InvalidTokenError)) throw err;
         endResponse(
@@ -25,7 +29,7 @@ export function usePrincipal(services: Services, options: { graphiql: boolean })
             status: 401,
             headers: {
               "content-type": "application/json; charset=utf-8",
-              "www-authenticate": `Bearer realm="scopekeeper", error="invalid_token", error_description="${err.message}"`,
+              ...challengeFor(err),
             },
           }),
         );

@@ -62,7 +62,7 @@ const pathOf = (url: string) => url.split("?", 1)[0]!;
 
 const CORS_HEADERS = {
   "access-control-allow-origin": "*",
-  "access-control-expose-headers": "WWW-Authenticate, X-Request-Id, Retry-After",
+  "access-control-expose-headers": "WWW-Authenticate, X-Request-Id, Retry-After, DPoP-Nonce",
 };
 const PREFLIGHT_HEADERS = {
   "access-control-allow-origin": "*",

@@ -1,5 +1,6 @@
 // Client authentication for the token, revocation and introspection endpoints
-// (RFC 6749 §2.3.1: client_secret_basic and client_secret_post; exactly one of them).
+// (RFC 6749 §2.3.1: client_secret_basic and client_secret_post; RFC 7523: private_key_jwt,
+// in client-assertion.ts; exactly one of them).
 import type { FastifyRequest } from "fastify";
 import type { ClientView } from "../applications/client-directory.ts";
 import type { Services } from "../services.ts";
@@ -7,14 +8,17 @@ import type { Reservation } from "../throttles/failure-throttle.ts";
 import { markThrottled } from "../observability/throttle-reasons.ts";
 import { throttleAddress } from "../throttles/addresses.ts";
 import { Throttled } from "../throttles/throttled.ts";
+import { assertedClientId, CLIENT_ASSERTION_TYPE, verifyClientAssertion } from "./client-assertion.ts";
 import { InvalidClient, InvalidRequest, TooManyRequests } from "./errors.ts";
 import { hasControlCharacter } from "./params.ts";
 
-export const TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"] as const;
+export const TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"] as const;
 
 export interface AuthenticatedClient {
   view: ClientView;
   method: (typeof TOKEN_ENDPOINT_AUTH_METHODS)[number];
+  /** RFC 9449: the thumbprint of the DPoP key this request proved (token endpoint only). */
+  dpopJkt?: string;
 }
 
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -69,7 +73,9 @@ export async function authenticateClient(
   if (header !== undefined && !/^basic /i.test(header)) throw new InvalidClient("unsupported client authentication scheme: use Basic or client_secret_post");
   const basic = header !== undefined ? parseBasic(header) : null;
   const post = body.client_secret !== undefined;
-  if (basic && post) throw new InvalidRequest("use one client authentication method, not both");
+  const assertion = body.client_assertion !== undefined || body.client_assertion_type !== undefined;
+  if (Number(basic !== null) + Number(post) + Number(assertion) > 1) throw new InvalidRequest("use one client authentication method, not several");
+  if (assertion) return authenticateWithAssertion(request, body, services);
   if (!basic && !post) {
     if (allowPublic && body.client_id) {
       const view = await services.clients.get(body.client_id);
@@ -95,6 +101,35 @@ export async function authenticateClient(
   }
 }
 
+/** RFC 7523 §2.2; failures count against the client-authentication throttle like a wrong secret. */
+async function authenticateWithAssertion(request: FastifyRequest, body: Record<string, string>, services: Services): Promise<AuthenticatedClient> {
+  if (body.client_assertion_type !== CLIENT_ASSERTION_TYPE) throw new InvalidClient(`client_assertion_type must be ${CLIENT_ASSERTION_TYPE}`);
+  if (!body.client_assertion) throw new InvalidClient("client_assertion is required");
+  const clientId = assertedClientId(body.client_assertion);
+  if (body.client_id !== undefined && body.client_id !== clientId) throw new InvalidClient("client_id differs from the assertion's sub");
+  const view = await services.clients.get(clientId);
+  const throttle = services.throttles.clientAuthentication;
+  const keys = () => ({ address: throttleAddress(request.ip), subject: view ? view.clientId : null });
+  const attempt = { clientId: view?.clientId ?? clientId, applicationId: view?.id ?? null, organizationId: view?.organizationId ?? null };
+  try {
+    if (!view) {
+      await throttle.recordFailure(keys(), attempt);
+      throw authFailure();
+    }
+    try {
+      await verifyClientAssertion({ issuer: services.config.issuer, clients: services.clients, clientKeys: services.clientKeys, replays: services.replays }, view, body.client_assertion);
+    } catch (err) {
+      if (err instanceof InvalidClient) await throttle.recordFailure(keys(), attempt);
+      throw err;
+    }
+    return { view, method: "private_key_jwt" };
+  } catch (err) {
+    if (!(err instanceof Throttled)) throw err;
+    markThrottled(request, `${err.throttle}_${err.limit === "subject" ? "client" : "address"}`);
+    throw new TooManyRequests(err.retryAfterSeconds);
+  }
+}
+
 /**
  * Checks a presented secret under the client-authentication throttle. A secret this process
  * has already verified is answered from the cache without touching the counters: a valid
@@ -108,7 +143,8 @@ async function verifySecret(request: FastifyRequest, services: Services, clientI
   const keys = () => ({ address: throttleAddress(request.ip), subject: view ? view.clientId : null });
   const attempt = { clientId: view?.clientId ?? clientId, applicationId: view?.id ?? null, organizationId: view?.organizationId ?? null };
   // One message for unknown client, wrong, revoked and expired secret: nothing to probe.
-  if (!view || !view.confidential) {
+  // A private_key_jwt application has no secret to present.
+  if (!view || !view.confidential || view.authMethod === "private_key_jwt") {
     await throttle.recordFailure(keys(), attempt);
     throw authFailure();
   }

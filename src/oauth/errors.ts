@@ -131,3 +131,13 @@ export class TooManyRequests extends OAuthError {
     super(`too many failed client authentications; retry after ${retryAfterSeconds} seconds`, { "retry-after": String(retryAfterSeconds) });
   }
 }
+
+/** RFC 9449 §5 and §8: a refused DPoP proof, or one without the server's current nonce (with the nonce to use). */
+export class InvalidDpopProof extends OAuthError {
+  readonly code: "invalid_dpop_proof" | "use_dpop_nonce";
+  readonly status = 400;
+  constructor(description: string, code: "invalid_dpop_proof" | "use_dpop_nonce" = "invalid_dpop_proof", nonce?: string) {
+    super(description, nonce ? { "dpop-nonce": nonce } : {});
+    this.code = code;
+  }
+}

@@ -14,11 +14,13 @@ export const introspectRoute: FastifyPluginAsync<{ services: Services }> = async
 
   async function accessToken(token: string) {
     // The one verifier: revoked tokens and those of deleted applications are inactive here too.
-    const verified = await verifyAccessToken(services, token).catch((err: unknown) => {
+    // The token is the question here, not a presentation: a DPoP-bound one is described (RFC 9449 §6.2).
+    const verified = await verifyAccessToken(services, token, { presentation: { scheme: "inspect" } }).catch((err: unknown) => {
       if (err instanceof InvalidTokenError) return null;
       throw err;
     });
-    return verified ? { active: true, token_type: "Bearer", ...verified.payload } : null;
+    if (!verified) return null;
+    return { active: true, token_type: verified.payload.cnf ? "DPoP" : "Bearer", ...verified.payload };
   }
 
   async function refreshToken(token: string, callerId: string) {

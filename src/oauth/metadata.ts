@@ -1,4 +1,6 @@
 // RFC 8414 authorization-server metadata, built from the config and the routes that exist.
+import { CLIENT_ASSERTION_ALGS } from "./client-assertion.ts";
+import { DPOP_ALGS } from "./dpop.ts";
 import { SUBJECT_TOKEN_TYPES, TOKEN_EXCHANGE_GRANT, TOKEN_TYPE } from "./exchange/token-types.ts";
 
 export interface MetadataInput {
@@ -20,12 +22,19 @@ export function authorizationServerMetadata(m: MetadataInput): Record<string, un
     response_types_supported: m.endpoints.authorization ? ["code"] : [],
     grant_types_supported: m.grantTypes,
     token_endpoint_auth_methods_supported: m.tokenEndpointAuthMethods,
+    // RFC 7523 private_key_jwt: asymmetric algorithms only.
+    token_endpoint_auth_signing_alg_values_supported: m.tokenEndpointAuthMethods.includes("private_key_jwt") ? CLIENT_ASSERTION_ALGS : undefined,
     revocation_endpoint: url(m.endpoints.revocation),
     revocation_endpoint_auth_methods_supported: m.endpoints.revocation ? m.tokenEndpointAuthMethods : undefined,
     introspection_endpoint: url(m.endpoints.introspection),
     introspection_endpoint_auth_methods_supported: m.endpoints.introspection
       ? m.tokenEndpointAuthMethods.filter((a) => a !== "none")
       : undefined,
+    revocation_endpoint_auth_signing_alg_values_supported: m.endpoints.revocation && m.tokenEndpointAuthMethods.includes("private_key_jwt") ? CLIENT_ASSERTION_ALGS : undefined,
+    introspection_endpoint_auth_signing_alg_values_supported:
+      m.endpoints.introspection && m.tokenEndpointAuthMethods.includes("private_key_jwt") ? CLIENT_ASSERTION_ALGS : undefined,
+    // RFC 9449 §5.1: DPoP proofs at the token endpoint and at this server's resources.
+    dpop_signing_alg_values_supported: m.endpoints.token ? DPOP_ALGS : undefined,
     userinfo_endpoint: url(m.endpoints.userinfo),
     code_challenge_methods_supported: m.endpoints.authorization ? ["S256"] : undefined,
     response_modes_supported: m.endpoints.authorization ? ["query"] : undefined,

@@ -4,7 +4,8 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { verifyAccessToken } from "../auth/access-tokens.ts";
 import type { Services } from "../services.ts";
 import { authenticateClient as authenticate, type AuthenticatedClient } from "./client-auth.ts";
-import { InvalidRequest, UnauthorizedClient, UnsupportedGrantType } from "./errors.ts";
+import { DpopProofError, DpopStoreUnavailable } from "./dpop.ts";
+import { InvalidDpopProof, InvalidRequest, TemporarilyUnavailable, UnauthorizedClient, UnsupportedGrantType } from "./errors.ts";
 import { grants } from "./grants/index.ts";
 import type { Grant, GrantDependencies } from "./grants/types.ts";
 import { TokenIssuance, type TokenResponse } from "./issuance/index.ts";
@@ -30,6 +31,8 @@ const TOKEN_RESPONSE_SCHEMA = {
 /** What the endpoint knows once, at start-up. */
 interface TokenEndpoint {
   services: Services;
+  /** The token endpoint's URL under the configured issuer: what a DPoP proof's htu must be. */
+  url: string;
   grants: ReadonlyMap<string, { grant: Grant; deps: Partial<GrantDependencies> }>;
 }
 
@@ -41,6 +44,8 @@ class TokenRequest {
   client!: AuthenticatedClient;
   params!: Record<string, unknown>;
   response!: TokenResponse;
+  /** RFC 9449: the thumbprint of the key a valid DPoP proof was made with. */
+  dpopJkt: string | null = null;
   constructor(
     readonly endpoint: TokenEndpoint,
     readonly request: FastifyRequest,
@@ -82,6 +87,28 @@ function checkGrantAllowedForClient(ctx: TokenRequest): void {
   }
 }
 
+/**
+ * RFC 9449 §5: a DPoP proof binds what is issued to the client's key. The token endpoint
+ * always wants a fresh server nonce (§8): the first proof without one gets use_dpop_nonce and
+ * the nonce to use. An application with requireDpop gets nothing without a proof.
+ */
+async function checkDpopProof(ctx: TokenRequest): Promise<void> {
+  const proof = ctx.request.headers.dpop;
+  if (proof === undefined) {
+    if (ctx.client.view.requireDpop) throw new InvalidDpopProof("this application requires DPoP: send a DPoP proof");
+    return;
+  }
+  if (typeof proof !== "string") throw new InvalidDpopProof("send one DPoP header");
+  const { dpop } = ctx.endpoint.services;
+  try {
+    ({ jkt: ctx.dpopJkt } = await dpop.verify(proof, { htm: "POST", htu: ctx.endpoint.url, requireNonce: true }));
+  } catch (err) {
+    if (err instanceof DpopProofError) throw new InvalidDpopProof(err.message, err.code, dpop.nonce());
+    if (err instanceof DpopStoreUnavailable) throw new TemporarilyUnavailable(err.message);
+    throw err;
+  }
+}
+
 /** The grant's schema keeps only the fields it declares, so nothing stray changes its behaviour. */
 function parseGrantParameters(ctx: TokenRequest): void {
   const parsed = ctx.grant.parameters.safeParse(ctx.body);
@@ -95,10 +122,21 @@ function parseGrantParameters(ctx: TokenRequest): void {
 }
 
 async function runGrant(ctx: TokenRequest): Promise<void> {
-  ctx.response = await ctx.grant.handler({ params: ctx.params as never, client: ctx.client, deps: ctx.deps as GrantDependencies });
+  let deps = ctx.deps;
+  // Every token this request issues carries cnf.jkt; a public client's refresh token is bound too.
+  if (ctx.dpopJkt && deps.issuance) {
+    deps = { ...deps, issuance: deps.issuance.boundTo(ctx.dpopJkt, { bindRefreshTokens: !ctx.client.view.confidential }) };
+  }
+  const client = ctx.dpopJkt ? { ...ctx.client, dpopJkt: ctx.dpopJkt } : ctx.client;
+  ctx.response = await ctx.grant.handler({ params: ctx.params as never, client, deps: deps as GrantDependencies });
 }
 
 function sendNoStoreResponse(ctx: TokenRequest): void {
+  if (ctx.dpopJkt) {
+    ctx.response.token_type = "DPoP";
+    // §8.2: the next nonce rides on the answer, so the client need not be refused for it.
+    ctx.reply.header("dpop-nonce", ctx.endpoint.services.dpop.nonce());
+  }
   ctx.reply.headers({ "cache-control": "no-store", pragma: "no-cache" }).send(ctx.response);
 }
 
@@ -109,6 +147,7 @@ export const TOKEN_STEPS: readonly Step[] = [
   supportedGrantTypeCheck,
   authenticateClient,
   checkGrantAllowedForClient,
+  checkDpopProof,
   parseGrantParameters,
   runGrant,
   sendNoStoreResponse,
@@ -141,6 +180,7 @@ export const tokenRoute: FastifyPluginAsync<{ services: Services }> = async (app
   const all = grantDependencies(services);
   const endpoint: TokenEndpoint = {
     services,
+    url: `${services.config.issuer}/oauth/token`,
     grants: new Map([...grants.values()].map((grant) => [grant.grantType, { grant, deps: Object.fromEntries(grant.needs.map((n) => [n, all[n]])) }])),
   };
   app.post("/token", { schema: { response: TOKEN_RESPONSE_SCHEMA } }, async (request, reply) => {

@@ -1,7 +1,7 @@
 // GET|POST /oauth/userinfo (OpenID Connect Core §5.3): the claims the token's scopes release.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import type { Services } from "../services.ts";
-import { bearerToken, InvalidTokenError, verifyAccessToken } from "../auth/access-tokens.ts";
+import { challengeFor, InvalidTokenError, presentedAccessToken, verifyAccessToken } from "../auth/access-tokens.ts";
 import { publicId } from "../ids.ts";
 import { identityClaims } from "./issuance/index.ts";
 
@@ -15,13 +15,13 @@ export const userinfoRoute: FastifyPluginAsync<{ services: Services }> = async (
       .send({ error, error_description: description });
 
   async function handler(request: FastifyRequest, reply: FastifyReply) {
-    const token = bearerToken(request.headers.authorization);
-    if (!token) return challenge(reply, 401, "invalid_token", "an access token is required");
+    const presented = presentedAccessToken(request.headers.authorization, request.headers.dpop, { htm: request.method, htu: `${config.issuer}/oauth/userinfo` });
+    if (!presented) return challenge(reply, 401, "invalid_token", "an access token is required");
     let verified;
     try {
-      verified = await verifyAccessToken(services, token, { audience: config.issuer });
+      verified = await verifyAccessToken(services, presented.token, { audience: config.issuer, presentation: presented.presentation });
     } catch (err) {
-      if (err instanceof InvalidTokenError) return challenge(reply, 401, "invalid_token", err.message);
+      if (err instanceof InvalidTokenError) return reply.status(401).headers(challengeFor(err)).send({ error: err.code, error_description: err.message });
       throw err;
     }
     const scopes = [...verified.scopes];

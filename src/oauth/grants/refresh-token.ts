@@ -27,6 +27,8 @@ export const refreshToken = defineGrant({
     }
     if (token.revokedAt) throw new InvalidGrant("the refresh token was revoked");
     if (token.expiresAt.getTime() <= Date.now()) throw new InvalidGrant("the refresh token has expired");
+    // RFC 9449 §5: a public client's refresh token bound to a DPoP key needs a proof made with it.
+    if (token.dpopJkt && token.dpopJkt !== client.dpopJkt) throw new InvalidGrant("the refresh token is bound to a DPoP key: present a DPoP proof made with that key");
 
     const original = token.scopes.split(" ");
     const requested = params.scope ? parseScope(params.scope) : original;

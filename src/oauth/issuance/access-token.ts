@@ -13,6 +13,8 @@ export interface AccessTokenClaims {
   scopes: readonly string[];
   ttlSeconds: number;
   extra?: Record<string, unknown>;
+  /** RFC 9449 §6.1: `cnf.jkt`, the thumbprint of the DPoP key the token is bound to. */
+  dpopJkt?: string;
 }
 
 export function audiencesFor(catalog: Catalog, scopes: readonly string[]): string[] {
@@ -46,6 +48,7 @@ export async function issueAccessToken(
       jti,
       ...(claims.organizationId ? { org_id: publicId("Organization", claims.organizationId) } : {}),
       ...claims.extra,
+      ...(claims.dpopJkt ? { cnf: { jkt: claims.dpopJkt } } : {}),
     },
     "at+jwt",
   );

@@ -22,6 +22,16 @@ export class TokenIssuance {
     this.#settings = settings;
   }
 
+  /** The same issuance with every access token bound to a DPoP key (RFC 9449 §5). */
+  boundTo(jkt: string, { bindRefreshTokens }: { bindRefreshTokens: boolean }): TokenIssuance {
+    return new TokenIssuance({ ...this.#settings, dpop: { jkt, bindRefreshTokens } });
+  }
+
+  /** The DPoP key thumbprint this issuance binds to, or null. */
+  get dpopJkt(): string | null {
+    return this.#settings.dpop?.jkt ?? null;
+  }
+
   get accessTokenTtlSeconds(): number {
     return this.#settings.accessTokenTtlSeconds;
   }
@@ -35,13 +45,14 @@ export class TokenIssuance {
       scopes,
       ttlSeconds: this.#settings.accessTokenTtlSeconds,
     });
-    return { access_token: token, token_type: "Bearer", expires_in: expiresIn, scope: scopes.join(" ") };
+    return { access_token: token, token_type: this.#settings.dpop ? "DPoP" : "Bearer", expires_in: expiresIn, scope: scopes.join(" ") };
   }
 
   /** A bare RFC 9068 access token with the given claims (token exchange builds its own). */
   accessToken(claims: AccessTokenClaims): Promise<{ token: string; jti: string; expiresIn: number }> {
     const { keys, catalog, issuer } = this.#settings;
-    return issueAccessToken(keys, catalog, issuer, claims);
+    const jkt = this.#settings.dpop?.jkt;
+    return issueAccessToken(keys, catalog, issuer, jkt ? { ...claims, dpopJkt: jkt } : claims);
   }
 
   /** An application acting for a person: access token, refresh token (offline_access), ID token (openid). */

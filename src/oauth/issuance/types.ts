@@ -6,7 +6,7 @@ import type { RevocationNotes } from "./revocation.ts";
 /** RFC 6749 §5.1. */
 export interface TokenResponse {
   access_token: string;
-  token_type: "Bearer" | "N_A";
+  token_type: "Bearer" | "DPoP" | "N_A";
   expires_in: number;
   scope: string;
   refresh_token?: string;
@@ -22,4 +22,6 @@ export interface IssuanceSettings {
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   revocations: RevocationNotes;
+  /** RFC 9449: the DPoP key (JWK thumbprint) this request's tokens are bound to, if any. */
+  dpop?: { jkt: string; bindRefreshTokens: boolean };
 }

@@ -45,9 +45,10 @@ export async function issueUserTokens(settings: IssuanceSettings, tx: Tx, grant:
     scopes: grant.scopes,
     ttlSeconds: ttl,
     extra: { auth_time: authTime },
+    ...(settings.dpop ? { dpopJkt: settings.dpop.jkt } : {}),
   });
   const accessExpiresAt = new Date((Math.floor(Date.now() / 1000) + ttl) * 1000);
-  const response: TokenResponse = { access_token: token, token_type: "Bearer", expires_in: expiresIn, scope: grant.scopes.join(" ") };
+  const response: TokenResponse = { access_token: token, token_type: settings.dpop ? "DPoP" : "Bearer", expires_in: expiresIn, scope: grant.scopes.join(" ") };
   let familyId: string | null = null;
 
   if (grant.scopes.includes("offline_access")) {
@@ -64,6 +65,8 @@ export async function issueUserTokens(settings: IssuanceSettings, tx: Tx, grant:
         accessTokenId: jti,
         accessExpiresAt,
         expiresAt: new Date(Date.now() + settings.refreshTokenTtlSeconds * 1000),
+        // RFC 9449 §5: a public client's refresh token is usable only with the same key.
+        dpopJkt: settings.dpop?.bindRefreshTokens ? settings.dpop.jkt : null,
       },
     });
     response.refresh_token = refresh;

@@ -1,0 +1,148 @@
+// DPoP proofs (RFC 9449 §4.3) for the token endpoint and this server's resources (/graphql,
+// /oauth/userinfo). A proof is checked against what this server is configured to be, never
+// against what the request claims: `htu` is compared with the configured ISSUER's URL of the
+// endpoint (the Host header plays no part: Keycloak #39332). Server nonces (§8) are stateless
+// and rotate: an HMAC of the current time window, so every process that shares the secret
+// accepts every other's, and no store is touched. A proof's `jti` is accepted once across
+// processes (the replay store); a store that cannot answer refuses the proof.
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, jwtVerify, type JWK, type JWTPayload } from "jose";
+import { ReplayStoreUnavailable, type ReplayStore } from "./replay-store.ts";
+
+/** Asymmetric algorithms only (§4.2: never `none`, never a MAC). */
+export const DPOP_ALGS = ["ES256", "RS256", "PS256", "EdDSA"] as const;
+/** A proof's `iat` may be this far in the past (and, for clock skew, a little in the future). */
+export const DPOP_IAT_WINDOW_SECONDS = 60;
+export const DPOP_SKEW_SECONDS = 5;
+/** A nonce is handed out for one window and accepted for that window and the next. */
+export const DPOP_NONCE_WINDOW_SECONDS = 60;
+const MAX_PROOF_LENGTH = 8192;
+const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+
+/** Why a proof was refused; `code` is the RFC 9449 error (invalid_dpop_proof or use_dpop_nonce). */
+export class DpopProofError extends Error {
+  override name = "DpopProofError";
+  constructor(
+    readonly code: "invalid_dpop_proof" | "use_dpop_nonce",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The store failed: the proof cannot be checked for replay, so it is not accepted (503). */
+export class DpopStoreUnavailable extends Error {
+  override name = "DpopStoreUnavailable";
+}
+
+export interface VerifiedProof {
+  /** RFC 7638 SHA-256 thumbprint of the proof's key: `cnf.jkt` of what it binds. */
+  jkt: string;
+  jwk: JWK;
+}
+
+export interface ProofExpectation {
+  htm: string;
+  /** The endpoint's URL under the configured issuer. */
+  htu: string;
+  /** At a resource: the access token the proof must be bound to (`ath`). */
+  accessToken?: string;
+  /** The token endpoint insists on a server nonce. */
+  requireNonce?: boolean;
+}
+
+const invalid = (message: string) => new DpopProofError("invalid_dpop_proof", message);
+
+/** `htu` without query and fragment (§4.3 step 9), or null when it is no URL. */
+function normalizedUrl(value: string): string | null {
+  try {
+    const url = new URL(value);
+    return `${url.protocol}//${url.host}${url.pathname}`.toLowerCase();
+  } catch {
+    return null;
+  }
+}
+
+export function accessTokenHash(token: string): string {
+  return createHash("sha256").update(token).digest("base64url");
+}
+
+export class DpopProofs {
+  readonly #secret: Buffer;
+  readonly #replays: ReplayStore;
+  readonly #now: () => number;
+
+  constructor(options: { secret: string; replays: ReplayStore; now?: () => number }) {
+    this.#secret = createHash("sha256").update(`scopekeeper dpop nonce\u0000${options.secret}`).digest();
+    this.#replays = options.replays;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** The nonce to hand out now (`DPoP-Nonce`). */
+  nonce(): string {
+    return this.#nonceFor(Math.floor(this.#now() / 1000 / DPOP_NONCE_WINDOW_SECONDS));
+  }
+
+  #nonceFor(window: number): string {
+    const w = Buffer.alloc(6);
+    w.writeUIntBE(window, 0, 6);
+    const mac = createHmac("sha256", this.#secret).update(w).digest().subarray(0, 16);
+    return `${w.toString("base64url")}.${mac.toString("base64url")}`;
+  }
+
+  /** Issued in this window or the one before: a nonce lives one to two windows. */
+  #isFreshNonce(nonce: unknown): boolean {
+    if (typeof nonce !== "string" || nonce.length > 64) return false;
+    const current = Math.floor(this.#now() / 1000 / DPOP_NONCE_WINDOW_SECONDS);
+    const given = Buffer.from(nonce);
+    return [current, current - 1].some((w) => {
+      const expected = Buffer.from(this.#nonceFor(w));
+      return expected.length === given.length && timingSafeEqual(expected, given);
+    });
+  }
+
+  async verify(proof: string, expect: ProofExpectation): Promise<VerifiedProof> {
+    if (proof.length > MAX_PROOF_LENGTH) throw invalid("the DPoP proof is too long");
+    let header: ReturnType<typeof decodeProtectedHeader>;
+    try {
+      header = decodeProtectedHeader(proof);
+    } catch {
+      throw invalid("the DPoP proof is not a JWT");
+    }
+    if (header.typ !== "dpop+jwt") throw invalid("the DPoP proof's typ must be dpop+jwt");
+    if (!(DPOP_ALGS as readonly string[]).includes(header.alg ?? "")) throw invalid(`the DPoP proof's alg must be one of ${DPOP_ALGS.join(", ")}`);
+    const jwk = header.jwk;
+    if (!jwk || typeof jwk !== "object") throw invalid("the DPoP proof must carry its public key (jwk)");
+    if (PRIVATE_MEMBERS.some((m) => m in jwk)) throw invalid("the DPoP proof's jwk must be a public key");
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(proof, EmbeddedJWK, { typ: "dpop+jwt", algorithms: [...DPOP_ALGS] }));
+    } catch {
+      throw invalid("the DPoP proof's signature does not verify");
+    }
+    if (typeof payload.jti !== "string" || payload.jti.length === 0 || payload.jti.length > 256) throw invalid("the DPoP proof needs a jti");
+    if (payload.htm !== expect.htm) throw invalid(`the DPoP proof's htm must be ${expect.htm}`);
+    if (typeof payload.htu !== "string" || normalizedUrl(payload.htu) !== normalizedUrl(expect.htu)) throw invalid(`the DPoP proof's htu must be ${expect.htu}`);
+    const now = Math.floor(this.#now() / 1000);
+    const iat = payload.iat;
+    if (typeof iat !== "number" || iat > now + DPOP_SKEW_SECONDS || iat < now - DPOP_IAT_WINDOW_SECONDS - DPOP_SKEW_SECONDS) {
+      throw invalid("the DPoP proof's iat is outside the accepted window");
+    }
+    if (expect.accessToken !== undefined) {
+      if (payload.ath !== accessTokenHash(expect.accessToken)) throw invalid("the DPoP proof's ath does not match the access token");
+    }
+    if (payload.nonce !== undefined || expect.requireNonce) {
+      if (!this.#isFreshNonce(payload.nonce)) throw new DpopProofError("use_dpop_nonce", "a fresh DPoP nonce is required: use the DPoP-Nonce header's value");
+    }
+    const jkt = await calculateJwkThumbprint(jwk as JWK, "sha256");
+    let first: boolean;
+    try {
+      first = await this.#replays.firstUse(`dpop:${jkt}:${payload.jti}`, new Date((iat + DPOP_IAT_WINDOW_SECONDS + 2 * DPOP_SKEW_SECONDS) * 1000));
+    } catch (err) {
+      if (err instanceof ReplayStoreUnavailable) throw new DpopStoreUnavailable("the DPoP proof cannot be checked for replay right now", { cause: err });
+      throw err;
+    }
+    if (!first) throw invalid("the DPoP proof was already used (jti)");
+    return { jkt, jwk: jwk as JWK };
+  }
+}
