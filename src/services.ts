@@ -25,6 +25,7 @@ import { VerifiedJwtCache } from "./auth/verified-jwts.ts";
 import { ClientKeySets } from "./oauth/client-keys.ts";
 import { DpopProofs } from "./oauth/dpop.ts";
 import { openReplayStore, type ReplayStore } from "./oauth/replay-store.ts";
+import { Mailer } from "./mail/mailer.ts";
 
 export interface Services {
   config: Config;
@@ -66,6 +67,8 @@ export interface Services {
   clientKeys: ClientKeySets;
   /** DPoP proofs (RFC 9449) and the server's rotating nonces. */
   dpop: DpopProofs;
+  /** Sends mail when SMTP_URL is set; otherwise `enabled` is false and nothing is sent. */
+  mailer: Mailer;
   close(): Promise<void>;
 }
 
@@ -104,6 +107,7 @@ export async function createServices(config: Config, options: { catalog?: Catalo
     const applications = new ApplicationService({ db, catalog: resolvedCatalog, config, directory: clients, provider });
     const registrationTokens = new RegistrationTokenService(db);
     const identityProviderDirectory = new IdentityProviderDirectory(db);
+    const mailer = new Mailer(config);
     return {
       config,
       db,
@@ -131,7 +135,7 @@ export async function createServices(config: Config, options: { catalog?: Catalo
       revocations,
       // Retired keys stay published for the token lifetime + 300 s: an entry never outlives its key.
       verifiedAccessTokens: new VerifiedJwtCache({ maxAgeMs: 300_000 }),
-      members: new MemberService({ db, config, revocations, onMembershipChange: (userId) => memberships.invalidate(userId) }),
+      members: new MemberService({ db, config, revocations, mailer, onMembershipChange: (userId) => memberships.invalidate(userId) }),
       sessions: new SessionStore(db, config.sessionTtlSeconds),
       passwordLogin: new PasswordLogin(db, config.argon2, throttles.signIn),
       throttles,
@@ -139,9 +143,11 @@ export async function createServices(config: Config, options: { catalog?: Catalo
       clientKeys: new ClientKeySets({ allowLoopbackHttp }),
       // Nonces verify in every process that shares the secret (or, without one, the database).
       dpop: new DpopProofs({ secret: config.keyEncryptionSecret ?? config.databaseUrl, replays }),
+      mailer,
       async close() {
         clearInterval(keyRefresh);
         stopJanitor();
+        await mailer.close();
         await lastUsed.close();
         await throttles.close();
         await replays.close();

@@ -85,7 +85,7 @@ describe("the token endpoint", () => {
       await dpopProof(key, "POST", tokenUrl, { nonce: nonce(), iat: now + 600 }),
       await dpopProof(key, "POST", tokenUrl, { nonce: nonce(), jwk: { ...key.publicJwk, d: "AAAA" } }),
       await new SignJWT({ htm: "POST", htu: tokenUrl, jti: "x", iat: now, nonce: nonce() })
-        .setProtectedHeader({ alg: "HS256", typ: "dpop+jwt", jwk: { kty: "oct", k: "AAAA" } })
+        .setProtectedHeader({ alg: "HS256", typ: "dpop+jwt", jwk: { kty: "oct", k: "AAAA" } as never })
         .sign(new TextEncoder().encode("x".repeat(32))),
       "not-a-jwt",
     ];
@@ -131,7 +131,7 @@ describe("resources", () => {
 
   it("refuses no proof, a proof for another token, another key, another URL, and a replayed proof", async () => {
     const other = await newClientKey("ES256");
-    const cases = [
+    const cases: Record<string, string>[] = [
       {},
       { dpop: await dpopProof(key, "POST", graphqlUrl(), { accessToken: "another-token" }) },
       { dpop: await dpopProof(other, "POST", graphqlUrl(), { accessToken: bound }) },
