@@ -2,11 +2,12 @@
 // accepts, managed by the organization's ADMINs. Every change is audited in the same
 // transaction; another organization's provider is NotFoundError, exactly as if absent.
 import type { Db, Prisma } from "../db/client.ts";
-import { isAdminOf, requireScope, adminOrganizationIds, type Principal } from "../auth/principal.ts";
+import type { Principal } from "../access/principal.ts";
+import { administeredOrganizationIds, administers, requireRegistryScope } from "../access/policy.ts";
 import { publicId } from "../ids.ts";
-import { assertValid, NotFoundError, ValidationError } from "./errors.ts";
+import { assertValid, NotFoundError, ValidationError } from "../errors.ts";
 import type { FieldError } from "./rules.ts";
-import { audit } from "./service.ts";
+import { audit } from "../audit/record.ts";
 
 export type SubjectMapping = "EMAIL" | "SUB";
 export const SUBJECT_MAPPINGS: readonly SubjectMapping[] = ["EMAIL", "SUB"];
@@ -112,22 +113,22 @@ export class IdentityProviderService {
 
   /** Providers of one organization, or of every organization the principal administers. */
   async list(principal: Principal, organizationId: string | null): Promise<IdentityProviderRow[]> {
-    requireScope(principal, "read");
-    const orgs = organizationId ? (isAdminOf(principal, organizationId) ? [organizationId] : []) : adminOrganizationIds(principal);
+    requireRegistryScope(principal, "read");
+    const orgs = organizationId ? (administers(principal, organizationId) ? [organizationId] : []) : administeredOrganizationIds(principal);
     if (orgs.length === 0) return [];
     return this.#db.identityProvider.findMany({ where: { organizationId: { in: orgs } }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
   }
 
   async findManaged(principal: Principal, id: string): Promise<IdentityProviderRow> {
-    requireScope(principal, "manage");
+    requireRegistryScope(principal, "manage");
     const row = await this.#db.identityProvider.findUnique({ where: { id } });
-    if (!row || !isAdminOf(principal, row.organizationId)) throw new NotFoundError("identity provider");
+    if (!row || !administers(principal, row.organizationId)) throw new NotFoundError("identity provider");
     return row;
   }
 
   async register(principal: Principal, organizationId: string | null, input: IdentityProviderInput): Promise<IdentityProviderRow> {
-    requireScope(principal, "manage");
-    if (!organizationId || !isAdminOf(principal, organizationId)) {
+    requireRegistryScope(principal, "manage");
+    if (!organizationId || !administers(principal, organizationId)) {
       throw new ValidationError([{ path: ["organizationId"], code: "organization_not_found", message: "no organization with that id" }]);
     }
     const shape = shapeOf(input);

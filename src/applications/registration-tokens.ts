@@ -8,10 +8,11 @@
 import { randomBytes } from "node:crypto";
 import type { Db, Prisma } from "../db/client.ts";
 import { sha256 } from "../crypto/random.ts";
-import { isAdminOf, requireScope, type Principal } from "../auth/principal.ts";
+import type { Principal } from "../access/principal.ts";
+import { administers, requireOrganizationAdmin, requireRegistryScope } from "../access/policy.ts";
 import { publicId } from "../ids.ts";
-import { audit } from "./service.ts";
-import { assertValid, NotFoundError } from "./errors.ts";
+import { audit } from "../audit/record.ts";
+import { assertValid, NotFoundError } from "../errors.ts";
 import type { FieldError } from "./rules.ts";
 
 type Tx = Prisma.TransactionClient;
@@ -56,14 +57,9 @@ export class RegistrationTokenService {
     this.#db = db;
   }
 
-  /** Registration tokens are an organization's ADMINs' business; anyone else gets NotFound. */
-  #requireAdmin(principal: Principal, organizationId: string): void {
-    requireScope(principal, "manage");
-    if (!isAdminOf(principal, organizationId)) throw new NotFoundError("organization");
-  }
 
   async create(principal: Principal, organizationId: string, input: RegistrationTokenInput) {
-    this.#requireAdmin(principal, organizationId);
+    requireOrganizationAdmin(principal, organizationId);
     assertValid(validateRegistrationTokenInput(input));
     const org = await this.#db.organization.findUnique({ where: { id: organizationId }, select: { id: true } });
     if (!org) throw new NotFoundError("organization");
@@ -91,9 +87,9 @@ export class RegistrationTokenService {
   }
 
   async revoke(principal: Principal, id: string) {
-    requireScope(principal, "manage");
+    requireRegistryScope(principal, "manage");
     const token = await this.#db.registrationToken.findUnique({ where: { id } });
-    if (!token || !isAdminOf(principal, token.organizationId)) throw new NotFoundError("registration token");
+    if (!token || !administers(principal, token.organizationId)) throw new NotFoundError("registration token");
     return this.#db.$transaction(async (tx) => {
       const updated = await tx.registrationToken.update({ where: { id }, data: { revokedAt: token.revokedAt ?? new Date() } });
       if (!token.revokedAt) await audit(tx, principal, token.organizationId, "registration_token.revoked", id, {});

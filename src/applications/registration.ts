@@ -9,12 +9,12 @@ import type { Config } from "../config/index.ts";
 import type { Db, Prisma } from "../db/client.ts";
 import { constantTimeEqual, sha256 } from "../crypto/random.ts";
 import { argon2Hash, argon2Verify, formatSecret, parseSecretId, secretHint } from "../crypto/secrets.ts";
-import { MANAGE_SCOPE, READ_SCOPE, type Principal, type Role } from "../auth/principal.ts";
+import { MANAGE_SCOPE, READ_SCOPE, type Principal, type Role } from "../access/principal.ts";
 import { publicId } from "../ids.ts";
 import type { ApplicationService } from "./service.ts";
-import { audit } from "./service.ts";
+import { audit } from "../audit/record.ts";
 import type { RegistrationTokenService } from "./registration-tokens.ts";
-import { ValidationError } from "./errors.ts";
+import { ValidationError } from "../errors.ts";
 import { parseClientMetadata, registrationErrorCode, metadataField, type ExtraMetadata } from "./client-metadata.ts";
 import { defaultGrantKind, isConfidential, validateGrant, type ApplicationType, type FieldError, type Platform } from "./rules.ts";
 

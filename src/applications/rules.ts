@@ -19,12 +19,8 @@ export { APPLICATION_TYPES, CLIENT_CODE_PATTERN, checkUri, LIMITS, PLATFORMS } f
 export type { ApplicationInput, ApplicationType, Platform } from "./fields.ts";
 export const PERMISSION_KINDS: readonly PermissionKind[] = ["DELEGATED", "APPLICATION"];
 
-/** One broken rule: path names the input field, code names the rule (stable, for programs). */
-export interface FieldError {
-  path: string[];
-  message: string;
-  code: string;
-}
+export type { FieldError } from "../errors.ts";
+import type { FieldError } from "../errors.ts";
 
 /** WEB apps and M2M apps keep secrets; SPA and NATIVE apps run where secrets cannot be kept. */
 export function isConfidential(type: ApplicationType, platform: Platform | null): boolean {

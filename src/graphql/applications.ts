@@ -1,6 +1,6 @@
 // ConnectApplication and its parts as GraphQL. Relations load through @pothos/plugin-prisma's
 // selections, so a page of applications with URIs, secrets and grants is a fixed number of queries.
-import { adminOrganizationIds, isAdminOf, visibleApplicationsWhere, visibleOrganizationsWhere } from "../auth/principal.ts";
+import { administeredRowsWhere, administers, visibleApplicationsWhere, visibleOrganizationsWhere } from "../access/policy.ts";
 import { APPLICATION_TYPES, PLATFORMS } from "../applications/fields.ts";
 import type { CatalogScope } from "../catalog/index.ts";
 import { publicId } from "../ids.ts";
@@ -47,7 +47,7 @@ export const Organization = builder.prismaNode("Organization", {
     members: t.relation("memberships", {
       query: { orderBy: { createdAt: "asc" } },
       resolve: (query, org, _args, ctx) =>
-        isAdminOf(ctx.principal, org.id) ? ctx.db.membership.findMany({ ...query, where: { organizationId: org.id } }) : [],
+        administers(ctx.principal, org.id) ? ctx.db.membership.findMany({ ...query, where: { organizationId: org.id } }) : [],
     }),
   }),
 });
@@ -160,7 +160,7 @@ export const AuditEvent = builder.prismaNode("AuditEvent", {
   nullable: true,
   authScopes: { readRegistry: true },
   findUnique: (id, ctx) => {
-    return { id, organizationId: { in: adminOrganizationIds(ctx.principal) } } as never;
+    return { id, ...administeredRowsWhere(ctx.principal) } as never;
   },
   fields: (t) => ({
     action: t.exposeString("action"),

@@ -4,7 +4,8 @@
 import type { Services } from "../services.ts";
 import type { ConsentApp } from "../ui/pages.ts";
 import { isConfidential, type ApplicationType, type Platform } from "../applications/rules.ts";
-import { approvedRevisionOf, type RevisionChoice } from "../applications/visibility.ts";
+import { approvedRevisionOf } from "../applications/revision.ts";
+import type { RevisionChoice } from "../access/policy.ts";
 
 /** What the consent page shows, plus what the flow decides with. */
 export interface AuthorizationApplication extends ConsentApp {
