@@ -7,6 +7,7 @@ import { administeredOrganizationIds, administers, requireRegistryScope } from "
 import { publicId } from "../ids.ts";
 import { assertValid, NotFoundError, ValidationError } from "../errors.ts";
 import type { FieldError } from "./rules.ts";
+import { textErrors } from "./text.ts";
 import { audit } from "../audit/record.ts";
 
 export type SubjectMapping = "EMAIL" | "SUB";
@@ -63,7 +64,8 @@ export function checkProviderUrl(value: string, allowLoopbackHttp: boolean): str
 }
 
 export function validateIdentityProvider(shape: IdentityProviderShape, allowLoopbackHttp: boolean): FieldError[] {
-  const errors: FieldError[] = [];
+  const errors: FieldError[] = textErrors({ name: shape.name, issuer: shape.issuer, jwksUri: shape.jwksUri, audience: shape.audience });
+  if (errors.length > 0) return errors;
   const fail = (field: string, message: string) => errors.push({ path: [field], code: `identity_provider_${field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_invalid`, message });
   const name = shape.name.trim();
   if (name.length === 0 || name.length > IDP_LIMITS.nameMax) fail("name", `must be 1 to ${IDP_LIMITS.nameMax} characters`);
@@ -183,6 +185,7 @@ export class IdentityProviderService {
       errors.push({ path: ["identityProviderId"], code: "identity_provider_maps_by_email", message: "this provider maps people by their verified email; links are for providers with subjectMapping SUB" });
     }
     if (subject.length === 0 || subject.length > 255) errors.push({ path: ["subject"], code: "subject_length", message: "must be 1 to 255 characters" });
+    errors.push(...textErrors({ subject }));
     const member = userId
       ? await this.#db.membership.findUnique({ where: { organizationId_userId: { organizationId: provider.organizationId, userId } } })
       : null;

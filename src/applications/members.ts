@@ -15,6 +15,7 @@ import { revokeRefreshTokensWhere, type RevocationNotes } from "../auth/revocati
 import { audit } from "../audit/record.ts";
 import { assertValid, ForbiddenError, NotFoundError, ValidationError } from "../errors.ts";
 import type { FieldError } from "./rules.ts";
+import { textErrors } from "./text.ts";
 
 type Tx = Prisma.TransactionClient;
 export type Role = "ADMIN" | "MEMBER";
@@ -68,8 +69,8 @@ export class MemberService {
   async invite(principal: Principal, organizationId: string, input: { email: string; role: string }): Promise<{ invitationUrl: string }> {
     requireOrganizationAdmin(principal, organizationId);
     const email = input.email.trim().toLowerCase();
-    const errors: FieldError[] = [];
-    if (!EMAIL.test(email) || email.length > 254) errors.push({ path: ["email"], code: "email_invalid", message: "is not an email address" });
+    const errors: FieldError[] = textErrors({ email });
+    if (errors.length === 0 && (!EMAIL.test(email) || email.length > 254)) errors.push({ path: ["email"], code: "email_invalid", message: "is not an email address" });
     if (!ROLES.includes(input.role as Role)) errors.push({ path: ["role"], code: "role_invalid", message: "must be ADMIN or MEMBER" });
     assertValid(errors);
     const already = await this.#db.membership.findFirst({ where: { organizationId, user: { email } }, select: { id: true } });

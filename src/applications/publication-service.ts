@@ -9,7 +9,8 @@ import type { Principal } from "../access/principal.ts";
 import { administers, hasRegistryScope, publicationRoles, visiblePublicationRequestsWhere as visibleRequestsWhere } from "../access/policy.ts";
 import { revokeRefreshTokensWhere, type RevocationNotes } from "../auth/revocation-notes.ts";
 import type { ClientDirectory } from "./client-directory.ts";
-import { ForbiddenError, NotFoundError, ValidationError } from "../errors.ts";
+import { assertValid, ForbiddenError, NotFoundError, ValidationError } from "../errors.ts";
+import { textErrors } from "./text.ts";
 import { lockApplication } from "./locks.ts";
 import {
   mayTake,
@@ -86,6 +87,7 @@ export class PublicationService {
     if (!app || !hasRegistryScope(principal, "read") || !administers(principal, app.organizationId)) throw new NotFoundError();
     this.#assertMay(principal, app.organizationId, "request");
     const text = notes?.trim() || null;
+    assertValid(textErrors({ notes: text }, ["notes"]));
     if (text && text.length > NOTES_MAX) throw new ValidationError([{ path: ["notes"], code: "notes_length", message: `must be at most ${NOTES_MAX} characters` }]);
     try {
       return await this.#db.$transaction(async (tx) => {
@@ -110,6 +112,7 @@ export class PublicationService {
   reject(principal: Principal, requestId: string, reason: string | null | undefined) {
     const text = reason?.trim() ?? "";
     if (!text) throw new ValidationError([{ path: ["reason"], code: "reason_required", message: "say why, so the organization knows what to change" }]);
+    assertValid(textErrors({ reason: text }, ["reason"]));
     if (text.length > REASON_MAX) throw new ValidationError([{ path: ["reason"], code: "reason_length", message: `must be at most ${REASON_MAX} characters` }]);
     return this.#decide(principal, requestId, "reject", text);
   }

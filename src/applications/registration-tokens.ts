@@ -104,12 +104,18 @@ export class RegistrationTokenService {
   }
 
   /**
-   * Takes one use, atomically: of two registrations racing for the last use, one gets it.
-   * Runs inside the registration's transaction, so a registration that fails gives it back.
+   * Takes one use, atomically: of two registrations racing for the last use, one gets it. Taken
+   * before any slow work (hashing the new client's secret), so a burst of registrations on a
+   * spent token costs one UPDATE each; a registration that then fails gives it back (release).
    */
-  async consume(tx: Tx, id: string): Promise<boolean> {
+  async consume(tx: Tx | Db, id: string): Promise<boolean> {
     const { count } = await tx.registrationToken.updateMany({ where: { id, ...usableWhere(new Date()) }, data: { usesLeft: { decrement: 1 } } });
     return count === 1;
+  }
+
+  /** Gives back a use taken by a registration that was then refused. */
+  async release(id: string): Promise<void> {
+    await this.#db.registrationToken.updateMany({ where: { id }, data: { usesLeft: { increment: 1 } } });
   }
 
   publicId(id: string): string {

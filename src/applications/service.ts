@@ -79,7 +79,7 @@ export class ApplicationService {
     if (scopes.length > 0 && errors.length === 0) errors.push(...validateGrant(shape, scopes, kind, this.#catalog), ...connectGrantProblems(shape, scopes, kind));
     assertValid(errors);
 
-    const app = await this.#db.$transaction(async (tx) => {
+    const app = await this.#uniqueOrValidationError(shape, null, () => this.#db.$transaction(async (tx) => {
       await this.#assertUnique(tx, shape, null);
       // One INSERT ... RETURNING and one createMany per relation: a nested create would read
       // the row back in a fourth statement.
@@ -105,7 +105,7 @@ export class ApplicationService {
         scopes,
       });
       return created;
-    });
+    }));
     return app;
   }
 
@@ -136,7 +136,7 @@ export class ApplicationService {
       }
     }
     assertValid(errors);
-    const app = await this.#db.$transaction(async (tx) => {
+    const app = await this.#uniqueOrValidationError(shape, id, () => this.#db.$transaction(async (tx) => {
       await this.#assertUnique(tx, shape, id);
       await this.#lockApplication(tx, id);
       await options.inTransaction?.(tx, existing);
@@ -151,7 +151,7 @@ export class ApplicationService {
       // A PUBLIC app's critical fields go to review; outsiders keep the approved revision.
       await reviewCriticalChange(tx, principal, id);
       return updated;
-    });
+    }));
     this.#directory.invalidate(app.clientId);
     return app;
   }
@@ -290,6 +290,21 @@ export class ApplicationService {
    */
   #lockApplication(tx: Tx, id: string): Promise<void> {
     return lockApplication(tx, this.#provider, id);
+  }
+
+  /**
+   * The read in #assertUnique gives the helpful message; the database's unique indexes hold the
+   * rule under concurrency. A concurrent writer that won the race committed first: asking again
+   * outside the transaction names the field it took.
+   */
+  async #uniqueOrValidationError<T>(shape: ApplicationShape, selfId: string | null, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (err) {
+      if ((err as { code?: string } | null)?.code !== "P2002") throw err;
+      await this.#assertUnique(this.#db as unknown as Tx, shape, selfId);
+      throw new ValidationError([{ path: ["name"], code: "name_taken", message: "is already used by another application of this organization" }]);
+    }
   }
 
   async #assertUnique(tx: Tx, shape: ApplicationShape, selfId: string | null): Promise<void> {

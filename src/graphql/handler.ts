@@ -14,6 +14,7 @@ import type { GraphQLContext } from "./context.ts";
 import { createResponseCache, type CacheContext } from "./response-cache.ts";
 import { documentLimitPlugins } from "./limits.ts";
 import { useIntrospectionForAdmins } from "./introspection.ts";
+import { useNoNulInQueryArguments } from "./nul-arguments.ts";
 import { schema } from "./schema.ts";
 import { renderGraphiQL } from "./graphiql.ts";
 
@@ -36,6 +37,7 @@ export function createAdminHandler(services: Services, log: AdminLog): (req: Fas
     plugins: [
       ...documentLimitPlugins(services.config),
       useIntrospectionForAdmins(services.config),
+      useNoNulInQueryArguments(),
       ...cache.plugins,
     ],
     // The console is on this origin; no other site's script may call the admin API.

@@ -67,7 +67,12 @@ export const authorizeRoutes: FastifyPluginAsync<{ services: Services }> = async
     let req = requested;
     const session = await services.sessions.get(sessionToken(request));
     if (!session || (req.prompt.has("login") && decision === undefined)) {
-      if (req.prompt.has("none")) return toClient(reply, req.redirectUri, { error: "login_required", error_description: "the user is not signed in", state: req.state });
+      if (req.prompt.has("none")) {
+        if (!req.errorRedirectTrusted) {
+          return sendPage(reply, 400, authorizationErrorPage({ title: "Sign-in required", message: "the user is not signed in", error: "login_required" }));
+        }
+        return toClient(reply, req.redirectUri, { error: "login_required", error_description: "the user is not signed in", state: req.state });
+      }
       const returnTo = returnPath(req.params, ["prompt"]);
       return reply.redirect(`/oauth/login?return_to=${encodeURIComponent(returnTo)}`, 303);
     }

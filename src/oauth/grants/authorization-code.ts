@@ -8,6 +8,7 @@ import type { Db } from "../../db/client.ts";
 import { grantsFor, personTokenScopes } from "../../access/policy.ts";
 import { InvalidGrant } from "../errors.ts";
 import type { TokenIssuance } from "../issuance/index.ts";
+import { checkResource } from "../exchange/target.ts";
 import { defineGrant } from "./types.ts";
 
 const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
@@ -32,7 +33,7 @@ async function revokeIssuedFrom(db: Db, issuance: TokenIssuance, codeId: string)
 
 export const authorizationCode = defineGrant({
   grantType: "authorization_code",
-  parameters: z.object({ code: z.string(), redirect_uri: z.string().optional(), code_verifier: z.string().optional() }),
+  parameters: z.object({ code: z.string(), redirect_uri: z.string().optional(), code_verifier: z.string().optional(), resource: z.string().optional() }),
   allowsPublicClients: true,
   needs: ["db", "issuance", "memberships", "catalog"],
   async handler({ client, params, deps: { db, issuance, memberships, catalog } }) {
@@ -63,6 +64,7 @@ export const authorizationCode = defineGrant({
     const { delegatedScopes } = await grantsFor(memberships, client.view, code.userId);
     const granted = code.scopes.split(" ").filter((s) => delegatedScopes.has(s));
     const { allowed: scopes } = await personTokenScopes({ memberships, catalog }, { app: client.view, userId: code.userId, scopes: granted, grant: "authorization_code" });
+    checkResource(catalog, scopes, params.resource);
     try {
       return await db.$transaction(async (tx) => {
         const issued = await issuance.userTokens(tx, {

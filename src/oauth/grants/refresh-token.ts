@@ -6,6 +6,7 @@ import { grantsFor, personTokenScopes } from "../../access/policy.ts";
 import { sha256 } from "../../crypto/random.ts";
 import { InvalidGrant, InvalidScope } from "../errors.ts";
 import { parseScope } from "../scope.ts";
+import { checkResource } from "../exchange/target.ts";
 import { defineGrant } from "./types.ts";
 
 const REPLAYED = "the refresh token was already used; its whole family is revoked";
@@ -15,7 +16,7 @@ class AlreadyRotated extends Error {}
 
 export const refreshToken = defineGrant({
   grantType: "refresh_token",
-  parameters: z.object({ refresh_token: z.string(), scope: z.string().optional() }),
+  parameters: z.object({ refresh_token: z.string(), scope: z.string().optional(), resource: z.string().optional() }),
   allowsPublicClients: true,
   needs: ["db", "issuance", "memberships", "catalog"],
   async handler({ client, params, deps: { db, issuance, memberships, catalog } }) {
@@ -38,6 +39,7 @@ export const refreshToken = defineGrant({
     const granted = requested.filter((s) => delegatedScopes.has(s));
     const { allowed: scopes } = await personTokenScopes({ memberships, catalog }, { app: client.view, userId: token.userId, scopes: granted, grant: "refresh_token" });
     if (scopes.length === 0) throw new InvalidScope("none of the requested scopes is still granted to this application");
+    checkResource(catalog, scopes, params.resource);
     // A narrowed refresh keeps offline access only if it asked for it; without it, no new refresh token.
 
     try {
