@@ -30,6 +30,10 @@ export const RULES = {
     who: "administers the app's organization; operator ADMIN also for first-party apps",
     askedAt: "application(s), node, every application mutation",
   },
+  "viewer.own_organizations": {
+    who: "any valid token reads the organizations it acts in (id, name, isOperator) through viewer; their members stay organization.administer",
+    askedAt: "Organization type (viewer.memberships.organization)",
+  },
   "application.first_party": { who: "operator ADMIN", askedAt: "createConnectApplication, updateConnectApplication (isFirstParty)" },
   "publication.decide": { who: "operator ADMIN", askedAt: "approvePublication, rejectPublication, unpublishApplication" },
   "account.whole": {
@@ -90,6 +94,11 @@ export function administers(principal: Principal, organizationId: string | null 
 export function requireOrganizationAdmin(principal: Principal, organizationId: string | null | undefined, need: "read" | "manage" = "manage"): void {
   requireRegistryScope(principal, need);
   if (!administers(principal, organizationId)) throw new NotFoundError("organization");
+}
+
+/** viewer.own_organizations: an organization the token acts in, whatever its scopes. */
+export function actsInOrganization(principal: Principal, organizationId: string): boolean {
+  return principal.roles.has(organizationId);
 }
 
 /** application.see */
@@ -306,14 +315,17 @@ export async function isSubjectMember(memberships: Pick<MembershipDirectory, "is
  * operator's first-party applications; to any other application only as APPLICATION (its
  * organization's M2M admin).
  */
-export function connectGrantProblems(app: { isFirstParty: boolean }, scopes: readonly string[], kind: string): FieldError[] {
-  if (kind !== "DELEGATED" || app.isFirstParty) return [];
+export function connectGrantProblems(app: { isFirstParty: boolean; applicationType: string }, scopes: readonly string[], kind: string): FieldError[] {
+  if (kind === "DELEGATED" ? app.isFirstParty : app.applicationType === "M2M") return [];
   return scopes
     .map((scope, i) => ({ scope, i }))
     .filter(({ scope }) => isConnectScope(scope))
     .map(({ scope, i }) => ({
       path: ["scopes", String(i)],
       code: "connect_scope_first_party_only",
-      message: `${scope} can be granted as DELEGATED only to the operator's first-party applications; grant it as APPLICATION to an M2M app of this organization instead`,
+      message:
+        kind === "DELEGATED"
+          ? `${scope} can be granted as DELEGATED only to the operator's first-party applications; grant it as APPLICATION to an M2M app of this organization instead`
+          : `${scope} can be granted as APPLICATION only to an M2M application (the organization's admin app)`,
     }));
 }

@@ -1,6 +1,6 @@
 // ConnectApplication and its parts as GraphQL. Relations load through @pothos/plugin-prisma's
 // selections, so a page of applications with URIs, secrets and grants is a fixed number of queries.
-import { administeredRowsWhere, administers, visibleApplicationsWhere, visibleOrganizationsWhere } from "../access/policy.ts";
+import { actsInOrganization, administeredRowsWhere, administers, visibleApplicationsWhere, visibleOrganizationsWhere } from "../access/policy.ts";
 import { APPLICATION_TYPES, PLATFORMS } from "../applications/fields.ts";
 import type { CatalogScope } from "../catalog/index.ts";
 import { publicId } from "../ids.ts";
@@ -34,7 +34,8 @@ export const Member = builder.prismaObject("Membership", {
 export const Organization = builder.prismaNode("Organization", {
   id: { field: "id" },
   nullable: true,
-  authScopes: { readRegistry: true },
+  // The organizations a token acts in are readable through viewer whatever its scopes.
+  authScopes: (org, ctx) => (actsInOrganization(ctx.principal, org.id) ? true : { readRegistry: true }),
   findUnique: (id, ctx) => {
     // Only organizations the principal administers are visible; anything else reads as absent.
     return { id, AND: [visibleOrganizationsWhere(ctx.principal)] } as never;
