@@ -8,6 +8,7 @@ import { publicId } from "../ids.ts";
 import { assertValid, NotFoundError, ValidationError } from "../errors.ts";
 import type { FieldError } from "./rules.ts";
 import { textErrors } from "./text.ts";
+import { checkProviderUrl, PROVIDER_URL_MAX } from "../auth/provider-urls.ts";
 import { audit } from "../audit/record.ts";
 
 export type SubjectMapping = "EMAIL" | "SUB";
@@ -15,7 +16,7 @@ export const SUBJECT_MAPPINGS: readonly SubjectMapping[] = ["EMAIL", "SUB"];
 
 export const IDP_LIMITS = {
   nameMax: 100,
-  uriMax: 2000,
+  uriMax: PROVIDER_URL_MAX,
   audienceMax: 500,
   clockSkewMax: 300,
   clockSkewDefault: 60,
@@ -42,26 +43,7 @@ interface IdentityProviderShape {
   clockSkewSeconds: number;
 }
 
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
-
-/**
- * Keys and metadata are fetched from these URLs, so only https. Plain http on loopback is for
- * local development and tests only: in production it would let a tenant's ADMIN make the
- * server call services listening on its own loopback.
- */
-export function checkProviderUrl(value: string, allowLoopbackHttp: boolean): string | null {
-  if (value.length > IDP_LIMITS.uriMax) return `must be at most ${IDP_LIMITS.uriMax} characters`;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return "must be an absolute URL";
-  }
-  if (url.hash || url.username || url.password) return "must not carry a fragment or credentials";
-  if (url.protocol === "https:") return null;
-  if (url.protocol === "http:" && LOOPBACK.has(url.hostname) && allowLoopbackHttp) return null;
-  return allowLoopbackHttp ? "must use https (http only on a loopback address)" : "must use https";
-}
+export { checkProviderUrl };
 
 export function validateIdentityProvider(shape: IdentityProviderShape, allowLoopbackHttp: boolean): FieldError[] {
   const errors: FieldError[] = textErrors({ name: shape.name, issuer: shape.issuer, jwksUri: shape.jwksUri, audience: shape.audience });
