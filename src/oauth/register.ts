@@ -48,14 +48,15 @@ export const registerRoutes: FastifyPluginAsync<{ services: Services }> = async 
 
   /**
    * Runs a handler; the registration's refusals become their RFC answers, anything else goes to
-   * the router's handler. A refused initial or registration access token counts as a failed
-   * client authentication from that address: guessing tokens is throttled like guessing secrets.
+   * the router's handler. At POST /register a refused initial access token counts as a failed
+   * client authentication from that address: guessing them is throttled like guessing secrets
+   * (a registration access token is checked against one client's hash, never a search).
    */
-  const answer = async (request: FastifyRequest, reply: FastifyReply, work: () => Promise<FastifyReply>) => {
+  const answer = async (request: FastifyRequest, reply: FastifyReply, work: () => Promise<FastifyReply>, throttled = false) => {
     try {
       return await work();
     } catch (error) {
-      if (error instanceof RegistrationUnauthorized) {
+      if (throttled && error instanceof RegistrationUnauthorized) {
         try {
           await services.throttles.clientAuthentication.recordFailure(
             { address: throttleAddress(request.ip), subject: null },
@@ -80,7 +81,7 @@ export const registerRoutes: FastifyPluginAsync<{ services: Services }> = async 
       requireJson(request);
       const info = await registration.register(token, request.body);
       return reply.status(201).headers(NO_STORE).send(info);
-    }),
+    }, true),
   );
 
   app.get<{ Params: { clientId: string } }>("/register/:clientId", async (request, reply) =>
