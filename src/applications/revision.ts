@@ -117,10 +117,6 @@ export function changesBetween(approved: Revision | null, proposed: Revision): R
   return changes;
 }
 
-export function sameRevision(a: Revision, b: Revision): boolean {
-  return changesBetween(a, b).length === 0;
-}
-
 /** The approved revision a PUBLIC application's outsiders get, or null. */
 export function approvedRevisionOf(app: { visibility: string; approvedRevision: string | null }): Revision | null {
   return app.visibility === "PUBLIC" ? parseRevision(app.approvedRevision) : null;
