@@ -9,9 +9,10 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Config } from "../config/index.ts";
 import type { Db, Prisma } from "../db/client.ts";
-import { checkProviderUrl, type JitRole } from "../applications/identity-providers.ts";
+import type { JitRole } from "../applications/identity-providers.ts";
+import { checkProviderUrl } from "./provider-urls.ts";
 import type { IdentityProviderRow } from "../applications/identity-provider-directory.ts";
-import { audit } from "../applications/service.ts";
+import { audit } from "../audit/record.ts";
 import { openProviderSecret } from "../crypto/key-encryption.ts";
 import { sha256 } from "../crypto/random.ts";
 import { publicId } from "../ids.ts";
