@@ -26,6 +26,7 @@ import { ClientKeySets } from "./oauth/client-keys.ts";
 import { DpopProofs } from "./oauth/dpop.ts";
 import { openReplayStore, type ReplayStore } from "./oauth/replay-store.ts";
 import { Mailer } from "./mail/mailer.ts";
+import { SsoSignIn } from "./auth/sso.ts";
 
 export interface Services {
   config: Config;
@@ -67,6 +68,8 @@ export interface Services {
   clientKeys: ClientKeySets;
   /** DPoP proofs (RFC 9449) and the server's rotating nonces. */
   dpop: DpopProofs;
+  /** Sign-in through organizations' identity providers (OpenID Connect). */
+  sso: SsoSignIn;
   /** Sends mail when SMTP_URL is set; otherwise `enabled` is false and nothing is sent. */
   mailer: Mailer;
   close(): Promise<void>;
@@ -108,6 +111,7 @@ export async function createServices(config: Config, options: { catalog?: Catalo
     const registrationTokens = new RegistrationTokenService(db);
     const identityProviderDirectory = new IdentityProviderDirectory(db);
     const mailer = new Mailer(config);
+    const sso = new SsoSignIn({ db, config, externalTokens, allowLoopbackHttp, onJoin: (userId) => memberships.invalidate(userId) });
     return {
       config,
       db,
@@ -124,8 +128,10 @@ export async function createServices(config: Config, options: { catalog?: Catalo
       registration: new RegistrationService({ db, applications, tokens: registrationTokens, catalog: resolvedCatalog, config }),
       identityProviders: new IdentityProviderService(db, {
         allowLoopbackHttp,
+        secretKey: config.keyEncryptionSecret,
         onChange: (provider) => {
           externalTokens.forget(provider);
+          sso.forget(provider.issuer);
           identityProviderDirectory.forget(provider.organizationId);
         },
       }),
@@ -152,6 +158,7 @@ export async function createServices(config: Config, options: { catalog?: Catalo
       // Nonces verify in every process that shares the secret (or, without one, the database).
       dpop: new DpopProofs({ secret: config.keyEncryptionSecret ?? config.databaseUrl, replays }),
       mailer,
+      sso,
       async close() {
         clearInterval(keyRefresh);
         stopJanitor();

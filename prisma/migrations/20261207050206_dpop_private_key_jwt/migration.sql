@@ -45,6 +45,7 @@ ALTER TABLE "new_ConnectApplication" RENAME TO "ConnectApplication";
 CREATE UNIQUE INDEX "ConnectApplication_clientId_key" ON "ConnectApplication"("clientId");
 CREATE UNIQUE INDEX "ConnectApplication_clientCode_key" ON "ConnectApplication"("clientCode");
 CREATE INDEX "ConnectApplication_organizationId_createdAt_idx" ON "ConnectApplication"("organizationId", "createdAt");
+CREATE UNIQUE INDEX "ConnectApplication_organizationId_name_key" ON "ConnectApplication"("organizationId", "name");
 PRAGMA foreign_keys=ON;
 PRAGMA defer_foreign_keys=OFF;
 
