@@ -1,7 +1,7 @@
 // The command line as a newcomer meets it: every mistake of the first hour ends in one line on
 // stderr that names the cause and the next step, and a non-zero exit.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -158,6 +158,23 @@ describe("start-up failures", () => {
     writeFileSync(notADirectory, "");
     for (const command of [["serve"], ["bootstrap", "--org", "X"]]) {
       expectOneLine(run(command, { DATABASE_URL: `file:${notADirectory}/x.db` }), "cannot write SQLite database", "DATABASE_URL");
+    }
+  });
+
+  it("names a folder given as the SQLite file, and says to name a file in it", () => {
+    const folder = path.join(dir, "a-folder.db");
+    mkdirSync(folder, { recursive: true });
+    for (const command of [["serve"], ["bootstrap", "--org", "X"], ["migrate"]]) {
+      expectOneLine(run(command, { DATABASE_URL: `file:${folder}` }), `SQLite database ${folder}: it is a folder`, `file:${path.join(folder, "scopekeeper.db")}`);
+    }
+  });
+
+  it("refuses SQLite paths under /sys and /proc (kernel file systems, not disks) with one line, at once", () => {
+    for (const file of ["/sys/kernel/scopekeeper.db", "/proc/scopekeeper.db", "/proc/self/fd/scopekeeper.db", "/proc/sys/kernel/scopekeeper.db"]) {
+      const started = Date.now();
+      const result = run(["serve"], { DATABASE_URL: `file:${file}` });
+      expectOneLine(result, `SQLite database ${file}`, file.startsWith("/sys") ? "on /sys" : "on /proc", "choose another path in DATABASE_URL");
+      expect(Date.now() - started).toBeLessThan(20_000);
     }
   });
 
