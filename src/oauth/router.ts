@@ -6,6 +6,7 @@ import type { Services } from "../services.ts";
 import { sendMessage } from "./browser.ts";
 import { describeSafely, OAuthError } from "./errors.ts";
 import { accountRoutes } from "./account.ts";
+import { forgotPasswordRoutes } from "./forgot-password.ts";
 import { authorizeRoutes } from "./authorize.ts";
 import { introspectRoute } from "./introspect.ts";
 import { loginRoutes } from "./login.ts";
@@ -18,7 +19,7 @@ import { userinfoRoute } from "./userinfo.ts";
 
 /** Endpoints whose body must be a form (RFC 6749 §4.1.3, RFC 7009 §2.1, RFC 7662 §2.1). */
 const FORM_PATHS = /^\/oauth\/(token|revoke|introspect)(\?|$)/;
-const BROWSER_PATHS = /^\/oauth\/(authorize|login|login\/switch|logout|invitation|reset)(\?|$)/;
+const BROWSER_PATHS = /^\/oauth\/(authorize|login|login\/switch|logout|invitation|reset|forgot)(\?|$)/;
 
 export const oauthRouter: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
   // Its limit is each route's bodyLimit (OAUTH_BODY_LIMIT, set in src/http/hardening.ts).
@@ -70,5 +71,6 @@ export const oauthRouter: FastifyPluginAsync<{ services: Services }> = async (ap
     await handRead.register(loginRoutes, { services });
     await handRead.register(logoutRoutes, { services });
     await handRead.register(accountRoutes, { services });
+    await handRead.register(forgotPasswordRoutes, { services });
   });
 };
