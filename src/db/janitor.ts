@@ -14,6 +14,7 @@ export async function sweepExpired(db: Db, now = new Date(), auditRetentionDays 
     db.auditEvent.deleteMany({ where: { createdAt: { lt: new Date(now.getTime() - auditRetentionDays * 86_400_000) } } }),
     db.authorizationCode.deleteMany({ where: { expiresAt: { lt: before } } }),
     db.session.deleteMany({ where: { expiresAt: { lt: now } } }),
+    db.ssoLogin.deleteMany({ where: { expiresAt: { lt: before } } }),
     db.refreshToken.deleteMany({ where: { expiresAt: { lt: before } } }),
     db.revokedAccessToken.deleteMany({ where: { expiresAt: { lt: now } } }),
   ]);

@@ -7,6 +7,7 @@ import { sendMessage } from "./browser.ts";
 import { describeSafely, OAuthError } from "./errors.ts";
 import { accountRoutes } from "./account.ts";
 import { forgotPasswordRoutes } from "./forgot-password.ts";
+import { ssoRoutes } from "./sso.ts";
 import { authorizeRoutes } from "./authorize.ts";
 import { introspectRoute } from "./introspect.ts";
 import { loginRoutes } from "./login.ts";
@@ -19,7 +20,7 @@ import { userinfoRoute } from "./userinfo.ts";
 
 /** Endpoints whose body must be a form (RFC 6749 §4.1.3, RFC 7009 §2.1, RFC 7662 §2.1). */
 const FORM_PATHS = /^\/oauth\/(token|revoke|introspect)(\?|$)/;
-const BROWSER_PATHS = /^\/oauth\/(authorize|login|login\/switch|logout|invitation|reset|forgot)(\?|$)/;
+const BROWSER_PATHS = /^\/oauth\/(authorize|login|login\/switch|logout|invitation|reset|forgot|sso\/start|sso\/callback)(\?|$)/;
 
 export const oauthRouter: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
   // Its limit is each route's bodyLimit (OAUTH_BODY_LIMIT, set in src/http/hardening.ts).
@@ -72,5 +73,6 @@ export const oauthRouter: FastifyPluginAsync<{ services: Services }> = async (ap
     await handRead.register(logoutRoutes, { services });
     await handRead.register(accountRoutes, { services });
     await handRead.register(forgotPasswordRoutes, { services });
+    await handRead.register(ssoRoutes, { services });
   });
 };

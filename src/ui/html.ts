@@ -45,6 +45,7 @@ const STYLE = `
   dl.details{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;margin:16px 0}dl.details dt{font-weight:600;color:#5b6475}dl.details dd{margin:0}
   form.inline{display:inline}button.link{border:0;padding:0;background:none;color:#2d5bff;text-decoration:underline;font-size:inherit}
   .publisher{margin:2px 0 0}.who{margin:8px 0}
+  .sso{margin-top:20px}.sso .or{text-align:center;margin:0 0 8px}.sso form{margin:8px 0}button.wide{width:100%}
   a.button{display:inline-block;padding:10px 18px;border-radius:8px;border:1px solid #c8ceda;color:inherit;text-decoration:none}
 `;
 
