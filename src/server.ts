@@ -34,6 +34,8 @@ export async function buildServer(services: Services, options: { logStream?: Nod
     ...httpServerOptions(config),
   });
   await installHardening(app, config);
+  // A throttle store outage is one line in the server's log (src/throttles/throttles.ts).
+  services.throttles.setLog((line) => app.log.error(line));
   services.mailer.useLog(app.log);
 
   app.addHook("onRequest", async (request, reply) => {

@@ -97,7 +97,7 @@ export async function createServices(config: Config, options: { catalog?: Catalo
     // Rotations made by `scopekeeper keys rotate` or another server process reach this one.
     const keyRefresh = setInterval(() => void keys.reload().catch(() => undefined), 30_000);
     keyRefresh.unref();
-    const stopJanitor = startJanitor(db, config.auditRetentionDays);
+    const stopJanitor = startJanitor(db, provider, config.auditRetentionDays);
     const clients = new ClientDirectory(db);
     const memberships = new MembershipDirectory(db);
     const revocations = new RevocationList(db);

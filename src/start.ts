@@ -45,7 +45,9 @@ export async function startServer(config: Config, options: StartOptions): Promis
     app.log.info(`${signal}: shutting down, waiting up to ${config.shutdownTimeoutMs} ms for requests in flight`);
     setTimeout(() => {
       app.log.warn(`requests still in flight after ${config.shutdownTimeoutMs} ms: exiting anyway`);
-      process.exit(1);
+      // The secrets' lastUsedAt gathered since the last batch is written even then (for 1 s at most).
+      const written = services.lastUsed.flush().catch(() => undefined);
+      void Promise.race([written, new Promise((r) => setTimeout(r, 1000))]).finally(() => process.exit(1));
     }, config.shutdownTimeoutMs).unref();
     // Node closes the connections idle at close() once; those whose request finishes later
     // would stay open as keep-alive connections until HTTP_KEEP_ALIVE_TIMEOUT_MS.

@@ -4,7 +4,7 @@
 // start-up); the program itself, a database command and `serve` also run once each as a real
 // `scopekeeper` process (the README test runs bootstrap, user and pkce that way too).
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -151,6 +151,23 @@ describe("start-up failures", () => {
     writeFileSync(notADirectory, "");
     for (const command of [["serve"], ["bootstrap", "--org", "X"]]) {
       expectOneLine(await run(command, { DATABASE_URL: `file:${notADirectory}/x.db` }), "cannot write SQLite database", "DATABASE_URL");
+    }
+  });
+
+  it("names a folder given as the SQLite file, and says to name a file in it", async () => {
+    const folder = path.join(dir, "a-folder.db");
+    mkdirSync(folder, { recursive: true });
+    for (const command of [["serve"], ["bootstrap", "--org", "X"], ["migrate"]]) {
+      expectOneLine(await run(command, { DATABASE_URL: `file:${folder}` }), `SQLite database ${folder}: it is a folder`, `file:${path.join(folder, "scopekeeper.db")}`);
+    }
+  });
+
+  it("refuses SQLite paths under /sys and /proc (kernel file systems, not disks) with one line, at once", async () => {
+    for (const file of ["/sys/kernel/scopekeeper.db", "/proc/scopekeeper.db", "/proc/self/fd/scopekeeper.db", "/proc/sys/kernel/scopekeeper.db"]) {
+      const started = Date.now();
+      const result = await run(["serve"], { DATABASE_URL: `file:${file}` });
+      expectOneLine(result, `SQLite database ${file}`, file.startsWith("/sys") ? "on /sys" : "on /proc", "choose another path in DATABASE_URL");
+      expect(Date.now() - started).toBeLessThan(20_000);
     }
   });
 

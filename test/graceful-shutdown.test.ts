@@ -5,7 +5,9 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import Database from "better-sqlite3";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
+import { sqliteFilePath } from "../src/db/url.ts";
 import { freePort, TEST_ARGON2_ENV } from "./helpers/server.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
@@ -119,4 +121,65 @@ describe("SIGTERM", () => {
     expect(at - signalled).toBeLessThan(6000);
     expect(child.output()).toContain("requests still in flight after 1500 ms");
   });
+});
+
+/** The admin secret's lastUsedAt as the database holds it (SQLite: read beside the server). */
+function lastUsedAt(): unknown {
+  const db = new Database(sqliteFilePath(database.url), { readonly: true });
+  try {
+    const secretId = /^sk_([^_]+)_/.exec(credentials.clientSecret)![1]!;
+    const rows = db.prepare("SELECT lastUsedAt FROM ClientSecret").all() as { lastUsedAt: unknown }[];
+    expect(rows.length, secretId).toBeGreaterThan(0);
+    return rows.find((r) => r.lastUsedAt !== null)?.lastUsedAt ?? null;
+  } finally {
+    db.close();
+  }
+}
+
+async function tokenRequest(port: number): Promise<number> {
+  const response = await fetch(`http://127.0.0.1:${port}/oauth/token`, {
+    method: "POST",
+    headers: {
+      authorization: `Basic ${Buffer.from(`${credentials.clientId}:${encodeURIComponent(credentials.clientSecret)}`).toString("base64")}`,
+      "content-type": "application/x-www-form-urlencoded",
+    },
+    body: "grant_type=client_credentials&scope=connect.applications.read",
+  });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+describe("what SIGTERM keeps", () => {
+  it("writes the secrets' lastUsedAt gathered since the last batch before it exits", async () => {
+    const child = await startChild({});
+    expect(await tokenRequest(child.port)).toBe(200);
+    // Batched every 30 s: nothing is written yet.
+    expect(lastUsedAt()).toBeNull();
+    child.process.kill("SIGTERM");
+    expect((await child.exited).code).toBe(0);
+    expect(lastUsedAt()).not.toBeNull();
+  }, 60_000);
+});
+
+describe("one serve per SQLite file", () => {
+  it("refuses a second serve on the same file with one line saying to use PostgreSQL, and starts again after the first was killed", async () => {
+    const first = await startChild({});
+    try {
+      const port = await freePort();
+      const second = spawnSync(process.execPath, [CLI, "serve"], { cwd: ROOT, env: env({ PORT: String(port) }), encoding: "utf8", timeout: 30_000, killSignal: "SIGKILL" });
+      const lines = second.stderr.trim().split("\n").filter(Boolean);
+      expect(lines, second.stderr).toHaveLength(1);
+      expect(second.status).toBe(1);
+      expect(lines[0]).toMatch(/^scopekeeper: another scopekeeper serve is already using SQLite database .*: .*use PostgreSQL .* for several processes$/);
+      expect(await fetch(`http://127.0.0.1:${port}/healthz`).then(() => "up", () => "down")).toBe("down");
+    } finally {
+      // A crash leaves no stale lock: the operating system drops it with the process.
+      first.process.kill("SIGKILL");
+      await first.exited;
+    }
+    const third = await startChild({});
+    expect((await fetch(`http://127.0.0.1:${third.port}/healthz`)).status).toBe(200);
+    third.process.kill("SIGTERM");
+    expect((await third.exited).code).toBe(0);
+  }, 90_000);
 });

@@ -1,6 +1,8 @@
 // Expired codes, sessions, refresh tokens and revocation entries are swept; live ones stay.
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { sweepExpired } from "../src/db/janitor.ts";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { JANITOR_LOCK_SQL, sweepExpired, sweepOnce } from "../src/db/janitor.ts";
+import { POSTGRES_URL } from "./helpers/database.ts";
 import { bootstrapAdmin } from "./helpers/admin.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 import { createUser } from "./helpers/users.ts";
@@ -28,4 +30,26 @@ it("deletes what has expired and keeps what has not", async () => {
   expect((await db.authorizationCode.findMany()).map((c) => c.codeHash)).toEqual(["hash-new"]);
   expect((await db.session.findMany()).map((s) => s.tokenHash)).toEqual(["s-new"]);
   expect((await db.revokedAccessToken.findMany()).map((r) => r.jti)).toEqual(["j-new"]);
+});
+
+describe.runIf(POSTGRES_URL)("on PostgreSQL, several processes", () => {
+  it("sweeps in one process at a time: while another holds the janitor's advisory lock a sweep skips and deletes nothing", async () => {
+    const { db, provider } = server.services;
+    const old = new Date(Date.now() - 3 * 24 * 3600 * 1000);
+    await db.revokedAccessToken.create({ data: { jti: "j-locked", expiresAt: old } });
+    // Another process's sweep, in progress: its own connection holding the lock in a transaction.
+    const other = new pg.Client({ connectionString: server.database.url });
+    await other.connect();
+    try {
+      await other.query("BEGIN");
+      expect((await other.query(JANITOR_LOCK_SQL)).rows[0].locked).toBe(true);
+      expect(await sweepOnce(db, provider)).toBe("skipped");
+      expect(await db.revokedAccessToken.count({ where: { jti: "j-locked" } })).toBe(1);
+      await other.query("COMMIT"); // the other sweep is over: the lock goes with its transaction
+      expect(await sweepOnce(db, provider)).toBe(1);
+      expect(await db.revokedAccessToken.count({ where: { jti: "j-locked" } })).toBe(0);
+    } finally {
+      await other.end();
+    }
+  });
 });

@@ -4,13 +4,14 @@
 // audit event per trip; a valid client elsewhere is unaffected, and nobody is locked out past
 // the window. Counters are shared by every process (PostgreSQL, Redis).
 import { randomBytes } from "node:crypto";
+import { Writable } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { loadConfig } from "../src/config/index.ts";
 import { parseSecretId } from "../src/crypto/secrets.ts";
 import { throttleAddress } from "../src/throttles/addresses.ts";
 import { AddSecretDocument, CreateApplicationDocument } from "./gql/graphql.ts";
 import { bootstrapAdmin, type Admin } from "./helpers/admin.ts";
-import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
+import { createTestDatabase, POSTGRES_URL, type TestDatabase } from "./helpers/database.ts";
 import { basic, graphql, postForm } from "./helpers/http.ts";
 import { metric } from "./helpers/metrics.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
@@ -376,4 +377,71 @@ describe("counters shared by every process", () => {
       await database.drop();
     }
   });
+});
+
+describe("when the shared store fails", () => {
+  /** A second server on `base`'s database whose log lines are kept. */
+  async function watchedServer(base: TestServer, env: Record<string, string>) {
+    const lines: string[] = [];
+    const logStream = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const line of chunk.toString().split("\n").filter(Boolean)) lines.push((JSON.parse(line) as { msg: string }).msg);
+        done();
+      },
+    });
+    const target = await startTestServer({ env: { ...THROTTLE_ENV, LOG_LEVEL: "error", ...env }, database: base.database, logStream });
+    return { target, lines };
+  }
+
+  const storeLines = (lines: string[]) => lines.filter((l) => l.startsWith("throttle store"));
+
+  it("refuses with 429 what it cannot count while Redis is unreachable, never counting alone: a metric and one log line", async () => {
+    const client = await newClient(server, admin, "Redis down");
+    const { target, lines } = await watchedServer(server, { REDIS_URL: "redis://127.0.0.1:1", REDIS_KEY_PREFIX: `sktest:${randomBytes(4).toString("hex")}` });
+    try {
+      expect(target.services.throttles.store).toBe("redis");
+      const attacker = nextAddress();
+      // Alone, this process would let the address's whole limit through; it lets none.
+      const answers = [];
+      for (let i = 0; i < PER_ADDRESS + 2; i++) answers.push(await tokenRequest(target, client.clientId, wrongSecretFor(client.secrets[0]!), from(attacker)));
+      expect(answers.map((a) => a.status)).toEqual(Array(PER_ADDRESS + 2).fill(429));
+      expect(answers[0]!.headers.get("retry-after")).toBe("5");
+      expect(answers[0]!.body).toMatchObject({ error: "temporarily_unavailable" });
+      // A secret this process never verified cannot be checked without counting: refused too.
+      expect((await tokenRequest(target, client.clientId, client.secrets[0]!, from(nextAddress()))).status).toBe(429);
+      expect(await metric(target, "scopekeeper_throttle_store_failures_total", { throttle: "client_authentication" })).toBe(PER_ADDRESS + 3);
+      expect(await throttledMetric(target, "/oauth/token", "client_authentication_store_unavailable")).toBe(PER_ADDRESS + 3);
+      expect(storeLines(lines)).toHaveLength(1);
+      expect(storeLines(lines)[0]).toMatch(/^throttle store \(redis\) unreachable: refusing \(429\)/);
+    } finally {
+      await target.close();
+    }
+  });
+
+  it.runIf(POSTGRES_URL)(
+    "refuses what it cannot count while the PostgreSQL counters fail, and counts again once they answer",
+    async () => {
+      const client = await newClient(server, admin, "Counters down");
+      const { target, lines } = await watchedServer(server, {});
+      expect(target.services.throttles.store).toBe("postgresql");
+      const attacker = nextAddress();
+      await target.services.db.$executeRawUnsafe(`ALTER TABLE "ThrottleCounter" RENAME TO "ThrottleCounterAway"`);
+      try {
+        const answers = [];
+        for (let i = 0; i < 3; i++) answers.push((await tokenRequest(target, client.clientId, wrongSecretFor(client.secrets[0]!), from(attacker))).status);
+        expect(answers).toEqual([429, 429, 429]);
+        expect(await metric(target, "scopekeeper_throttle_store_failures_total", { throttle: "client_authentication" })).toBe(3);
+      } finally {
+        await target.services.db.$executeRawUnsafe(`ALTER TABLE "ThrottleCounterAway" RENAME TO "ThrottleCounter"`);
+      }
+      try {
+        expect((await tokenRequest(target, client.clientId, wrongSecretFor(client.secrets[0]!), from(attacker))).status).toBe(401);
+        expect(storeLines(lines)).toHaveLength(2);
+        expect(storeLines(lines)[0]).toMatch(/^throttle store \(postgresql\) unreachable/);
+        expect(storeLines(lines)[1]).toBe("throttle store (postgresql) answers again: counting resumed");
+      } finally {
+        await target.close();
+      }
+    },
+  );
 });

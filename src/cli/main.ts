@@ -13,12 +13,13 @@ import { migrate } from "./commands/migrate.ts";
 import { pkce } from "./commands/pkce.ts";
 import { secrets } from "./commands/secrets.ts";
 import { audit } from "./commands/audit.ts";
+import { backup, restore } from "./commands/backup.ts";
 import { serve } from "./commands/serve.ts";
 import { user } from "./commands/user.ts";
 import { join } from "node:path";
 import { PACKAGE_ROOT } from "../package-root.ts";
 
-const COMMANDS: Command[] = [serve, migrate, bootstrap, user, admin, keys, secrets, audit, catalog, pkce];
+const COMMANDS: Command[] = [serve, migrate, bootstrap, user, admin, keys, secrets, audit, catalog, pkce, backup, restore];
 
 const version = (): string =>
   (JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }).version;

@@ -1,16 +1,51 @@
 // Checks a command makes before it touches the database, so that the common first-hour
 // mistakes (PostgreSQL down, wrong password, not migrated, an unwritable SQLite path) end in
 // one line that says what to do instead of a driver's stack trace.
-import { accessSync, constants, existsSync, mkdirSync, readdirSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, statfsSync, statSync } from "node:fs";
 import path from "node:path";
 import { migrationsDirFor } from "../db/migrate.ts";
 import { describeDatabase, providerOf, sqliteFilePath } from "../db/url.ts";
 import { CliError, explainFailure } from "./errors.ts";
 
+// Kernel file systems (statfs magic numbers) where a path may look writable to root but holds
+// no files: SQLite fails there with a disk I/O error, the schema engine with a bare "External
+// error", and some /proc paths spin until killed.
+const KERNEL_FILE_SYSTEMS = new Map<number, string>([
+  [0x9fa0, "/proc"],
+  [0x62656572, "/sys"],
+  [0x64626720, "debugfs"],
+  [0x73636673, "securityfs"],
+  [0x27e0eb, "cgroup"],
+  [0x63677270, "cgroup2"],
+  [0x1cd1, "devpts"],
+]);
+
+/** The kernel file system a path is on (its nearest existing folder), or null for an ordinary one. */
+export function kernelFileSystemOf(file: string): string | null {
+  let dir = path.dirname(file);
+  while (!existsSync(dir) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  try {
+    return KERNEL_FILE_SYSTEMS.get(Number(statfsSync(dir).type)) ?? null;
+  } catch {
+    return null;
+  }
+}
+
 /** The SQLite file's folder exists (or can be made) and the process may write there. */
 function checkSqliteWritable(databaseUrl: string): void {
   const file = sqliteFilePath(databaseUrl);
   if (file === ":memory:") return;
+  const kernel = kernelFileSystemOf(file);
+  if (kernel) {
+    throw new CliError(
+      `cannot keep ${describeDatabase(databaseUrl)}: ${path.dirname(file)} is on ${kernel}, the kernel's file system, not a disk; choose another path in DATABASE_URL (e.g. file:./data/scopekeeper.db)`,
+    );
+  }
+  if (existsSync(file) && statSync(file).isDirectory()) {
+    throw new CliError(
+      `cannot use ${describeDatabase(databaseUrl)}: it is a folder; DATABASE_URL names the database file itself (e.g. file:${path.join(file, "scopekeeper.db")})`,
+    );
+  }
   const dir = path.dirname(file);
   const unwritable = () =>
     new CliError(`cannot write ${describeDatabase(databaseUrl)}: ${dir} is not writable; choose another path in DATABASE_URL (e.g. file:./data/scopekeeper.db)`);

@@ -96,7 +96,7 @@ export async function authenticateClient(
     return { view: await verifySecret(request, services, clientId, secret), method };
   } catch (err) {
     if (!(err instanceof Throttled)) throw err;
-    markThrottled(request, `${err.throttle}_${err.limit === "subject" ? "client" : "address"}`);
+    markThrottled(request, err.reason("client"));
     throw new TooManyRequests(err.retryAfterSeconds);
   }
 }

@@ -45,7 +45,7 @@ export const forgotPasswordRoutes: FastifyPluginAsync<{ services: Services }> = 
       );
     } catch (err) {
       if (!(err instanceof Throttled)) throw err;
-      markThrottled(request, `password_reset_${err.limit === "subject" ? "account" : "address"}`);
+      markThrottled(request, err.reason("account"));
       reply.header("retry-after", String(err.retryAfterSeconds));
       return sendPage(reply, 429, forgotPasswordPage({ csrf: csrfToken(request, reply, config), returnTo, email, error: tooManyResetRequests(err.retryAfterSeconds) }));
     }

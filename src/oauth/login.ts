@@ -81,7 +81,7 @@ export const loginRoutes: FastifyPluginAsync<{ services: Services }> = async (ap
       user = await services.passwordLogin.verify(form.email ?? "", form.password ?? "", request.ip, { organizationId: app?.organizationId ?? null });
     } catch (err) {
       if (!(err instanceof Throttled)) throw err;
-      markThrottled(request, `${err.throttle}_${err.limit === "subject" ? "account" : "address"}`);
+      markThrottled(request, err.reason("account"));
       reply.header("retry-after", String(err.retryAfterSeconds));
       return sendPage(
         reply,

@@ -45,6 +45,17 @@ export function createMetrics(services: Services): Metrics {
       this.inc({ result: "miss" }, services.secretVerifier.cacheMisses);
     },
   });
+  // Alert on any increase: a throttle store that cannot count refuses sign-ins and client logins.
+  new Counter({
+    name: "scopekeeper_throttle_store_failures_total",
+    help: "Attempts refused (429) because the throttle store (Redis or PostgreSQL) could not count them, by throttle",
+    labelNames: ["throttle"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [throttle, count] of services.throttles.storeFailures) this.inc({ throttle }, count);
+    },
+  });
   // Hashes and verifications of secrets and passwords share a bounded pool (src/crypto/secrets.ts):
   // a growing queue is the first sign of a flood of sign-ins or of new client secrets.
   new Gauge({

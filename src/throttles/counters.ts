@@ -2,7 +2,9 @@
 // Redis when REDIS_URL is set, else PostgreSQL when it is the database, else this process's
 // memory (one SQLite process). rate-limiter-flexible does the counting: one atomic
 // increment-and-read per attempt in each store (INSERT ... ON CONFLICT in PostgreSQL, a Lua
-// script in Redis), fixed windows, and an in-memory stand-in if the store fails.
+// script in Redis), fixed windows. When the shared store fails there is no in-memory stand-in:
+// N processes counting alone would allow N times the limit, so the throttle refuses what it
+// cannot count instead (src/throttles/failure-throttle.ts).
 // The PostgreSQL and Redis clients are imported only when used: a SQLite process without
 // REDIS_URL never loads either (about 7-10 MB resident between them).
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRedis, type RateLimiterAbstract } from "rate-limiter-flexible";
@@ -29,16 +31,14 @@ export async function openCounterStore(config: Config, provider: Provider): Prom
     points: limit,
     duration: windowSeconds,
     inMemoryBlockOnConsumed: limit + 1,
-    // If Redis or PostgreSQL fails, each process goes on counting on its own.
-    insuranceLimiter: memory(name, limit, windowSeconds),
   });
 
   if (config.redis.url) {
-    // enableOfflineQueue off: while Redis is away a count fails at once and the insurance
-    // counter answers, instead of requests queueing behind a reconnect.
+    // enableOfflineQueue off: while Redis is away a count fails at once (and is refused),
+    // instead of requests queueing behind a reconnect.
     const { Redis } = await import("ioredis");
     const redis = new Redis(config.redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
-    redis.on("error", () => undefined); // reconnects by itself; the insurance counter covers the gap
+    redis.on("error", () => undefined); // reconnects by itself; meanwhile counts fail and are refused
     await redis.connect().catch(() => undefined);
     return {
       kind: "redis",
@@ -51,7 +51,8 @@ export async function openCounterStore(config: Config, provider: Provider): Prom
   }
   if (provider === "postgresql") {
     const { default: pg } = await import("pg");
-    const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 4 });
+    // A count that cannot get a connection within 2 s fails (and is refused) rather than waits.
+    const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 4, connectionTimeoutMillis: 2000 });
     pool.on("error", () => undefined); // an idle client lost: the pool replaces it
     return {
       kind: "postgresql",

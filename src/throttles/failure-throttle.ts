@@ -8,10 +8,24 @@
 // cost nothing to answer (unknown client, a value already known wrong) are counted after
 // the fact (`recordFailure`). A success never resets a counter: otherwise an attacker
 // holding one valid credential could wipe their own address's count.
+//
+// When the store cannot count (Redis or PostgreSQL unreachable), the attempt is refused like
+// one past the limit (Throttled with limit "store"): counting in each process alone would let
+// N processes allow N times the limit. Secrets a process has already verified never reach the
+// throttle, so clients already working keep working.
 import { RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { ThrottleLimits } from "../config/index.ts";
 import type { CounterStore } from "./counters.ts";
 import { Throttled, type ThrottleLimit } from "./throttled.ts";
+
+/** Retry-After when the store could not count: a reconnect usually takes a few seconds. */
+export const STORE_RETRY_AFTER_SECONDS = 5;
+
+/** Told of every count that worked and every one the store could not take. */
+export interface StoreHealth {
+  counted(): void;
+  failed(throttle: string, error: unknown): void;
+}
 
 export interface ThrottleKeys {
   /** The source address, IPv6 grouped by /64 (throttleAddress). */
@@ -41,13 +55,21 @@ export class FailureThrottle<C> {
   readonly #address: RateLimiterAbstract;
   readonly #subject: RateLimiterAbstract;
   readonly #onTrip: (trip: ThrottleTrip<C>) => Promise<void>;
+  readonly #health: StoreHealth;
 
-  constructor(name: string, limits: ThrottleLimits, store: CounterStore, onTrip: (trip: ThrottleTrip<C>) => Promise<void>) {
+  constructor(
+    name: string,
+    limits: ThrottleLimits,
+    store: CounterStore,
+    onTrip: (trip: ThrottleTrip<C>) => Promise<void>,
+    health: StoreHealth = { counted() {}, failed() {} },
+  ) {
     this.#name = name;
     this.#limits = limits;
     this.#address = store.counter(`${name}_address`, limits.perAddress, limits.windowSeconds);
     this.#subject = store.counter(`${name}_subject`, limits.perSubject, limits.windowSeconds);
     this.#onTrip = onTrip;
+    this.#health = health;
   }
 
   /** Counts one failure ahead of a check; throws Throttled (and counts nothing) past a limit. */
@@ -58,9 +80,10 @@ export class FailureThrottle<C> {
       refund: async () => {
         if (refunded) return;
         refunded = true;
+        // A refund the store cannot take leaves the failure counted: the safe side.
         await Promise.all([
-          this.#address.reward(keys.address, 1),
-          keys.subject !== null ? this.#subject.reward(keys.subject, 1) : undefined,
+          this.#address.reward(keys.address, 1).catch(() => undefined),
+          keys.subject !== null ? this.#subject.reward(keys.subject, 1).catch(() => undefined) : undefined,
         ]);
       },
     };
@@ -78,7 +101,7 @@ export class FailureThrottle<C> {
       await this.#consume(this.#subject, "subject", keys, context);
     } catch (err) {
       // Refused for the client's or account's sake: not this address's failure.
-      await this.#address.reward(keys.address, 1);
+      await this.#address.reward(keys.address, 1).catch(() => undefined);
       throw err;
     }
   }
@@ -87,8 +110,12 @@ export class FailureThrottle<C> {
     const key = limit === "address" ? keys.address : keys.subject!;
     try {
       await counter.consume(key, 1);
+      this.#health.counted();
     } catch (refusal) {
-      if (!(refusal instanceof RateLimiterRes)) throw refusal;
+      if (!(refusal instanceof RateLimiterRes)) {
+        this.#health.failed(this.#name, refusal);
+        throw new Throttled(this.#name, "store", STORE_RETRY_AFTER_SECONDS);
+      }
       // The store's increment is atomic: exactly one attempt per window sees limit + 1.
       if (refusal.consumedPoints === counter.points + 1) {
         await this.#onTrip({ throttle: this.#name, limit, keys, failures: counter.points, windowSeconds: this.#limits.windowSeconds, context });

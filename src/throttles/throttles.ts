@@ -7,7 +7,7 @@ import type { Db } from "../db/client.ts";
 import type { Provider } from "../db/url.ts";
 import { publicId } from "../ids.ts";
 import { openCounterStore, type CounterStore } from "./counters.ts";
-import { FailureThrottle, type ThrottleTrip } from "./failure-throttle.ts";
+import { FailureThrottle, type StoreHealth, type ThrottleTrip } from "./failure-throttle.ts";
 
 export interface ClientAttempt {
   clientId: string;
@@ -31,6 +31,10 @@ export interface Throttles {
   signIn: FailureThrottle<SignInAttempt>;
   /** "Forgot password?" requests: each one counts, per address and per account, with the sign-in limits. */
   passwordReset: FailureThrottle<SignInAttempt>;
+  /** Attempts refused because the store could not count them, per throttle, since start. */
+  storeFailures: Map<string, number>;
+  /** Where the one line per outage goes (the server's logger; stderr until it is set). */
+  setLog(log: (line: string) => void): void;
   close(): Promise<void>;
 }
 
@@ -73,11 +77,33 @@ export async function createThrottles(config: Config, db: Db, provider: Provider
       });
     });
 
+  // One log line per outage (the first refusal after a count that worked), not one per request.
+  const storeFailures = new Map<string, number>();
+  let log = (line: string) => console.error(line);
+  let down = false;
+  const health: StoreHealth = {
+    counted() {
+      if (!down) return;
+      down = false;
+      log(`throttle store (${store.kind}) answers again: counting resumed`);
+    },
+    failed(throttle, error) {
+      storeFailures.set(throttle, (storeFailures.get(throttle) ?? 0) + 1);
+      if (down) return;
+      down = true;
+      const cause = error instanceof Error ? error.message : String(error);
+      log(`throttle store (${store.kind}) unreachable: refusing (429) the attempts it cannot count until it answers again; first failure: ${cause}`);
+    },
+  };
   return {
     store: store.kind,
-    clientAuthentication: new FailureThrottle("client_authentication", config.throttles.clientAuthentication, store, clientTrip),
-    signIn: new FailureThrottle("sign_in", config.throttles.signIn, store, accountTrip("sign_in.throttled")),
-    passwordReset: new FailureThrottle("password_reset", config.throttles.signIn, store, accountTrip("password_reset.throttled")),
+    clientAuthentication: new FailureThrottle("client_authentication", config.throttles.clientAuthentication, store, clientTrip, health),
+    signIn: new FailureThrottle("sign_in", config.throttles.signIn, store, accountTrip("sign_in.throttled"), health),
+    passwordReset: new FailureThrottle("password_reset", config.throttles.signIn, store, accountTrip("password_reset.throttled"), health),
+    storeFailures,
+    setLog(next) {
+      log = next;
+    },
     close: () => store.close(),
   };
 }

@@ -2,8 +2,8 @@
 // index.html never cached (it names the current assets), and every other path inside the
 // console answered with index.html so the single-page app's routes survive a reload.
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { PACKAGE_ROOT } from "../package-root.ts";
 import fastifyStatic from "@fastify/static";
 import type { FastifyPluginAsync, FastifyReply } from "fastify";
 
@@ -19,15 +19,9 @@ export const CONSOLE_SECURITY_HEADERS = {
   "x-content-type-options": "nosniff",
 };
 
-/** The repository root, found from this file whether it runs as TypeScript or compiled. */
+/** The console's build, in the package folder (a checkout, or an installed package without console/'s sources). */
 function consoleDist(): string {
-  if (process.env.CONSOLE_DIST) return process.env.CONSOLE_DIST;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    if (existsSync(join(dir, "console", "index.html"))) return join(dir, "console", "dist");
-    dir = dirname(dir);
-  }
-  return join(process.cwd(), "console", "dist");
+  return process.env.CONSOLE_DIST ?? join(PACKAGE_ROOT, "console", "dist");
 }
 
 export const consoleRoutes: FastifyPluginAsync = async (app) => {
