@@ -23,8 +23,8 @@ import { createThrottles, type Throttles } from "./throttles/throttles.ts";
 import { RevocationList } from "./auth/revocations.ts";
 import { VerifiedJwtCache } from "./auth/verified-jwts.ts";
 import { ClientKeySets } from "./oauth/client-keys.ts";
-import { DpopProofs } from "./oauth/dpop.ts";
-import { openReplayStore, type ReplayStore } from "./oauth/replay-store.ts";
+import { DpopProofs } from "./auth/dpop.ts";
+import { openReplayStore, type ReplayStore } from "./auth/replay-store.ts";
 import { Mailer } from "./mail/mailer.ts";
 import { SsoSignIn } from "./auth/sso.ts";
 

@@ -4,7 +4,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDb } from "../src/db/client.ts";
-import { DatabaseReplayStore, ReplayStoreUnavailable } from "../src/oauth/replay-store.ts";
+import { DatabaseReplayStore, ReplayStoreUnavailable } from "../src/auth/replay-store.ts";
 import { bootstrapAdmin, type Admin } from "./helpers/admin.ts";
 import { ASSERTION_TYPE, clientAssertion, jwksOf, newClientKey, rawGraphql, type ClientKey } from "./helpers/client-keys.ts";
 import { basic, postForm } from "./helpers/http.ts";

@@ -4,7 +4,7 @@
 import type { JWTPayload } from "jose";
 import type { ClientView } from "../applications/client-directory.ts";
 import { rawIdOf } from "../ids.ts";
-import { DpopProofError, DpopStoreUnavailable } from "../oauth/dpop.ts";
+import { DpopProofError, DpopStoreUnavailable } from "./dpop.ts";
 import type { Services } from "../services.ts";
 
 export class InvalidTokenError extends Error {

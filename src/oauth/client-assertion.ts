@@ -7,7 +7,7 @@ import { decodeJwt, decodeProtectedHeader, jwtVerify, type JWTPayload } from "jo
 import type { ClientView } from "../applications/client-directory.ts";
 import { ClientKeyError, type ClientKeySets } from "./client-keys.ts";
 import { InvalidClient, TemporarilyUnavailable } from "./errors.ts";
-import { ReplayStoreUnavailable, type ReplayStore } from "./replay-store.ts";
+import { ReplayStoreUnavailable, type ReplayStore } from "../auth/replay-store.ts";
 
 export const CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /** Asymmetric only: alg `none` and HMAC (a secret this server would have to keep) never. */

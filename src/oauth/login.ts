@@ -9,7 +9,10 @@ import { Throttled } from "../throttles/throttled.ts";
 import { loginPage } from "../ui/pages.ts";
 import { SsoError } from "../auth/sso.ts";
 import { publicId } from "../ids.ts";
+import { safeReturnTo } from "./return-to.ts";
 import { sendSsoError } from "./sso.ts";
+
+export { safeReturnTo };
 import { cookieOptions, csrfToken, csrfValid, formFields, sendPage, sessionToken } from "./browser.ts";
 
 /** The sign-in page's message when the throttle refuses: when to try again, in words. */
@@ -18,10 +21,6 @@ export function tooManyAttempts(retryAfterSeconds: number): string {
   return `Too many failed sign-in attempts. Please try again in ${wait}.`;
 }
 
-/** Only paths back into /oauth/authorize are followed after sign-in (no open redirect). */
-export function safeReturnTo(value: string | undefined): string {
-  return value && value.startsWith("/oauth/authorize?") && !value.includes("\\") ? value : "/oauth/authorize";
-}
 
 export const loginRoutes: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
   const { config, db } = services;

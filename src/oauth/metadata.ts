@@ -1,6 +1,6 @@
 // RFC 8414 authorization-server metadata, built from the config and the routes that exist.
 import { CLIENT_ASSERTION_ALGS } from "./client-assertion.ts";
-import { DPOP_ALGS } from "./dpop.ts";
+import { DPOP_ALGS } from "../auth/dpop.ts";
 import { SUBJECT_TOKEN_TYPES, TOKEN_EXCHANGE_GRANT, TOKEN_TYPE } from "./exchange/token-types.ts";
 
 export interface MetadataInput {

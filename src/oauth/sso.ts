@@ -9,7 +9,7 @@ import { rawIdOf } from "../ids.ts";
 import type { Services } from "../services.ts";
 import { ssoErrorPage } from "../ui/pages.ts";
 import { cookieOptions, csrfToken, csrfValid, formFields, sendPage, sessionToken } from "./browser.ts";
-import { safeReturnTo } from "./login.ts";
+import { safeReturnTo } from "./return-to.ts";
 
 export function sendSsoError(reply: FastifyReply, err: SsoError, returnTo: string) {
   return sendPage(reply, err.status, ssoErrorPage({ title: err.title, message: err.message, signInUrl: `/oauth/login?return_to=${encodeURIComponent(returnTo)}` }));

@@ -4,7 +4,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { verifyAccessToken } from "../auth/access-tokens.ts";
 import type { Services } from "../services.ts";
 import { authenticateClient as authenticate, type AuthenticatedClient } from "./client-auth.ts";
-import { DpopProofError, DpopStoreUnavailable } from "./dpop.ts";
+import { DpopProofError, DpopStoreUnavailable } from "../auth/dpop.ts";
 import { InvalidDpopProof, InvalidRequest, TemporarilyUnavailable, UnauthorizedClient, UnsupportedGrantType } from "./errors.ts";
 import { grants } from "./grants/index.ts";
 import type { Grant, GrantDependencies } from "./grants/types.ts";
