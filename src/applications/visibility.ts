@@ -61,3 +61,13 @@ export async function delegatedScopesFor(db: Db, app: GrantTarget, userId: strin
 export function approvedRevisionOf(app: { visibility: string; approvedRevision: string | null }): Revision | null {
   return app.visibility === "PUBLIC" ? parseRevision(app.approvedRevision) : null;
 }
+
+// access: admin consent
+/**
+ * Whether a person may allow an application the scopes that need an administrator's consent:
+ * ADMIN of the app's organization; for a first-party app without one, ADMIN of any organization.
+ */
+export async function mayGiveAdminConsent(db: Db, userId: string, app: { organizationId: string | null; isFirstParty: boolean }): Promise<boolean> {
+  if (app.organizationId) return (await db.membership.count({ where: { userId, organizationId: app.organizationId, role: "ADMIN" } })) > 0;
+  return app.isFirstParty && (await db.membership.count({ where: { userId, role: "ADMIN" } })) > 0;
+}

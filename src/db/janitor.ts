@@ -13,6 +13,7 @@ export async function sweepExpired(db: Db, now = new Date(), auditRetentionDays 
   const results = await Promise.all([
     db.auditEvent.deleteMany({ where: { createdAt: { lt: new Date(now.getTime() - auditRetentionDays * 86_400_000) } } }),
     db.authorizationCode.deleteMany({ where: { expiresAt: { lt: before } } }),
+    db.deviceAuthorization.deleteMany({ where: { expiresAt: { lt: before } } }),
     db.session.deleteMany({ where: { expiresAt: { lt: now } } }),
     db.refreshToken.deleteMany({ where: { expiresAt: { lt: before } } }),
     db.revokedAccessToken.deleteMany({ where: { expiresAt: { lt: now } } }),

@@ -3,7 +3,7 @@
 // every step, so nothing a browser sends later can widen what was first checked.
 import { randomBytes } from "node:crypto";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
-import { authorizationAccess } from "../applications/visibility.ts";
+import { authorizationAccess, mayGiveAdminConsent } from "../applications/visibility.ts";
 import { consentedScopes, rememberConsent } from "../auth/consents.ts";
 import type { ActiveSession } from "../auth/sessions.ts";
 import { sha256 } from "../crypto/random.ts";
@@ -41,12 +41,6 @@ export const authorizeRoutes: FastifyPluginAsync<{ services: Services }> = async
       ? await db.organization.findUnique({ where: { id: req.app.organizationId }, select: { name: true } })
       : await db.organization.findFirst({ where: { isOperator: true }, select: { name: true } });
     return org?.name ?? null;
-  }
-
-  /** ADMIN of the app's organization; for a first-party app without one, ADMIN of any organization. */
-  async function isAdminForApp(userId: string, app: { organizationId: string | null; isFirstParty: boolean }): Promise<boolean> {
-    if (app.organizationId) return (await db.membership.count({ where: { userId, organizationId: app.organizationId, role: "ADMIN" } })) > 0;
-    return app.isFirstParty && (await db.membership.count({ where: { userId, role: "ADMIN" } })) > 0;
   }
 
   async function issueCode(reply: FastifyReply, req: AuthorizationRequest, session: ActiveSession) {
@@ -106,7 +100,7 @@ export const authorizeRoutes: FastifyPluginAsync<{ services: Services }> = async
 
     // Scopes that need an administrator's consent (the admin API's manage scope) never reach a
     // token through the consent of someone who does not administer the app's organization.
-    const mayConsentAsAdmin = await isAdminForApp(session.userId, req.app);
+    const mayConsentAsAdmin = await mayGiveAdminConsent(db, session.userId, req.app);
     const adminOnly = req.scopes.filter((s) => catalog.scope(s)?.adminConsentRequired);
     if (adminOnly.length > 0 && !mayConsentAsAdmin) {
       req = { ...req, scopes: req.scopes.filter((s) => !adminOnly.includes(s)) };

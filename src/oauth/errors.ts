@@ -108,6 +108,24 @@ export class SlowDown extends OAuthError {
   readonly status = 400;
 }
 
+/** RFC 8628 §3.5: the person has not decided yet; poll again after the interval. */
+export class AuthorizationPending extends OAuthError {
+  readonly code = "authorization_pending";
+  readonly status = 400;
+}
+
+/** RFC 8628 §3.5: the device_code expired before the person decided; start over. */
+export class ExpiredToken extends OAuthError {
+  readonly code = "expired_token";
+  readonly status = 400;
+}
+
+/** RFC 9126 §2.2 / RFC 9101: a request_uri that is unknown, expired, used, or another client's. */
+export class InvalidRequestUri extends OAuthError {
+  readonly code = "invalid_request_uri";
+  readonly status = 400;
+}
+
 export class ServerError extends OAuthError {
   readonly code = "server_error";
   readonly status = 500;

@@ -7,6 +7,7 @@ import { markThrottled } from "../observability/throttle-reasons.ts";
 import type { Services } from "../services.ts";
 import { Throttled } from "../throttles/throttled.ts";
 import { loginPage } from "../ui/pages.ts";
+import { applicationOfDeviceReturn, DEVICE_CONFIRM_PATH } from "./device/verification.ts";
 import { cookieOptions, csrfToken, csrfValid, formFields, sendPage, sessionToken } from "./browser.ts";
 
 /** The sign-in page's message when the throttle refuses: when to try again, in words. */
@@ -15,15 +16,17 @@ export function tooManyAttempts(retryAfterSeconds: number): string {
   return `Too many failed sign-in attempts. Please try again in ${wait}.`;
 }
 
-/** Only paths back into /oauth/authorize are followed after sign-in (no open redirect). */
+/** Only paths back into /oauth/authorize or the device flow's confirmation are followed after sign-in (no open redirect). */
 function safeReturnTo(value: string | undefined): string {
-  return value && value.startsWith("/oauth/authorize?") && !value.includes("\\") ? value : "/oauth/authorize";
+  const known = value && (value.startsWith("/oauth/authorize?") || value.startsWith(`${DEVICE_CONFIRM_PATH}?`));
+  return known && !value.includes("\\") ? value : "/oauth/authorize";
 }
 
 export const loginRoutes: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
   const { config, db } = services;
 
   async function appOf(returnTo: string): Promise<{ name: string; organizationId: string | null } | null> {
+    if (returnTo.startsWith(`${DEVICE_CONFIRM_PATH}?`)) return applicationOfDeviceReturn(db, returnTo);
     const clientId = new URLSearchParams(returnTo.split("?")[1] ?? "").get("client_id");
     if (!clientId) return null;
     return db.connectApplication.findUnique({ where: { clientId }, select: { name: true, organizationId: true } });

@@ -23,12 +23,19 @@ export interface SignInAttempt {
   organizationId: string | null;
 }
 
+export interface UserCodeAttempt {
+  /** The organization of the application whose code was entered, when the code was one. */
+  organizationId: string | null;
+}
+
 export interface Throttles {
   store: CounterStore["kind"];
   /** Failed client authentications at /oauth/token, /oauth/revoke and /oauth/introspect. */
   clientAuthentication: FailureThrottle<ClientAttempt>;
   /** Failed sign-ins on the sign-in page. */
   signIn: FailureThrottle<SignInAttempt>;
+  /** Wrong user codes at the device verification page, per address and per browser session. */
+  deviceCode: FailureThrottle<UserCodeAttempt>;
   close(): Promise<void>;
 }
 
@@ -71,10 +78,21 @@ export async function createThrottles(config: Config, db: Db, provider: Provider
       });
     });
 
+  const deviceTrip = ({ limit, keys, failures, windowSeconds, context }: ThrottleTrip<UserCodeAttempt>) =>
+    record(() =>
+      audit(db, null, context.organizationId, "device_code.throttled", keys.address, {
+        limit: limit === "subject" ? "session" : "address",
+        address: keys.address,
+        failures,
+        windowSeconds,
+      }),
+    );
+
   return {
     store: store.kind,
     clientAuthentication: new FailureThrottle("client_authentication", config.throttles.clientAuthentication, store, clientTrip),
     signIn: new FailureThrottle("sign_in", config.throttles.signIn, store, signInTrip),
+    deviceCode: new FailureThrottle("device_code", config.throttles.deviceCode, store, deviceTrip),
     close: () => store.close(),
   };
 }
