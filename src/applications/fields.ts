@@ -12,26 +12,14 @@
 // ConnectApplication column (add that column in prisma/schema.prisma with a migration) and
 // read back and written without further code; expose it in src/graphql/applications.ts.
 import { z } from "zod";
+import { CLIENT_CODE_PATTERN, LIMITS } from "./limits.ts";
 
 export const APPLICATION_TYPES = ["OAUTH", "M2M"] as const;
 export const PLATFORMS = ["WEB", "SPA", "NATIVE"] as const;
 export type ApplicationType = (typeof APPLICATION_TYPES)[number];
 export type Platform = (typeof PLATFORMS)[number];
 
-export const LIMITS = {
-  nameMax: 100,
-  descriptionMax: 1000,
-  redirectUrisMax: 20,
-  uriMax: 2000,
-  secretDescriptionMax: 100,
-  secretExpiresInDaysMax: 730,
-  activeSecretsMax: 5,
-  tokenExchangeTtlMin: 60,
-  tokenExchangeTtlMax: 86400,
-  tokenExchangeTtlDefault: 3600,
-} as const;
-
-export const CLIENT_CODE_PATTERN = /^[a-z0-9][a-z0-9-]{2,63}$/;
+export { CLIENT_CODE_PATTERN, LIMITS };
 
 /** A broken rule: a message for people and a code for programs. */
 export interface Problem {

@@ -2,14 +2,15 @@
 // lightly here (zod) and fully by the server, whose every ValidationError fieldError is shown
 // at the field it names.
 import { zodResolver } from "@hookform/resolvers/zod";
-import { useEffect, useState } from "react";
-import { useForm, type UseFormSetError } from "react-hook-form";
+import { useEffect, useRef, useState } from "react";
+import { useForm, type Resolver, type UseFormSetError } from "react-hook-form";
 import * as z from "zod/mini";
 import { CheckField, Field } from "./Field.tsx";
+import { LIMITS } from "../../../src/applications/limits.ts";
 
 const schema = z.object({
-  name: z.string().check(z.trim(), z.minLength(1, "Give the application a name."), z.maxLength(100, "At most 100 characters.")),
-  description: z.string().check(z.maxLength(1000, "At most 1000 characters.")),
+  name: z.string().check(z.trim(), z.minLength(1, "Give the application a name."), z.maxLength(LIMITS.nameMax, `At most ${LIMITS.nameMax} characters.`)),
+  description: z.string().check(z.maxLength(LIMITS.descriptionMax, `At most ${LIMITS.descriptionMax} characters.`)),
   applicationType: z.enum(["OAUTH", "M2M"]),
   platform: z.enum(["WEB", "SPA", "NATIVE"]),
   isFirstParty: z.boolean(),
@@ -24,7 +25,11 @@ const schema = z.object({
   clientCode: z.string(),
   onBehalfOfEnabled: z.boolean(),
   tokenExchangeEnabled: z.boolean(),
-  tokenExchangeTtl: z.string().check(z.regex(/^\d*$/, "Seconds, as a whole number.")),
+  tokenExchangeTtl: z.string().check(
+    z.refine((t) => t === "" || (/^\d+$/.test(t) && Number(t) >= LIMITS.tokenExchangeTtlMin && Number(t) <= LIMITS.tokenExchangeTtlMax), {
+      message: `Seconds, a whole number from ${LIMITS.tokenExchangeTtlMin} to ${LIMITS.tokenExchangeTtlMax}.`,
+    }),
+  ),
 });
 
 export type ApplicationFormValues = z.infer<typeof schema>;
@@ -39,14 +44,15 @@ export const EMPTY_APPLICATION: ApplicationFormValues = {
   redirectUris: "",
   defaultRedirectUri: "",
   postLogoutRedirectUris: "",
-  usesPkce: false,
+  // On for every new OAuth app: public clients must use it, and RFC 9700 recommends it for web apps too.
+  usesPkce: true,
   logoUri: "",
   termsOfServiceUri: "",
   privacyPolicyUri: "",
   clientCode: "",
   onBehalfOfEnabled: false,
   tokenExchangeEnabled: false,
-  tokenExchangeTtl: "3600",
+  tokenExchangeTtl: String(LIMITS.tokenExchangeTtlDefault),
 };
 
 export const lines = (text: string) =>
@@ -55,42 +61,122 @@ export const lines = (text: string) =>
     .map((l) => l.trim())
     .filter(Boolean);
 
-/** The GraphQL input fields common to create and update. */
-export function toInput(v: ApplicationFormValues) {
+/** What the form shows depends on these choices; the form sends only what it shows. */
+export interface FormShape {
+  mode: "create" | "edit";
+  canSetFirstParty: boolean;
+}
+
+/**
+ * The fields the form shows for the chosen type and platform, and so the only ones it sends.
+ * An M2M app has no platform, redirect URIs or PKCE; only WEB apps act on behalf of people;
+ * only confidential apps (WEB and M2M) take part in token exchange.
+ */
+export function shownFields(v: Pick<ApplicationFormValues, "applicationType" | "platform" | "redirectUris">, shape: FormShape): Set<keyof ApplicationFormValues> {
+  const shown = new Set<keyof ApplicationFormValues>(["name", "description", "applicationType", "organizationId", "logoUri", "termsOfServiceUri", "privacyPolicyUri", "clientCode"]);
+  const oauth = v.applicationType === "OAUTH";
+  if (oauth) {
+    for (const f of ["platform", "redirectUris", "postLogoutRedirectUris", "usesPkce"] as const) shown.add(f);
+    if (lines(v.redirectUris).length > 1) shown.add("defaultRedirectUri");
+    if (shape.canSetFirstParty) shown.add("isFirstParty");
+  }
+  if (oauth && v.platform === "WEB") shown.add("onBehalfOfEnabled");
+  if (!oauth || v.platform === "WEB") {
+    shown.add("tokenExchangeEnabled");
+    shown.add("tokenExchangeTtl");
+  }
+  return shown;
+}
+
+const isPublic = (v: Pick<ApplicationFormValues, "applicationType" | "platform">) => v.applicationType === "OAUTH" && v.platform !== "WEB";
+
+/** The GraphQL input fields common to create and update: only those the form shows. */
+export function toInput(v: ApplicationFormValues, shape: FormShape) {
+  const shown = shownFields(v, shape);
   const uris = lines(v.redirectUris);
   const opt = (s: string) => (s.trim() === "" ? null : s.trim());
   return {
     name: v.name.trim(),
     description: opt(v.description),
-    redirectUris: v.applicationType === "M2M" ? [] : uris.map((uri) => ({ uri, default: uri === (v.defaultRedirectUri || uris[0]) })),
-    postLogoutRedirectUris: v.applicationType === "M2M" ? [] : lines(v.postLogoutRedirectUris),
-    usesPkce: v.applicationType === "M2M" ? false : v.usesPkce,
     logoUri: opt(v.logoUri),
     termsOfServiceUri: opt(v.termsOfServiceUri),
     privacyPolicyUri: opt(v.privacyPolicyUri),
     clientCode: opt(v.clientCode),
-    onBehalfOfEnabled: v.onBehalfOfEnabled,
-    tokenExchange: { enabled: v.tokenExchangeEnabled, accessTokenTtlSeconds: Number(v.tokenExchangeTtl || "3600") },
+    ...(shown.has("redirectUris") ? { redirectUris: uris.map((uri) => ({ uri, default: uri === (v.defaultRedirectUri || uris[0]) })) } : {}),
+    ...(shown.has("postLogoutRedirectUris") ? { postLogoutRedirectUris: lines(v.postLogoutRedirectUris) } : {}),
+    // A public client always uses PKCE, whatever the (disabled) box held before.
+    ...(shown.has("usesPkce") ? { usesPkce: isPublic(v) ? true : v.usesPkce } : {}),
+    ...(shown.has("onBehalfOfEnabled") ? { onBehalfOfEnabled: v.onBehalfOfEnabled } : {}),
+    ...(shown.has("tokenExchangeEnabled")
+      ? { tokenExchange: { enabled: v.tokenExchangeEnabled, accessTokenTtlSeconds: Number(v.tokenExchangeTtl || String(LIMITS.tokenExchangeTtlDefault)) } }
+      : {}),
   };
+}
+
+/** The input of createConnectApplication: the shared fields plus those fixed at creation. */
+export function toCreateInput(v: ApplicationFormValues, shape: FormShape) {
+  const oauth = v.applicationType === "OAUTH";
+  return {
+    ...toInput(v, shape),
+    applicationType: v.applicationType,
+    ...(oauth ? { platform: v.platform } : {}),
+    // Required for OAuth apps; people who may not choose it make third-party apps.
+    ...(oauth ? { isFirstParty: shape.canSetFirstParty ? v.isFirstParty : false } : {}),
+    organizationId: v.organizationId || null,
+  };
+}
+
+/** The input of updateConnectApplication, for the application `id`. */
+export function toUpdateInput(id: string, v: ApplicationFormValues, shape: FormShape) {
+  const shown = shownFields(v, shape);
+  return { id, ...toInput(v, shape), ...(shown.has("isFirstParty") ? { isFirstParty: v.isFirstParty } : {}) };
 }
 
 const FIELD_OF: Record<string, keyof ApplicationFormValues> = {
   tokenExchange: "tokenExchangeTtl",
 };
 
-/** Puts each server fieldError at its field; returns the ones no field shows. */
+/** What a person calls each input field, for messages that cannot sit under a field. */
+export const FIELD_LABEL: Record<string, string> = {
+  name: "Name",
+  description: "Description",
+  applicationType: "Application type",
+  platform: "Platform",
+  isFirstParty: "First-party",
+  organizationId: "Organization",
+  redirectUris: "Redirect URIs",
+  postLogoutRedirectUris: "Sign-out return URLs",
+  usesPkce: "Require PKCE",
+  logoUri: "Logo URL",
+  termsOfServiceUri: "Terms of service URL",
+  privacyPolicyUri: "Privacy policy URL",
+  clientCode: "Client code",
+  onBehalfOfEnabled: "On-behalf-of",
+  onBehalfOfNamedSubjects: "On-behalf-of by name",
+  tokenExchange: "Token exchange",
+  scopes: "Permissions",
+};
+
+/**
+ * Puts each server fieldError at its field when the form shows that field; returns, in words,
+ * the ones no visible field can show (a hidden or unknown field), for the banner.
+ */
 export function showFieldErrors(
   fieldErrors: readonly { path: readonly string[]; message: string }[],
   setError: UseFormSetError<ApplicationFormValues>,
   values: ApplicationFormValues,
+  shape: FormShape,
 ): string[] {
+  const shown = shownFields(values, shape);
   const unplaced: string[] = [];
   const byField = new Map<keyof ApplicationFormValues, string[]>();
   for (const fe of fieldErrors) {
     const head = fe.path[0] ?? "";
-    const field = (FIELD_OF[head] ?? (head in values ? head : null)) as keyof ApplicationFormValues | null;
+    const candidate = (FIELD_OF[head] ?? (head in values ? head : null)) as keyof ApplicationFormValues | null;
+    const field = candidate && shown.has(candidate) ? candidate : null;
     if (!field) {
-      unplaced.push(`${fe.path.join(".")}: ${fe.message}`);
+      const label = FIELD_LABEL[head] ?? (fe.path.join(".") || "Form");
+      unplaced.push(`${label}: ${fe.message}.`.replace(/\.\.$/, "."));
       continue;
     }
     // A URI's error names its line, since several share the one field.
@@ -98,8 +184,19 @@ export function showFieldErrors(
     const text = index !== null && (field === "redirectUris" || field === "postLogoutRedirectUris") ? `Line ${index + 1}: ${fe.message}` : capitalize(fe.message);
     byField.set(field, [...(byField.get(field) ?? []), text]);
   }
-  for (const [field, messages] of byField) setError(field, { type: "server", message: messages.join(" ") });
+  let first = true;
+  for (const [field, messages] of byField) {
+    setError(field, { type: "server", message: messages.join(" ") }, { shouldFocus: first });
+    first = false;
+  }
   return unplaced;
+}
+
+/** The banner over a form the server refused: what no field shows, then a pointer to the fields. */
+export function bannerFor(unplaced: string[], placed: boolean): string {
+  const below = "Some fields need attention: see the messages below them.";
+  if (unplaced.length === 0) return below;
+  return [...unplaced, ...(placed ? [below] : [])].join(" ");
 }
 
 const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
@@ -110,22 +207,44 @@ export interface ApplicationFormProps {
   organizations: { id: string; name: string }[];
   canSetFirstParty: boolean;
   submitLabel: string;
-  onSubmit(values: ApplicationFormValues, setError: UseFormSetError<ApplicationFormValues>): Promise<string | null>;
+  /** Sends the form; answers null when done, a message, or the server's fieldErrors. */
+  onSubmit(values: ApplicationFormValues, shape: FormShape): Promise<SubmitOutcome>;
 }
 
+export type SubmitOutcome = null | string | { fieldErrors: readonly { path: readonly string[]; message: string }[] };
+
+/** zod's verdict on the fields the form shows: a hidden field's value is never sent, so never blocks. */
+const resolver: Resolver<ApplicationFormValues, FormShape> = async (values, context, options) => {
+  const result = await zodResolver(schema)(values, context, options);
+  if (!context) return result;
+  const shown = shownFields(values, context);
+  const errors = Object.fromEntries(Object.entries(result.errors).filter(([field]) => shown.has(field as keyof ApplicationFormValues)));
+  return Object.keys(errors).length ? { values: {}, errors } : { values, errors: {} };
+};
+
 export function ApplicationForm({ mode, initial, organizations, canSetFirstParty, submitLabel, onSubmit }: ApplicationFormProps) {
-  const { register, handleSubmit, watch, setError, setValue, formState } = useForm<ApplicationFormValues>({
+  const shape: FormShape = { mode, canSetFirstParty };
+  const { register, handleSubmit, watch, setError, setValue, formState } = useForm<ApplicationFormValues, FormShape>({
     defaultValues: initial,
-    resolver: zodResolver(schema),
+    resolver,
+    context: shape,
   });
   const [formError, setFormError] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
+  // The banner sits above the form while the button that caused it is below: bring it into view.
+  const bannerRef = useRef<HTMLDivElement>(null);
+  // Unless every message sits at a field, which then has the focus.
+  const focusBanner = useRef(false);
+  useEffect(() => {
+    if (formError && focusBanner.current) bannerRef.current?.focus();
+  }, [formError]);
   const type = watch("applicationType");
   const platform = watch("platform");
   const uris = lines(watch("redirectUris"));
   const fixed = mode === "edit";
   const errors = formState.errors;
   const publicClient = type === "OAUTH" && platform !== "WEB";
+  const shown = shownFields({ applicationType: type, platform, redirectUris: watch("redirectUris") }, shape);
 
   useEffect(() => {
     if (publicClient) setValue("usesPkce", true);
@@ -140,15 +259,22 @@ export function ApplicationForm({ mode, initial, organizations, canSetFirstParty
   const submit = handleSubmit(async (values) => {
     setFormError(null);
     setSaved(false);
-    const error = await onSubmit(values, setError);
-    setFormError(error);
-    if (!error && mode === "edit") setSaved(true);
+    const outcome = await onSubmit(values, shape);
+    if (outcome !== null && typeof outcome === "object") {
+      const unplaced = showFieldErrors(outcome.fieldErrors, setError, values, shape);
+      focusBanner.current = unplaced.length > 0;
+      setFormError(bannerFor(unplaced, unplaced.length < outcome.fieldErrors.length));
+      return;
+    }
+    focusBanner.current = true;
+    setFormError(outcome);
+    if (!outcome && mode === "edit") setSaved(true);
   });
 
   return (
     <form className="app-form" noValidate onSubmit={submit}>
       {formError && (
-        <div className="notice error" role="alert">
+        <div className="notice error" role="alert" tabIndex={-1} ref={bannerRef}>
           {formError}
         </div>
       )}
@@ -242,18 +368,26 @@ export function ApplicationForm({ mode, initial, organizations, canSetFirstParty
         </Field>
       </fieldset>
 
-      <fieldset>
-        <legend>Acting for people</legend>
-        <CheckField label="On-behalf-of" hint="Lets this app exchange a person's token for one carrying on-behalf-of scopes." error={errors.onBehalfOfEnabled?.message}>
-          <input type="checkbox" {...register("onBehalfOfEnabled")} />
-        </CheckField>
-        <CheckField label="Token exchange" hint="Accept tokens from the organization's identity providers (RFC 8693)." error={errors.tokenExchangeEnabled?.message}>
-          <input type="checkbox" {...register("tokenExchangeEnabled")} />
-        </CheckField>
-        <Field label="Token lifetime (seconds)" hint="Of access tokens issued by token exchange: 60 to 86400." error={errors.tokenExchangeTtl?.message}>
-          <input type="text" inputMode="numeric" {...register("tokenExchangeTtl")} />
-        </Field>
-      </fieldset>
+      {(shown.has("onBehalfOfEnabled") || shown.has("tokenExchangeEnabled")) && (
+        <fieldset>
+          <legend>{shown.has("onBehalfOfEnabled") ? "Acting for people" : "Token exchange"}</legend>
+          {shown.has("onBehalfOfEnabled") && (
+            <CheckField label="On-behalf-of" hint="Lets this app exchange a person's token for one carrying on-behalf-of scopes." error={errors.onBehalfOfEnabled?.message}>
+              <input type="checkbox" {...register("onBehalfOfEnabled")} />
+            </CheckField>
+          )}
+          <CheckField label="Token exchange" hint="Accept tokens from the organization's identity providers (RFC 8693)." error={errors.tokenExchangeEnabled?.message}>
+            <input type="checkbox" {...register("tokenExchangeEnabled")} />
+          </CheckField>
+          <Field
+            label="Token lifetime (seconds)"
+            hint={`Of access tokens issued by token exchange: ${LIMITS.tokenExchangeTtlMin} to ${LIMITS.tokenExchangeTtlMax}.`}
+            error={errors.tokenExchangeTtl?.message}
+          >
+            <input type="text" inputMode="numeric" {...register("tokenExchangeTtl")} />
+          </Field>
+        </fieldset>
+      )}
 
       <div className="actions">
         <span aria-live="polite" className="saved">

@@ -1,6 +1,6 @@
 import { Link, useNavigate } from "react-router";
 import { useMutation } from "urql";
-import { ApplicationForm, EMPTY_APPLICATION, showFieldErrors, toInput } from "../components/ApplicationForm.tsx";
+import { ApplicationForm, EMPTY_APPLICATION, toCreateInput } from "../components/ApplicationForm.tsx";
 import { CreateApplicationMutation } from "../operations.ts";
 import { useSession } from "../session.tsx";
 
@@ -29,26 +29,15 @@ export function CreateApplicationPage() {
         organizations={organizations}
         canSetFirstParty={isOperatorAdmin}
         submitLabel="Create"
-        onSubmit={async (values, setError) => {
-          const input = {
-            ...toInput(values),
-            applicationType: values.applicationType,
-            platform: values.applicationType === "OAUTH" ? values.platform : null,
-            isFirstParty: values.applicationType === "OAUTH" ? values.isFirstParty : null,
-            organizationId: values.organizationId || null,
-          };
-          const result = await create({ input });
+        onSubmit={async (values, shape) => {
+          const result = await create({ input: toCreateInput(values, shape) });
           if (result.error) return result.error.message;
           const outcome = result.data!.createConnectApplication;
           if (outcome.__typename === "CreateConnectApplicationSuccess") {
             navigate(`/applications/${encodeURIComponent(outcome.application.id)}/credentials`, { state: { created: true } });
             return null;
           }
-          if (outcome.__typename === "ValidationError") {
-            const unplaced = showFieldErrors(outcome.fieldErrors, setError, values);
-            return unplaced.length ? unplaced.join(" ") : "Some fields need attention: see the messages below them.";
-          }
-          return outcome.message;
+          return outcome.__typename === "ValidationError" ? { fieldErrors: outcome.fieldErrors } : outcome.message;
         }}
       />
     </section>

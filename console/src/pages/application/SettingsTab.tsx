@@ -1,7 +1,7 @@
 import { useEffect, useState } from "react";
 import { useNavigate, useSearchParams } from "react-router";
 import { useMutation } from "urql";
-import { ApplicationForm, showFieldErrors, toInput, type ApplicationFormValues } from "../../components/ApplicationForm.tsx";
+import { ApplicationForm, toUpdateInput, type ApplicationFormValues } from "../../components/ApplicationForm.tsx";
 import { DeleteApplicationMutation, UpdateApplicationMutation } from "../../operations.ts";
 import { useSession } from "../../session.tsx";
 import type { ConsoleApplicationFieldsFragment } from "../../gql/graphql.ts";
@@ -51,17 +51,12 @@ export function SettingsTab({ app }: { app: ConsoleApplicationFieldsFragment }) 
         organizations={organizations}
         canSetFirstParty={isOperatorAdmin}
         submitLabel="Save changes"
-        onSubmit={async (values, setError) => {
-          const input = { id: app.id, ...toInput(values), ...(isOperatorAdmin ? { isFirstParty: values.isFirstParty } : {}) };
-          const result = await update({ input });
+        onSubmit={async (values, shape) => {
+          const result = await update({ input: toUpdateInput(app.id, values, shape) });
           if (result.error) return result.error.message;
           const outcome = result.data!.updateConnectApplication;
           if (outcome.__typename === "UpdateConnectApplicationSuccess") return null;
-          if (outcome.__typename === "ValidationError") {
-            const unplaced = showFieldErrors(outcome.fieldErrors, setError, values);
-            return unplaced.length ? unplaced.join(" ") : "Some fields need attention: see the messages below them.";
-          }
-          return outcome.message;
+          return outcome.__typename === "ValidationError" ? { fieldErrors: outcome.fieldErrors } : outcome.message;
         }}
       />
       <DangerZone app={app} />
