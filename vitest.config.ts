@@ -21,6 +21,11 @@ export default defineConfig({
     fileParallelism: true,
     maxWorkers: 2,
     // CI also writes a JSON report, from which .ci/run prints one plain summary line per database.
-    reporters: process.env.CI ? ["default", ["json", { outputFile: process.env.VITEST_JSON_REPORT ?? "test-output/vitest.json" }]] : ["default"],
+    // The last lines of a run list its ten slowest files (test/helpers/slowest-files.ts).
+    reporters: [
+      "default",
+      "./test/helpers/slowest-files.ts",
+      ...(process.env.CI ? [["json", { outputFile: process.env.VITEST_JSON_REPORT ?? "test-output/vitest.json" }] as [string, Record<string, unknown>]] : []),
+    ],
   },
 });

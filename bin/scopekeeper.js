@@ -7,8 +7,9 @@
 process.env.UV_THREADPOOL_SIZE ??= "16";
 
 const entry = new URL("../dist/src/cli/main.js", import.meta.url);
+let cli;
 try {
-  await import(entry.href);
+  cli = await import(entry.href);
 } catch (err) {
   if (err?.code === "ERR_MODULE_NOT_FOUND" && String(err.message).includes(entry.pathname)) {
     console.error("scopekeeper: the server is not built yet: run `npm run build` (npm install does it too)");
@@ -16,3 +17,5 @@ try {
   }
   throw err;
 }
+const code = await cli.runCli(process.argv.slice(2));
+if (code !== "running") process.exit(code);

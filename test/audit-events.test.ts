@@ -93,8 +93,11 @@ it("scopekeeper audit export streams one organization's events as JSON lines, ol
   expect(lines.map((l) => l.createdAt)).toEqual([...lines.map((l) => l.createdAt)].sort());
   expect(lines.find((l) => l.action === "application.created" && l.targetId === appA)).toMatchObject({ applicationId: appA, details: { name: "Audited A" } });
   expect(res.stdout).not.toContain("Not yours");
-  expect(run("--since", "yesterday-ish").stderr).toMatch(/--since takes an ISO 8601 time/);
-  expect(run("--since", since, "--org", "Acme").stderr).toMatch(/--org takes the organization id/);
+  // The mistakes in this process (the binary's own entry point, without Node's start-up).
+  const { runCliInProcess } = await import("./helpers/cli.ts");
+  const inProcess = (...args: string[]) => runCliInProcess(["audit", "export", ...args], { DATABASE_URL: server.database.url, LOG_LEVEL: "silent" });
+  expect((await inProcess("--since", "yesterday-ish")).stderr).toMatch(/--since takes an ISO 8601 time/);
+  expect((await inProcess("--since", since, "--org", "Acme")).stderr).toMatch(/--org takes the organization id/);
 });
 
 it("sweeps events older than the retention period and keeps the rest", async () => {

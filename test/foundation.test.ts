@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCliInProcess } from "./helpers/cli.ts";
 import { createTestDatabase, POSTGRES_URL } from "./helpers/database.ts";
 import { freePort, startTestServer, TEST_ARGON2_ENV, type TestServer } from "./helpers/server.ts";
 
@@ -157,24 +158,23 @@ describe("configuration", () => {
     ["ISSUER", "ftp://example.com"],
     ["LOG_LEVEL", "loud"],
   ] as const) {
-    it(`stops start-up with one line naming ${name} when it is ${JSON.stringify(value)}`, () => {
-      const result = spawnSync(process.execPath, [CLI, "serve"], { env: cleanEnv({ [name]: value }), encoding: "utf8" });
+    it(`stops start-up with one line naming ${name} when it is ${JSON.stringify(value)}`, async () => {
+      const result = await runCliInProcess(["serve"], { [name]: value });
       expect(result.status).toBe(1);
-      const lines = result.stderr.trim().split("\n");
-      expect(lines).toHaveLength(1);
-      expect(lines[0]).toContain(`Invalid configuration: ${name}`);
+      expect(result.lines).toHaveLength(1);
+      expect(result.lines[0]).toContain(`Invalid configuration: ${name}`);
     });
   }
 });
 
 describe("command line", () => {
-  it("prints help for the program and for each command", () => {
+  it("prints help for the program and for each command", async () => {
     for (const args of [["--help"], ["serve", "--help"], ["migrate", "--help"], ["keys", "--help"], ["bootstrap", "--help"], ["catalog", "--help"]]) {
-      const result = spawnSync(process.execPath, [CLI, ...args], { env: cleanEnv({}), encoding: "utf8" });
+      const result = await runCliInProcess(args);
       expect(result.status, args.join(" ")).toBe(0);
       expect(result.stdout).toMatch(/Usage: scopekeeper/);
     }
-    const unknown = spawnSync(process.execPath, [CLI, "frobnicate"], { env: cleanEnv({}), encoding: "utf8" });
+    const unknown = await runCliInProcess(["frobnicate"]);
     expect(unknown.status).toBe(1);
     expect(unknown.stderr).toContain("unknown command");
   });

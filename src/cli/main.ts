@@ -40,19 +40,17 @@ Start here:
   scopekeeper serve &
   eval "$(scopekeeper bootstrap --org Acme --env)"`;
 
-/** What explainFailure may name: read from the environment once it is known to be valid. */
-const failureContext: FailureContext = {};
-
-function configOnce(): () => Config {
+/** `failureContext` gets what explainFailure may name once the environment is known to be valid. */
+function configOnce(env: Record<string, string | undefined>, failureContext: FailureContext): () => Config {
   let config: Config | undefined;
   return () => {
-    config ??= loadConfig();
+    config ??= loadConfig(env);
     Object.assign(failureContext, { databaseUrl: config.databaseUrl, port: config.port, host: config.host });
     return config;
   };
 }
 
-async function main(argv: string[]): Promise<number | "running"> {
+async function main(argv: string[], env: Record<string, string | undefined>, failureContext: FailureContext): Promise<number | "running"> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     console.log(MAIN_HELP);
@@ -71,20 +69,22 @@ async function main(argv: string[]): Promise<number | "running"> {
     console.log(command.help);
     return 0;
   }
-  return command.run(rest, { config: configOnce() });
+  return command.run(rest, { config: configOnce(env, failureContext) });
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    if (code !== "running") process.exit(code);
-  },
-  (err: unknown) => {
+/**
+ * Runs one command line and resolves to its exit code ("running" for a server that keeps the
+ * process alive). Output goes to the console; every failure ends as it does for the operator:
+ * one line on stderr, or the stack trace of a bug. bin/scopekeeper.js exits with the code; the
+ * tests call it in process, with their own environment, instead of starting Node each time.
+ */
+export async function runCli(argv: string[], env: Record<string, string | undefined> = process.env): Promise<number | "running"> {
+  const failureContext: FailureContext = {};
+  try {
+    return await main(argv, env, failureContext);
+  } catch (err) {
     const line = explainFailure(err, failureContext);
-    if (line === null) {
-      console.error(err);
-      process.exit(1);
-    }
-    console.error(`scopekeeper: ${line}`);
-    process.exit(1);
-  },
-);
+    console.error(line === null ? err : `scopekeeper: ${line}`);
+    return 1;
+  }
+}
