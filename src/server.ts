@@ -34,6 +34,7 @@ export async function buildServer(services: Services, options: { logStream?: Nod
     ...httpServerOptions(config),
   });
   await installHardening(app, config);
+  services.mailer.useLog(app.log);
 
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);

@@ -22,6 +22,7 @@ import { MembershipDirectory } from "./auth/memberships.ts";
 import { createThrottles, type Throttles } from "./throttles/throttles.ts";
 import { RevocationList } from "./auth/revocations.ts";
 import { VerifiedJwtCache } from "./auth/verified-jwts.ts";
+import { Mailer } from "./mail/mailer.ts";
 
 export interface Services {
   config: Config;
@@ -57,6 +58,8 @@ export interface Services {
   passwordLogin: PasswordLogin;
   /** Failed client authentications and sign-ins, counted where every process sees them. */
   throttles: Throttles;
+  /** Sends mail when SMTP_URL is set; otherwise `enabled` is false and nothing is sent. */
+  mailer: Mailer;
   close(): Promise<void>;
 }
 
@@ -94,6 +97,7 @@ export async function createServices(config: Config, options: { catalog?: Catalo
     const applications = new ApplicationService({ db, catalog: resolvedCatalog, config, directory: clients, provider });
     const registrationTokens = new RegistrationTokenService(db);
     const identityProviderDirectory = new IdentityProviderDirectory(db);
+    const mailer = new Mailer(config);
     return {
       config,
       db,
@@ -121,13 +125,15 @@ export async function createServices(config: Config, options: { catalog?: Catalo
       revocations,
       // Retired keys stay published for the token lifetime + 300 s: an entry never outlives its key.
       verifiedAccessTokens: new VerifiedJwtCache({ maxAgeMs: 300_000 }),
-      members: new MemberService({ db, config, revocations, onMembershipChange: (userId) => memberships.invalidate(userId) }),
+      members: new MemberService({ db, config, revocations, mailer, onMembershipChange: (userId) => memberships.invalidate(userId) }),
       sessions: new SessionStore(db, config.sessionTtlSeconds),
       passwordLogin: new PasswordLogin(db, config.argon2, throttles.signIn),
       throttles,
+      mailer,
       async close() {
         clearInterval(keyRefresh);
         stopJanitor();
+        await mailer.close();
         await lastUsed.close();
         await throttles.close();
         await db.$disconnect();

@@ -10,6 +10,8 @@ import { hashPassword } from "../auth/users.ts";
 import { isAdminOf, requireScope, type Principal } from "../auth/principal.ts";
 import { publicId } from "../ids.ts";
 import { revokeAccessTokenId, type RevocationNotes } from "../oauth/issuance/revocation.ts";
+import type { Mailer } from "../mail/mailer.ts";
+import { invitationMail, passwordResetMail } from "../mail/templates.ts";
 import { audit } from "./service.ts";
 import { assertValid, ForbiddenError, NotFoundError, ValidationError } from "./errors.ts";
 import type { FieldError } from "./rules.ts";
@@ -42,11 +44,14 @@ export class MemberService {
   /** Called after any membership change, so cached roles are dropped at once. */
   #onMembershipChange: (userId: string) => void;
   #revocations: RevocationNotes;
+  /** Invitations and reset links are mailed too when SMTP_URL is set (and still returned). */
+  #mailer: Mailer | null;
 
-  constructor(deps: { db: Db; config: Config; revocations: RevocationNotes; onMembershipChange?: (userId: string) => void }) {
+  constructor(deps: { db: Db; config: Config; revocations: RevocationNotes; mailer?: Mailer; onMembershipChange?: (userId: string) => void }) {
     this.#db = deps.db;
     this.#config = deps.config;
     this.#revocations = deps.revocations;
+    this.#mailer = deps.mailer ?? null;
     this.#onMembershipChange = deps.onMembershipChange ?? (() => {});
   }
 
@@ -66,7 +71,7 @@ export class MemberService {
     const already = await this.#db.membership.findFirst({ where: { organizationId, user: { email } }, select: { id: true } });
     if (already) throw new ValidationError([{ path: ["email"], code: "member_exists", message: "already belongs to a member of this organization" }]);
     const token = randomBytes(32).toString("base64url");
-    await this.#db.$transaction(async (tx) => {
+    const organization = await this.#db.$transaction(async (tx) => {
       const created = await tx.invitation.create({
         data: {
           tokenHash: sha256(token),
@@ -80,33 +85,70 @@ export class MemberService {
       });
       // The email is who was invited, not a secret; the token never appears.
       await audit(tx, principal, organizationId, "invitation.created", created.id, { email, role: input.role });
+      return tx.organization.findUniqueOrThrow({ where: { id: organizationId }, select: { name: true } });
     });
-    return { invitationUrl: `${this.#config.issuer}/oauth/invitation?token=${token}` };
+    const invitationUrl = `${this.#config.issuer}/oauth/invitation?token=${token}`;
+    // Not awaited: the ADMIN gets the link whatever the mail server does (failures are logged).
+    void this.#mailer?.send({
+      to: email,
+      ...invitationMail({ organizationName: organization.name, role: input.role, url: invitationUrl, validDays: INVITATION_TTL_MS / 86_400_000 }),
+    });
+    return { invitationUrl };
   }
 
   async createPasswordResetLink(principal: Principal, organizationId: string, userId: string): Promise<{ resetUrl: string }> {
     this.#requireAdmin(principal, organizationId);
     const membership = await this.#db.membership.findUnique({
       where: { organizationId_userId: { organizationId, userId } },
-      include: { user: { select: { email: true } } },
+      include: { user: { select: { email: true } }, organization: { select: { name: true } } },
     });
     if (!membership) throw new NotFoundError("member");
+    const resetUrl = await this.#createResetLink(principal, { organizationId, userId, email: membership.user.email, role: membership.role });
+    void this.#mailer?.send({ to: membership.user.email, ...passwordResetMail({ organizationName: membership.organization.name, url: resetUrl, validHours: PASSWORD_RESET_TTL_MS / 3_600_000 }) });
+    return { resetUrl };
+  }
+
+  /**
+   * "Forgot password?": mails a reset link to the person with this email, if there is one who
+   * belongs to an organization, and does nothing otherwise. The caller answers the same either
+   * way, and does not wait for the mail (how long it takes would tell).
+   */
+  async requestPasswordReset(emailInput: string): Promise<void> {
+    const email = emailInput.trim().toLowerCase();
+    if (!this.#mailer?.enabled || !EMAIL.test(email) || email.length > 254) return;
+    const user = await this.#db.user.findUnique({
+      where: { email },
+      select: { id: true, email: true, memberships: { orderBy: { createdAt: "asc" }, take: 1, include: { organization: { select: { name: true } } } } },
+    });
+    const membership = user?.memberships[0];
+    if (!user || !membership) return;
+    const resetUrl = await this.#createResetLink(
+      { kind: "USER", subject: publicId("User", user.id) },
+      { organizationId: membership.organizationId, userId: user.id, email: user.email, role: membership.role },
+    );
+    await this.#mailer.send({ to: user.email, ...passwordResetMail({ organizationName: membership.organization.name, url: resetUrl, validHours: PASSWORD_RESET_TTL_MS / 3_600_000 }) });
+  }
+
+  async #createResetLink(
+    actor: Pick<Principal, "kind" | "subject">,
+    target: { organizationId: string; userId: string; email: string; role: string },
+  ): Promise<string> {
     const token = randomBytes(32).toString("base64url");
     await this.#db.$transaction(async (tx) => {
       const created = await tx.invitation.create({
         data: {
           tokenHash: sha256(token),
           purpose: "PASSWORD_RESET",
-          organizationId,
-          email: membership.user.email,
-          role: membership.role,
-          createdBy: principal.subject,
+          organizationId: target.organizationId,
+          email: target.email,
+          role: target.role,
+          createdBy: actor.subject,
           expiresAt: new Date(Date.now() + PASSWORD_RESET_TTL_MS),
         },
       });
-      await audit(tx, principal, organizationId, "invitation.created", created.id, { purpose: "PASSWORD_RESET", userId: publicId("User", userId) });
+      await audit(tx, actor, target.organizationId, "invitation.created", created.id, { purpose: "PASSWORD_RESET", userId: publicId("User", target.userId) });
     });
-    return { resetUrl: `${this.#config.issuer}/oauth/reset?token=${token}` };
+    return `${this.#config.issuer}/oauth/reset?token=${token}`;
   }
 
   async updateRole(principal: Principal, organizationId: string, userId: string, role: string): Promise<void> {

@@ -124,6 +124,16 @@ const envSchema = z.object({
   DEVICE_CODE_THROTTLE_WINDOW_SECONDS: positiveInt(1, 86400).default(300),
   DEVICE_CODE_MAX_FAILURES_PER_ADDRESS: positiveInt(1, 1_000_000).default(20),
   DEVICE_CODE_MAX_FAILURES_PER_SESSION: positiveInt(1, 1_000_000).default(5),
+  /**
+   * Mail (invitations, password resets, notices): an SMTP server as smtp://[user:pass@]host:port
+   * (smtps:// for TLS from the first byte). Unset: nothing is mailed.
+   */
+  SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s/?#]+(\/?)$/, { message: "must be smtp://host:port or smtps://host:port (credentials as user:pass@)" }).optional(),
+  /** The sender of every mail: an address, or `Name <address>`. Default: Scopekeeper <no-reply@the issuer's host>. */
+  MAIL_FROM: z
+    .string()
+    .regex(/^(?:[^<>\r\n]{1,100} <[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/, { message: "must be an address or Name <address>" })
+    .optional(),
 })
   // One address alone must never reach a client's or an account's limit: otherwise a single
   // attacker could lock the real client or person out from everywhere.
@@ -168,6 +178,8 @@ export interface Config {
   graphqlResponseCacheTtlMs: number;
   http: { bodyLimit: number; oauthBodyLimit: number; requestTimeoutMs: number; keepAliveTimeoutMs: number; connectionTimeoutMs: number };
   shutdownTimeoutMs: number;
+  /** Mail: smtpUrl undefined means nothing is mailed. */
+  mail: { smtpUrl: string | undefined; from: string };
 }
 
 /** Failures allowed per window from one address, and for one subject (a client_id or an account) from all addresses. */
@@ -194,7 +206,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? "environment");
     const value = cleaned[name];
-    const shown = name === "SCOPEKEEPER_KEY_ENCRYPTION_SECRET" || name === "METRICS_TOKEN" || name === "REDIS_URL" || value === undefined ? "" : ` (got ${JSON.stringify(value)})`;
+    const shown = name === "SCOPEKEEPER_KEY_ENCRYPTION_SECRET" || name === "METRICS_TOKEN" || name === "REDIS_URL" || name === "SMTP_URL" || value === undefined ? "" : ` (got ${JSON.stringify(value)})`;
     throw new ConfigError(`Invalid configuration: ${name} ${issue.message}${shown}`);
   }
   const e = parsed.data;
@@ -208,11 +220,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     perHub[suffix] = value;
   }
   const publicHost = e.HOST === "0.0.0.0" || e.HOST === "::" ? "127.0.0.1" : e.HOST;
+  const issuer = e.ISSUER ?? `http://${publicHost.includes(":") ? `[${publicHost}]` : publicHost}:${e.PORT}`;
   return {
     env: e.NODE_ENV,
     port: e.PORT,
     host: e.HOST,
-    issuer: e.ISSUER ?? `http://${publicHost.includes(":") ? `[${publicHost}]` : publicHost}:${e.PORT}`,
+    issuer,
     databaseUrl: e.DATABASE_URL,
     logLevel: e.LOG_LEVEL,
     keyEncryptionSecret: e.SCOPEKEEPER_KEY_ENCRYPTION_SECRET,
@@ -262,5 +275,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       connectionTimeoutMs: e.HTTP_CONNECTION_TIMEOUT_MS,
     },
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    mail: { smtpUrl: e.SMTP_URL, from: e.MAIL_FROM ?? `Scopekeeper <no-reply@${new URL(issuer).hostname.replace(/^\[|\]$/g, "")}>` },
   };
 }

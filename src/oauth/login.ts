@@ -17,7 +17,7 @@ export function tooManyAttempts(retryAfterSeconds: number): string {
 }
 
 /** Only paths back into /oauth/authorize or the device flow's confirmation are followed after sign-in (no open redirect). */
-function safeReturnTo(value: string | undefined): string {
+export function safeReturnTo(value: string | undefined): string {
   const known = value && (value.startsWith("/oauth/authorize?") || value.startsWith(`${DEVICE_CONFIRM_PATH}?`));
   return known && !value.includes("\\") ? value : "/oauth/authorize";
 }
@@ -32,10 +32,11 @@ export const loginRoutes: FastifyPluginAsync<{ services: Services }> = async (ap
     return db.connectApplication.findUnique({ where: { clientId }, select: { name: true, organizationId: true } });
   }
   const appName = async (returnTo: string) => (await appOf(returnTo))?.name ?? null;
+  const signInPage = (opts: Parameters<typeof loginPage>[0]) => loginPage({ ...opts, forgotPassword: services.mailer.enabled });
 
   app.get("/login", async (request, reply) => {
     const returnTo = safeReturnTo((request.query as Record<string, string | undefined>).return_to);
-    return sendPage(reply, 200, loginPage({ appName: await appName(returnTo), returnTo, csrf: csrfToken(request, reply, config) }));
+    return sendPage(reply, 200, signInPage({ appName: await appName(returnTo), returnTo, csrf: csrfToken(request, reply, config) }));
   });
 
   // "Not you?": end this session and sign in again, back into the same authorization request.
@@ -53,7 +54,7 @@ export const loginRoutes: FastifyPluginAsync<{ services: Services }> = async (ap
     const form = formFields(request.body);
     const returnTo = safeReturnTo(form.return_to);
     if (!csrfValid(request, form.csrf)) {
-      return sendPage(reply, 403, loginPage({ appName: await appName(returnTo), returnTo, csrf: csrfToken(request, reply, config), error: "This form has expired. Please sign in again." }));
+      return sendPage(reply, 403, signInPage({ appName: await appName(returnTo), returnTo, csrf: csrfToken(request, reply, config), error: "This form has expired. Please sign in again." }));
     }
     const app = await appOf(returnTo);
     let user: { id: string; email: string } | null;
@@ -66,14 +67,14 @@ export const loginRoutes: FastifyPluginAsync<{ services: Services }> = async (ap
       return sendPage(
         reply,
         429,
-        loginPage({ appName: app?.name ?? null, returnTo, csrf: csrfToken(request, reply, config), email: form.email ?? "", error: tooManyAttempts(err.retryAfterSeconds) }),
+        signInPage({ appName: app?.name ?? null, returnTo, csrf: csrfToken(request, reply, config), email: form.email ?? "", error: tooManyAttempts(err.retryAfterSeconds) }),
       );
     }
     if (!user) {
       return sendPage(
         reply,
         401,
-        loginPage({ appName: app?.name ?? null, returnTo, csrf: csrfToken(request, reply, config), email: form.email ?? "", error: LOGIN_FAILED }),
+        signInPage({ appName: app?.name ?? null, returnTo, csrf: csrfToken(request, reply, config), email: form.email ?? "", error: LOGIN_FAILED }),
       );
     }
     // A fresh session id on every sign-in (no session fixation).

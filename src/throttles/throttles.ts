@@ -36,6 +36,8 @@ export interface Throttles {
   signIn: FailureThrottle<SignInAttempt>;
   /** Wrong user codes at the device verification page, per address and per browser session. */
   deviceCode: FailureThrottle<UserCodeAttempt>;
+  /** "Forgot password?" requests: each one counts, per address and per account, with the sign-in limits. */
+  passwordReset: FailureThrottle<SignInAttempt>;
   close(): Promise<void>;
 }
 
@@ -64,11 +66,11 @@ export async function createThrottles(config: Config, db: Db, provider: Provider
       }),
     );
 
-  const signInTrip = ({ limit, keys, failures, windowSeconds, context }: ThrottleTrip<SignInAttempt>) =>
+  const accountTrip = (action: string) => ({ limit, keys, failures, windowSeconds, context }: ThrottleTrip<SignInAttempt>) =>
     record(async () => {
       const user = context.email ? await db.user.findUnique({ where: { email: context.email }, select: { id: true } }) : null;
       const account = user ? publicId("User", user.id) : context.email;
-      await audit(db, null, context.organizationId, "sign_in.throttled", limit === "subject" ? account : keys.address, {
+      await audit(db, null, context.organizationId, action, limit === "subject" ? account : keys.address, {
         limit: limit === "subject" ? "account" : "address",
         email: context.email,
         ...(user ? { userId: account } : {}),
@@ -91,7 +93,8 @@ export async function createThrottles(config: Config, db: Db, provider: Provider
   return {
     store: store.kind,
     clientAuthentication: new FailureThrottle("client_authentication", config.throttles.clientAuthentication, store, clientTrip),
-    signIn: new FailureThrottle("sign_in", config.throttles.signIn, store, signInTrip),
+    signIn: new FailureThrottle("sign_in", config.throttles.signIn, store, accountTrip("sign_in.throttled")),
+    passwordReset: new FailureThrottle("password_reset", config.throttles.signIn, store, accountTrip("password_reset.throttled")),
     deviceCode: new FailureThrottle("device_code", config.throttles.deviceCode, store, deviceTrip),
     close: () => store.close(),
   };

@@ -63,3 +63,30 @@ export function accountDonePage(kind: "invitation" | "reset", email: string, con
         <a href="${consoleUrl}">console</a>.</p>`,
   );
 }
+
+/** "Forgot password?": the person's email and one button; what follows reads the same for any address. */
+export function forgotPasswordPage(o: { csrf: string; returnTo: string; email?: string; error?: string }): string {
+  return page(
+    "Reset your password",
+    html`<h1>Reset your password</h1>
+      <p class="muted">Enter the email you sign in with. If it belongs to an account, a link to choose a new password is mailed to it.</p>
+      ${o.error ? html`<p class="error" role="alert">${o.error}</p>` : ""}
+      <form method="post" action="/oauth/forgot">
+        <input type="hidden" name="csrf" value="${o.csrf}">
+        <input type="hidden" name="return_to" value="${o.returnTo}">
+        <label for="email">Email</label>
+        <input id="email" name="email" type="email" autocomplete="username" required maxlength="254" value="${o.email ?? ""}">
+        <div class="actions"><a class="button" href="/oauth/login?return_to=${encodeURIComponent(o.returnTo)}">Back to sign in</a><button class="primary" type="submit">Send link</button></div>
+      </form>`,
+  );
+}
+
+export function forgotPasswordSentPage(o: { returnTo: string }): string {
+  return page(
+    "Check your mail",
+    html`<h1>Check your mail</h1>
+      <p role="status">If an account uses that email, a link to choose a new password is on its way. It works once and for 24 hours.</p>
+      <p class="muted">Nothing after a few minutes? Check the spam folder, or ask an administrator of your organization.</p>
+      <div class="actions"><a class="button" href="/oauth/login?return_to=${encodeURIComponent(o.returnTo)}">Back to sign in</a></div>`,
+  );
+}

@@ -19,7 +19,15 @@ export interface ConsentApp {
 const hidden = (fields: Record<string, string>) =>
   Object.entries(fields).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}">`);
 
-export function loginPage(opts: { appName: string | null; returnTo: string; csrf: string; email?: string; error?: string }): string {
+export function loginPage(opts: {
+  appName: string | null;
+  returnTo: string;
+  csrf: string;
+  email?: string;
+  error?: string;
+  /** Shown when the server mails reset links (SMTP_URL). */
+  forgotPassword?: boolean;
+}): string {
   return page(
     "Sign in",
     html`<h1>Sign in</h1>
@@ -31,6 +39,7 @@ export function loginPage(opts: { appName: string | null; returnTo: string; csrf
         <input id="email" name="email" type="email" autocomplete="username" required value="${opts.email ?? ""}">
         <label for="password">Password</label>
         <input id="password" name="password" type="password" autocomplete="current-password" required>
+        ${opts.forgotPassword ? html`<p class="forgot"><a href="/oauth/forgot?return_to=${encodeURIComponent(opts.returnTo)}">Forgot password?</a></p>` : ""}
         <div class="actions"><button class="primary" type="submit">Sign in</button></div>
       </form>`,
   );
