@@ -134,7 +134,7 @@ describe("scope catalog", () => {
 
   it("answers scope(name:) from the catalog, null when unknown", async () => {
     const res = await graphql(server.url, tenant.token, ScopeDocument, { name: "knowledge.portalmgr.onbehalfof.read" });
-    expect(res.data.scope).toMatchObject({ kinds: ["DELEGATED"], onBehalfOf: true, hub: { id: "knowledge", audience: "https://api.example.com/knowledge" } });
+    expect(res.data.scope).toMatchObject({ kinds: ["DELEGATED"], onBehalfOf: true, hub: { id: "knowledge", audience: `${server.url}/hubs/knowledge` } });
     expect((await graphql(server.url, tenant.token, ScopeDocument, { name: "openid" })).data.scope?.hub.id).toBe("connect");
     expect((await graphql(server.url, tenant.token, ScopeDocument, { name: "nope.read" })).data.scope).toBeNull();
   });

@@ -110,6 +110,11 @@ describe("createConnectApplication", () => {
   it("requires isFirstParty for OAUTH apps and organizationId when not first-party", async () => {
     const { isFirstParty: _omit, ...noFirstParty } = web();
     await expectFieldError(noFirstParty, ["isFirstParty"], "is_first_party_required");
+    // The message says what to choose, not only that something is missing.
+    const refused = await create(noFirstParty);
+    expect(refused.__typename === "ValidationError" && refused.fieldErrors.find((e) => e.path[0] === "isFirstParty")?.message).toBe(
+      "is required for OAUTH applications: false for an application of your organization, true only for the operator's own applications",
+    );
     await expectFieldError(web({ organizationId: null }), ["organizationId"], "organization_required");
   });
 

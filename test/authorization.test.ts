@@ -234,7 +234,7 @@ describe("POST /oauth/token grant_type=authorization_code", () => {
     expect(res.headers.get("cache-control")).toBe("no-store");
     expect(res.body).toMatchObject({ token_type: "Bearer", scope: "knowledge.portalmgr.read" });
     expect(res.body.refresh_token).toBeUndefined();
-    const { payload } = await jwtVerify(res.body.access_token as string, createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`)), { typ: "at+jwt", audience: "https://api.example.com/knowledge" });
+    const { payload } = await jwtVerify(res.body.access_token as string, createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`)), { typ: "at+jwt", audience: `${server.url}/hubs/knowledge` });
     expect(payload).toMatchObject({ sub: `usr_${alice.id}`, client_id: web.clientId });
     const rows = JSON.stringify(await server.services.db.authorizationCode.findMany());
     expect(rows).not.toContain(code);

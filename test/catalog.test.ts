@@ -55,9 +55,9 @@ describe("the shipped catalog", () => {
     const catalog = await loadCatalog({ issuer });
     expect(catalog.hubs.map((h) => [h.id, h.name, h.audience, h.source])).toEqual([
       ["connect", "Connect", issuer, "built-in"],
-      ["conversation", "Conversation Hub", "https://api.example.com/conversation", "plugins/conversation"],
-      ["core", "Core", "https://api.example.com/core", "plugins/core"],
-      ["knowledge", "Knowledge", "https://api.example.com/knowledge", "plugins/knowledge"],
+      ["conversation", "Conversation Hub", `${issuer}/hubs/conversation`, "plugins/conversation"],
+      ["core", "Core", `${issuer}/hubs/core`, "plugins/core"],
+      ["knowledge", "Knowledge", `${issuer}/hubs/knowledge`, "plugins/knowledge"],
     ]);
     for (const h of catalog.hubs) {
       expect(h.scopes.length).toBeGreaterThan(0);

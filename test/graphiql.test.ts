@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { GRAPHIQL_CSP } from "../src/graphql/graphiql.ts";
 import { describeWithChromium, launchChromium } from "./helpers/chromium.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
+import { bootstrapAdmin } from "./helpers/admin.ts";
 
 const SCREENSHOT = fileURLToPath(new URL("../test-output/graphiql.png", import.meta.url));
 let server: TestServer;
@@ -26,7 +27,9 @@ it("serves GraphiQL's page with a CSP of 'self' and its assets from this server"
   expect(res.status).toBe(200);
   expect(res.headers.get("content-security-policy")).toBe(GRAPHIQL_CSP);
   const html = await res.text();
-  expect(html).not.toMatch(/https?:\/\/(?!127\.0\.0\.1)/);
+  // Nothing loads from elsewhere (the starter document in data-options is text: its example
+  // redirect URI is never requested).
+  expect(html.replace(/data-options="[^"]*"/, "")).not.toMatch(/https?:\/\/(?!127\.0\.0\.1)/);
   const scripts = [...html.matchAll(/<script src="([^"]+)"/g)].map((m) => m[1]!);
   expect(scripts.length).toBeGreaterThan(0);
   for (const src of scripts) {
@@ -39,6 +42,26 @@ it("serves GraphiQL's page with a CSP of 'self' and its assets from this server"
   expect(missing.status).toBe(404);
   await missing.arrayBuffer();
 });
+
+it("starts with a document whose first mutation creates an OAuth app as written (isFirstParty included)", async () => {
+  const html = await (await fetch(`${server.url}/graphql`, { headers: { accept: "text/html" } })).text();
+  const options = JSON.parse(unescapeHtml(/data-options="([^"]*)"/.exec(html)![1]!)) as { defaultQuery: string };
+  expect(options.defaultQuery).toContain("isFirstParty: false");
+  const admin = await bootstrapAdmin(server, "Starter");
+  const run = async (operationName: string, variables: Record<string, unknown> = {}) => {
+    const res = await fetch(`${server.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${admin.token}` },
+      body: JSON.stringify({ query: options.defaultQuery, operationName, variables }),
+    });
+    return (await res.json()) as { data: Record<string, { __typename?: string; application?: { clientId: string } } & Record<string, unknown>> };
+  };
+  expect((await run("Viewer")).data.viewer).toMatchObject({ kind: "APPLICATION" });
+  const created = (await run("CreateWebApp", { organizationId: admin.organizationId })).data.createConnectApplication!;
+  expect(created.application?.clientId, JSON.stringify(created)).toMatch(/\S{16,}/);
+});
+
+const unescapeHtml = (s: string) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
 
 describeWithChromium("GraphiQL in Chromium with every other host blocked", () => {
   it("shows the editor, with nothing requested elsewhere and no CSP violation", async () => {

@@ -4,6 +4,7 @@ import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadCatalog } from "../src/catalog/loader.ts";
 import { ConfigError, loadConfig } from "../src/config/index.ts";
 import { AddSecretDocument, CreateApplicationDocument, GrantScopesDocument } from "./gql/graphql.ts";
 import { bootstrapAdmin, type Admin } from "./helpers/admin.ts";
@@ -43,6 +44,24 @@ describe("audiences of a deployment", () => {
 
   it("leaves the built-in hub's audience at the issuer", () => {
     expect(server.services.catalog.scope("connect.applications.manage")?.hub.audience).toBe(server.url);
+  });
+});
+
+describe("audiences without settings", () => {
+  it("gives a bundled hub, which declares none, <ISSUER>/hubs/<hub id>, and keeps the audience a plugin declares", async () => {
+    const issuer = "https://id.acme.test";
+    const shipped = await loadCatalog({ issuer });
+    expect(shipped.hubs.map((h) => [h.id, h.audience])).toEqual([
+      ["connect", issuer],
+      ["conversation", "https://id.acme.test/hubs/conversation"],
+      ["core", "https://id.acme.test/hubs/core"],
+      ["knowledge", "https://id.acme.test/hubs/knowledge"],
+    ]);
+    const declared = await loadCatalog({ issuer, pluginsDir: "test/fixtures/plugins/valid" });
+    expect(declared.hubs.find((h) => h.id === "alpha")?.audience).toBe("https://api.example.com/alpha");
+    // The settings still win over both.
+    const configured = await loadCatalog({ issuer, pluginsDir: "test/fixtures/plugins/valid", audiences: { apiBaseUrl: "https://api.acme.test" } });
+    expect(configured.hubs.find((h) => h.id === "alpha")?.audience).toBe("https://api.acme.test/alpha");
   });
 });
 

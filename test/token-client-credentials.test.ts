@@ -51,7 +51,7 @@ describe("client_credentials", () => {
       scope: "knowledge.portalmgr.read core.users.read",
       org_id: admin.organizationId,
     });
-    expect(new Set(payload.aud as string[])).toEqual(new Set(["https://api.example.com/knowledge", "https://api.example.com/core"]));
+    expect(new Set(payload.aud as string[])).toEqual(new Set([`${server.url}/hubs/knowledge`, `${server.url}/hubs/core`]));
     expect(payload.exp! - payload.iat!).toBe(3600);
     expect(payload.jti).toEqual(expect.any(String));
   });
@@ -60,7 +60,7 @@ describe("client_credentials", () => {
     const res = await token({ scope: "knowledge.portalmgr.read", client_id: app.clientId, client_secret: secret.plaintext });
     expect(res.status).toBe(200);
     const { payload } = await jwtVerify(res.body.access_token as string, createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`)));
-    expect(payload.aud).toBe("https://api.example.com/knowledge");
+    expect(payload.aud).toBe(`${server.url}/hubs/knowledge`);
   });
 
   it("refuses both authentication methods at once (400), and neither (401 invalid_client, RFC 6749 §5.2)", async () => {

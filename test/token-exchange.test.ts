@@ -32,7 +32,9 @@ const TT = {
 };
 const AUDIENCE = "api://scopekeeper";
 const SUB_AUDIENCE = "api://scopekeeper-by-sub";
-const KNOWLEDGE = "https://api.example.com/knowledge";
+/** The bundled hubs declare no audience: theirs is under the issuer (set in beforeAll). */
+let KNOWLEDGE = "";
+let CORE = "";
 const CALLBACK = "https://client.example.test/callback";
 const OBO_READ = "knowledge.portalmgr.onbehalfof.read";
 
@@ -96,6 +98,8 @@ function expectNoTokenEchoed(body: Record<string, unknown>, tokenValue: string) 
 
 beforeAll(async () => {
   server = await startTestServer();
+  KNOWLEDGE = `${server.url}/hubs/knowledge`;
+  CORE = `${server.url}/hubs/core`;
   idp = await startExternalIssuer();
   admin = await bootstrapAdmin(server, "Acme");
   outsiders = await bootstrapAdmin(server, "Outsiders");
@@ -271,9 +275,9 @@ describe("external token exchange", () => {
     expect((await exchange(exchanger, subject, { audience: KNOWLEDGE })).status).toBe(200);
     const cases: Record<string, string>[] = [
       { resource: KNOWLEDGE, scope: "knowledge.portalmgr.read core.users.read" },
-      { audience: "https://api.example.com/core" },
+      { audience: CORE },
       { resource: "https://api.unknown.example" },
-      { resource: KNOWLEDGE, audience: "https://api.example.com/core" },
+      { resource: KNOWLEDGE, audience: CORE },
     ];
     for (const extra of cases) {
       const res = await exchange(exchanger, subject, extra);

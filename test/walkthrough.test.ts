@@ -49,7 +49,7 @@ it("bootstrap, admin token, create, secret, grant, token, verify, revoke", async
   const appToken = await clientCredentialsToken(server.url, app.clientId, plaintext, "knowledge.portalmgr.read");
   const { payload } = await jwtVerify(appToken, createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`)), {
     issuer: server.url,
-    audience: "https://api.example.com/knowledge",
+    audience: `${server.url}/hubs/knowledge`,
     typ: "at+jwt",
   });
   expect(payload).toMatchObject({ sub: app.clientId, client_id: app.clientId, scope: "knowledge.portalmgr.read" });

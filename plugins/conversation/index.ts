@@ -5,7 +5,8 @@ export default defineHub({
   id: "conversation",
   name: "Conversation Hub",
   description: "Customer conversations across channels (chat, email, messaging), their messages, and live chat sessions.",
-  audience: "https://api.example.com/conversation",
+  // No audience: tokens for this hub carry aud <ISSUER>/hubs/conversation unless the deployment sets
+  // SCOPEKEEPER_API_BASE_URL or SCOPEKEEPER_HUB_AUDIENCE_CONVERSATION (docs/plugins.md).
   scopes: [
     {
       name: "conversation.conversations.read",

@@ -5,7 +5,8 @@ export default defineHub({
   id: "core",
   name: "Core",
   description: "Users, departments and the settings of the partition and its departments.",
-  audience: "https://api.example.com/core",
+  // No audience: tokens for this hub carry aud <ISSUER>/hubs/core unless the deployment sets
+  // SCOPEKEEPER_API_BASE_URL or SCOPEKEEPER_HUB_AUDIENCE_CORE (docs/plugins.md).
   scopes: [
     {
       name: "core.users.read",

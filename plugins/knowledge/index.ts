@@ -5,7 +5,8 @@ export default defineHub({
   id: "knowledge",
   name: "Knowledge",
   description: "Knowledge portals, the articles published in them, and knowledge search.",
-  audience: "https://api.example.com/knowledge",
+  // No audience: tokens for this hub carry aud <ISSUER>/hubs/knowledge unless the deployment sets
+  // SCOPEKEEPER_API_BASE_URL or SCOPEKEEPER_HUB_AUDIENCE_KNOWLEDGE (docs/plugins.md).
   scopes: [
     {
       name: "knowledge.portalmgr.read",

@@ -122,7 +122,11 @@ export function validateApplication(input: ApplicationInput, shape: ApplicationS
     if (input.usesPkce != null) fail(["usesPkce"], "m2m_no_pkce", "M2M applications do not use PKCE");
     if (input.onBehalfOfEnabled) fail(["onBehalfOfEnabled"], "on_behalf_of_web_only", "is only for WEB applications");
   } else {
-    if (isCreate && input.isFirstParty == null) fail(["isFirstParty"], "is_first_party_required", "is required for OAUTH applications");
+    if (isCreate && input.isFirstParty == null) fail(
+        ["isFirstParty"],
+        "is_first_party_required",
+        "is required for OAUTH applications: false for an application of your organization, true only for the operator's own applications",
+      );
     if (!shape.isFirstParty && !shape.organizationId) {
       fail(["organizationId"], "organization_required", "is required for OAUTH applications that are not first-party");
     }

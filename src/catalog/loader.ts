@@ -62,7 +62,7 @@ export async function loadCatalog(opts: LoadCatalogOptions): Promise<Catalog> {
     if ("error" in r) errors.push(r.error);
     else hubs.push(r.hub);
   }
-  const configured = applyAudiences(hubs, opts.audiences);
+  const configured = applyAudiences(hubs, opts.audiences, opts.issuer);
   return assembleCatalog(opts.issuer, configured.hubs, [...errors, ...configured.errors]);
 }
 

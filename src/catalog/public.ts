@@ -50,8 +50,12 @@ export interface HubInput<Id extends string = string> {
   readonly name: string;
   /** Admin-facing summary of what the hub's APIs cover. */
   readonly description: string;
-  /** Absolute URI of the resource server its tokens are for (the `aud` claim). */
-  readonly audience: string;
+  /**
+   * Absolute URI of the resource server its tokens are for (the `aud` claim). Optional: without
+   * it (and without SCOPEKEEPER_API_BASE_URL or SCOPEKEEPER_HUB_AUDIENCE_<HUB_ID>), the hub's
+   * audience is `<ISSUER>/hubs/<id>`.
+   */
+  readonly audience?: string;
   /** In the order the admin console should show them. */
   readonly scopes: readonly ScopeInput<NoInfer<Id>>[];
 }
@@ -72,7 +76,8 @@ export interface HubDefinition<Id extends string = string> {
   readonly id: Id;
   readonly name: string;
   readonly description: string;
-  readonly audience: string;
+  /** Absent: the deployment's setting or `<ISSUER>/hubs/<id>` (see src/catalog/audiences.ts). */
+  readonly audience?: string;
   readonly scopes: readonly ScopeDefinition[];
 }
 

@@ -205,7 +205,7 @@ function freezeCatalog(entries: ReadonlyArray<{ definition: HubDefinition; sourc
       id: definition.id,
       name: definition.name,
       description: definition.description,
-      audience: definition.audience,
+      audience: definition.audience!, // checked above: applyAudiences gives every loaded hub one
       builtIn,
       scopes,
       source,

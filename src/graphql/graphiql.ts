@@ -61,15 +61,40 @@ function assets(): Promise<Assets> {
 export const GRAPHIQL_CSP =
   "default-src 'none'; script-src 'self'; worker-src 'self'; style-src 'self' 'unsafe-inline'; font-src 'self' data:; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
-/** What a newcomer needs first: every operation wants an admin token in the Headers tab. */
-const DEFAULT_QUERY = `# Scopekeeper's admin API. Every request needs an access token from this server:
+/**
+ * What a newcomer needs first: every operation wants an admin token in the Headers tab, and a
+ * first mutation that works as written once the organization's id is in the Variables tab
+ * (isFirstParty included: OAuth apps require it, false for an organization's own apps).
+ */
+export const GRAPHIQL_STARTER = `# Scopekeeper's admin API. Every request needs an access token from this server:
 # put it in the Headers tab below as {"Authorization": "Bearer <token>"}.
 #
 # An organization's admin app gets one with its bootstrap credentials:
 #   curl -s -u "$ADMIN_ID:$ADMIN_SECRET" -d grant_type=client_credentials \\
 #     -d scope=connect.applications.manage "$ISSUER/oauth/token" | jq -r .access_token
-{
+#
+# Run Viewer first; put your organization's id in the Variables tab as
+# {"organizationId": "org_..."}, then run CreateWebApp.
+query Viewer {
   viewer { id kind memberships { role organization { id name } } }
+}
+
+mutation CreateWebApp($organizationId: ID!) {
+  createConnectApplication(input: {
+    name: "My web app"
+    applicationType: OAUTH
+    platform: WEB
+    # Required for OAuth apps: false for your organization's own apps
+    # (true only for the operator's first-party applications).
+    isFirstParty: false
+    organizationId: $organizationId
+    redirectUris: [{ uri: "https://app.example.com/callback" }]
+    usesPkce: true
+  }) {
+    ... on CreateConnectApplicationSuccess { application { id clientId } }
+    ... on ValidationError { message fieldErrors { path message } }
+    ... on Error { message }
+  }
 }
 `;
 
@@ -88,7 +113,7 @@ export async function renderGraphiQL(options?: GraphiQLOptions): Promise<string>
   </head>
   <body id="body" class="no-focus-outline">
     <noscript>GraphiQL needs JavaScript.</noscript>
-    <div id="root" data-options="${esc(JSON.stringify({ defaultQuery: DEFAULT_QUERY, headers: '{"Authorization": "Bearer <token>"}', ...options, title }))}"></div>
+    <div id="root" data-options="${esc(JSON.stringify({ defaultQuery: GRAPHIQL_STARTER, headers: '{"Authorization": "Bearer <token>"}', ...options, title }))}"></div>
     <script src="${ASSETS}/monaco-environment.js${v}"></script>
     <script src="${ASSETS}/graphiql.js${v}"></script>
     <script src="${ASSETS}/start.js${v}"></script>
