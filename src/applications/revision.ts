@@ -116,7 +116,3 @@ export function changesBetween(approved: Revision | null, proposed: Revision): R
   }
   return changes;
 }
-
-export function sameRevision(a: Revision, b: Revision): boolean {
-  return changesBetween(a, b).length === 0;
-}

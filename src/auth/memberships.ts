@@ -24,7 +24,7 @@ export class MembershipDirectory {
    * expiry: a person's email never changes and people are never deleted here, so the answer
    * cannot go stale; an unknown email is asked again every time (it may be invited next).
    * Why: with the provider directory, it takes external exchange off the database (figures in
-   * docs/performance.md).
+   * bench/results/performance-history.md).
    */
   #byEmail = new LRUCache<string, string>({ max: 10_000 });
 

@@ -7,7 +7,7 @@
 // Why a cache at all: the revoked-token read was the one database read left on the
 // on-behalf-of path and on every /graphql request. Without it, on-behalf-of measured 0.24x
 // client_credentials (`npx tsx bench/token-exchange.ts --quick`, 04:51); see
-// docs/performance.md for the figure with it.
+// bench/results/performance-history.md for the figure with it.
 import { LRUCache } from "lru-cache";
 import type { Db } from "../db/client.ts";
 

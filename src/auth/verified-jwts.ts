@@ -8,7 +8,7 @@
 //
 // Why: verifying an ES256 subject token was the largest cost left on the token-exchange and
 // on-behalf-of paths after their database reads went (a verification costs more CPU than the
-// signature of the new token); figures in docs/performance.md.
+// signature of the new token); figures in bench/results/performance-history.md.
 import type { JWTPayload } from "jose";
 import { LRUCache } from "lru-cache";
 

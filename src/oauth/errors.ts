@@ -1,7 +1,9 @@
-// One class per OAuth error code (RFC 6749 §4.1.2.1/§5.2, RFC 6750 §3.1, RFC 7009 §2.2.1,
-// RFC 8628 §3.5, RFC 8693 §2.2.2, RFC 8707 §2), named after the code and carrying its HTTP
-// status. `expose` says whether the description may reach the client; the one error handler
-// in router.ts renders them as RFC 6749 JSON.
+// One class per OAuth error code a grant or endpoint throws (RFC 6749 §4.1.2.1/§5.2, RFC 8628
+// §3.5, RFC 8707 §2), named after the code and carrying its HTTP status. `expose` says whether
+// the description may reach the client; the one error handler in router.ts renders them as
+// RFC 6749 JSON. Codes that are only ever answered, never thrown (invalid_token at userinfo
+// and registration, unsupported_response_type at authorize, server_error from the handler),
+// are written where they are answered; add a class here when something throws one.
 /** RFC 6749 §5.2: error_description is %x20-21 / %x23-5B / %x5D-7E. */
 const OUTSIDE_DESCRIPTION_CHARSET = /[^\x20-\x21\x23-\x5b\x5d-\x7e]/g;
 const MAX_DESCRIPTION_LENGTH = 300;
@@ -80,26 +82,9 @@ export class InvalidTarget extends OAuthError {
   readonly status = 400;
 }
 
-/** RFC 7009 §2.2.1 and RFC 8693 §2.2.2. */
-export class UnsupportedTokenType extends OAuthError {
-  readonly code = "unsupported_token_type";
-  readonly status = 400;
-}
-
 export class AccessDenied extends OAuthError {
   readonly code = "access_denied";
   readonly status = 400;
-}
-
-export class UnsupportedResponseType extends OAuthError {
-  readonly code = "unsupported_response_type";
-  readonly status = 400;
-}
-
-/** RFC 6750 §3.1. */
-export class InvalidToken extends OAuthError {
-  readonly code = "invalid_token";
-  readonly status = 401;
 }
 
 /** RFC 8628 §3.5: polling too fast. */
@@ -118,17 +103,6 @@ export class AuthorizationPending extends OAuthError {
 export class ExpiredToken extends OAuthError {
   readonly code = "expired_token";
   readonly status = 400;
-}
-
-/** RFC 9126 §2.2 / RFC 9101: a request_uri that is unknown, expired, used, or another client's. */
-export class InvalidRequestUri extends OAuthError {
-  readonly code = "invalid_request_uri";
-  readonly status = 400;
-}
-
-export class ServerError extends OAuthError {
-  readonly code = "server_error";
-  readonly status = 500;
 }
 
 export class TemporarilyUnavailable extends OAuthError {
