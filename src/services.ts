@@ -18,7 +18,7 @@ import { startJanitor } from "./db/janitor.ts";
 import { SigningKeys } from "./crypto/signing-keys.ts";
 import { SessionStore } from "./auth/sessions.ts";
 import { PasswordLogin } from "./auth/users.ts";
-import { MembershipDirectory } from "./auth/memberships.ts";
+import { MembershipDirectory } from "./access/memberships.ts";
 import { createThrottles, type Throttles } from "./throttles/throttles.ts";
 import { RevocationList } from "./auth/revocations.ts";
 import { VerifiedJwtCache } from "./auth/verified-jwts.ts";
@@ -125,7 +125,15 @@ export async function createServices(config: Config, options: { catalog?: Catalo
       revocations,
       // Retired keys stay published for the token lifetime + 300 s: an entry never outlives its key.
       verifiedAccessTokens: new VerifiedJwtCache({ maxAgeMs: 300_000 }),
-      members: new MemberService({ db, config, revocations, mailer, onMembershipChange: (userId) => memberships.invalidate(userId) }),
+      members: new MemberService({
+        db,
+        config,
+        revocations,
+        mailer,
+        memberships,
+        adminConsentScopes: new Set(resolvedCatalog.scopes.filter((s) => s.adminConsentRequired).map((s) => s.name)),
+        onMembershipChange: (userId) => memberships.invalidate(userId),
+      }),
       sessions: new SessionStore(db, config.sessionTtlSeconds),
       passwordLogin: new PasswordLogin(db, config.argon2, throttles.signIn),
       throttles,

@@ -6,7 +6,7 @@ import { decodeJwt } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bootstrapAdmin, type Admin } from "./helpers/admin.ts";
 import { basic, postForm } from "./helpers/http.ts";
-import { PERSON_CALLBACK, personToken } from "./helpers/people.ts";
+import { consoleToken, PERSON_CALLBACK, personToken } from "./helpers/people.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 import { createUser } from "./helpers/users.ts";
 
@@ -57,7 +57,7 @@ beforeAll(async () => {
     organizationId: acme.organizationId,
     redirectUris: [{ uri: PERSON_CALLBACK }],
   });
-  const scopes = ["openid", "email", "connect.applications.read", "connect.applications.manage"];
+  const scopes = ["openid", "email"];
   await gql(acme.token, `mutation($i: GrantScopesInput!) { grantScopes(input: $i) { __typename } }`, {
     i: { applicationId: web.application.id, scopes, kind: "DELEGATED" },
   });
@@ -76,17 +76,20 @@ describe("a person's token never crosses organizations", () => {
   let memberToken: string;
   let memberScope: string;
   let adminToken: string;
+  let memberAppToken: string;
 
   beforeAll(async () => {
-    const all = "openid email connect.applications.read connect.applications.manage";
-    ({ accessToken: memberToken, scope: memberScope } = await personToken(server, acmeApp, member, all));
-    ({ accessToken: adminToken } = await personToken(server, acmeApp, admin, all));
+    const all = "openid connect.applications.read connect.applications.manage";
+    ({ accessToken: memberToken, scope: memberScope } = await consoleToken(server, member, all));
+    ({ accessToken: adminToken } = await consoleToken(server, admin, all));
+    ({ accessToken: memberAppToken } = await personToken(server, acmeApp, member, "openid email"));
   });
 
-  it("carries the person's usr_ id as sub and no org_id", () => {
+  it("carries the person's usr_ id as sub, and the org_id of the app's organization (none for the console)", () => {
     const claims = decodeJwt(memberToken);
     expect(claims.sub).toMatch(/^usr_/);
     expect(claims.org_id).toBeUndefined();
+    expect(decodeJwt(memberAppToken)).toMatchObject({ sub: claims.sub, org_id: acme.organizationId });
   });
 
   it("never gives a MEMBER an adminConsentRequired scope through their own consent", () => {
@@ -128,7 +131,7 @@ describe("a person's token never crosses organizations", () => {
   it("loses a demoted ADMIN's access on the very next request, though roles are cached", async () => {
     const demoted = { email: "demoted@acme.test", password: "demoted password 1" };
     const user = await createUser(server, acme.organizationDbId, demoted.email, demoted.password, "ADMIN");
-    const { accessToken } = await personToken(server, acmeApp, demoted, "openid connect.applications.read connect.applications.manage");
+    const { accessToken } = await consoleToken(server, demoted, "openid connect.applications.read connect.applications.manage");
     const list = `{ applications(first: 100) { edges { node { clientId } } } }`;
     expect((await gql(accessToken, list)).body.data!.applications.edges.length).toBeGreaterThan(0);
     expect((await gql(accessToken, list)).body.data!.applications.edges.length).toBeGreaterThan(0);
@@ -230,7 +233,7 @@ describe("GraphQL document limits", () => {
 
 describe("a revoked access token is refused at every door", () => {
   it("at /graphql, /oauth/userinfo and /oauth/introspect", async () => {
-    const { accessToken } = await personToken(server, acmeApp, admin, "openid email connect.applications.manage");
+    const { accessToken } = await personToken(server, acmeApp, admin, "openid email");
     const before = await gql(accessToken, `{ viewer { kind } }`);
     expect(before.status).toBe(200);
     const revoked = await postForm(`${server.url}/oauth/revoke`, { token: accessToken, token_type_hint: "access_token" }, basic(acmeApp.clientId, acmeApp.secret));

@@ -8,7 +8,7 @@ import { ApplicationsDocument } from "./gql/graphql.ts";
 import { bootstrapAdmin, type Admin } from "./helpers/admin.ts";
 import { Agent, authorizePath, pkcePair } from "./helpers/agent.ts";
 import { basic, graphql, postForm } from "./helpers/http.ts";
-import { personToken } from "./helpers/people.ts";
+import { consoleToken } from "./helpers/people.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 import { CALLBACK, codeFor, registerWebApp, type WebApp } from "./helpers/user-apps.ts";
 import { createUser } from "./helpers/users.ts";
@@ -21,7 +21,7 @@ let user: { email: string; password: string };
 beforeAll(async () => {
   server = await startTestServer();
   admin = await bootstrapAdmin(server, "Hardening");
-  web = await registerWebApp(server, admin, "Hardened web", ["openid", "connect.applications.read"]);
+  web = await registerWebApp(server, admin, "Hardened web", ["openid", "email"]);
   user = await createUser(server, admin.organizationDbId, "hard@example.test");
 });
 afterAll(async () => server?.close());
@@ -39,7 +39,7 @@ async function consentPage() {
   const agent = new Agent(server.url);
   const { challenge } = pkcePair();
   const first = await agent.request(
-    authorizePath({ response_type: "code", client_id: web.clientId, redirect_uri: CALLBACK, scope: "openid connect.applications.read", state: "s", nonce: "n", code_challenge: challenge, code_challenge_method: "S256" }),
+    authorizePath({ response_type: "code", client_id: web.clientId, redirect_uri: CALLBACK, scope: "openid email", state: "s", nonce: "n", code_challenge: challenge, code_challenge_method: "S256" }),
   );
   const login = await agent.login(user.email, user.password, first.location!);
   const page = await agent.request(login.location!);
@@ -340,9 +340,8 @@ describe("GraphQL schema introspection in production", () => {
   beforeAll(async () => {
     prod = await startTestServer({ env: { NODE_ENV: "production" } });
     prodAdmin = await bootstrapAdmin(prod, "Prod");
-    const app = await registerWebApp(prod, prodAdmin, "Prod web", ["openid", "connect.applications.read"]);
     const person = await createUser(prod, prodAdmin.organizationDbId, "member@example.test");
-    member = (await personToken(prod, app, person, "openid connect.applications.read")).accessToken;
+    member = (await consoleToken(prod, person, "openid connect.applications.read")).accessToken;
   });
   afterAll(async () => prod?.close());
 

@@ -4,10 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkProviderUrl } from "../src/applications/identity-providers.ts";
 import { publicId } from "../src/ids.ts";
 import {
-  AddSecretDocument,
   AuditEventsDocument,
-  CreateApplicationDocument,
-  GrantScopesDocument,
   IdentityProvidersDocument,
   LinkExternalIdentityDocument,
   RegisterIdentityProviderDocument,
@@ -16,7 +13,7 @@ import {
 } from "./gql/graphql.ts";
 import { bootstrapAdmin, type Admin } from "./helpers/admin.ts";
 import { graphql } from "./helpers/http.ts";
-import { PERSON_CALLBACK, personToken } from "./helpers/people.ts";
+import { consoleToken } from "./helpers/people.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 import { createUser } from "./helpers/users.ts";
 
@@ -153,18 +150,9 @@ describe("identity providers", () => {
 });
 
 describe("people", () => {
-  it("an ADMIN person's token manages the organization's providers like the admin app's", async () => {
-    const created = await graphql(server.url, acme.token, CreateApplicationDocument, {
-      input: { name: "Admin tool", applicationType: "OAUTH", platform: "WEB", isFirstParty: false, organizationId: acme.organizationId, redirectUris: [{ uri: PERSON_CALLBACK }] },
-    });
-    if (created.data.createConnectApplication.__typename !== "CreateConnectApplicationSuccess") throw new Error(JSON.stringify(created.data));
-    const appId = created.data.createConnectApplication.application.id;
-    await graphql(server.url, acme.token, GrantScopesDocument, { input: { applicationId: appId, scopes: ["connect.applications.manage"], kind: "DELEGATED" } });
-    const secret = await graphql(server.url, acme.token, AddSecretDocument, { input: { applicationId: appId } });
-    if (secret.data.addClientSecret.__typename !== "AddClientSecretSuccess") throw new Error();
-    const app = { clientId: created.data.createConnectApplication.application.clientId, secret: secret.data.addClientSecret.plaintext };
+  it("an ADMIN person's console token manages the organization's providers like the admin app's", async () => {
     const person = await createUser(server, acme.organizationDbId, "gina@acme.test", "gina password 1", "ADMIN");
-    const { accessToken } = await personToken(server, app, person, "connect.applications.manage");
+    const { accessToken } = await consoleToken(server, person, "connect.applications.manage");
     const res = await graphql(server.url, accessToken, RegisterIdentityProviderDocument, { input: input(acme.organizationId, { name: "Entra ID" }) });
     expect(res.data.registerIdentityProvider.__typename).toBe("RegisterIdentityProviderSuccess");
     const intoOther = await graphql(server.url, accessToken, RegisterIdentityProviderDocument, { input: input(other.organizationId, { name: "Entra ID" }) });

@@ -13,6 +13,7 @@
 // read back and written without further code; expose it in src/graphql/applications.ts.
 import { z } from "zod";
 import { CLIENT_CODE_PATTERN, LIMITS } from "./limits.ts";
+import { textProblem } from "./text.ts";
 
 export const APPLICATION_TYPES = ["OAUTH", "M2M"] as const;
 export const PLATFORMS = ["WEB", "SPA", "NATIVE"] as const;
@@ -37,6 +38,8 @@ type UriUse = "redirect" | "link";
 export function checkUri(uri: string, use: UriUse, platform: Platform | null): Problem | null {
   const fail = (rule: string, message: string): Problem => ({ code: `${use === "redirect" ? "redirect_uri" : "link_uri"}_${rule}`, message });
   if (uri.length === 0) return fail("empty", "must not be empty");
+  const text = textProblem(uri);
+  if (text) return text;
   if (uri.length > LIMITS.uriMax) return fail("too_long", `must be at most ${LIMITS.uriMax} characters`);
   if (/\s/.test(uri)) return fail("whitespace", "must not contain whitespace");
   if (uri.includes("*")) return fail("wildcard", "must not contain wildcards");
@@ -94,7 +97,7 @@ function field<S extends z.ZodType, const O extends FieldOptions>(schema: S, opt
 }
 
 export const APPLICATION_FIELDS = {
-  name: field(rule(z.string(), between("name_length", `must be 1-${LIMITS.nameMax} characters`, 1, LIMITS.nameMax)), {
+  name: field(rule(z.string(), (v) => textProblem(v) ?? between("name_length", `must be 1-${LIMITS.nameMax} characters`, 1, LIMITS.nameMax)(v)), {
     create: "required",
     update: true,
     column: true,
@@ -104,7 +107,7 @@ export const APPLICATION_FIELDS = {
     create: "required",
   }),
   description: field(
-    rule(z.string(), between("description_length", `must be at most ${LIMITS.descriptionMax} characters`, 0, LIMITS.descriptionMax)),
+    rule(z.string(), (v) => textProblem(v, { multiline: true }) ?? between("description_length", `must be at most ${LIMITS.descriptionMax} characters`, 0, LIMITS.descriptionMax)(v)),
     { create: "optional", update: true, column: true, default: null },
   ),
   scopes: field(z.array(z.string()), {

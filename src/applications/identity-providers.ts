@@ -2,18 +2,21 @@
 // accepts, managed by the organization's ADMINs. Every change is audited in the same
 // transaction; another organization's provider is NotFoundError, exactly as if absent.
 import type { Db, Prisma } from "../db/client.ts";
-import { isAdminOf, requireScope, adminOrganizationIds, type Principal } from "../auth/principal.ts";
+import type { Principal } from "../access/principal.ts";
+import { administeredOrganizationIds, administers, requireRegistryScope } from "../access/policy.ts";
 import { publicId } from "../ids.ts";
-import { assertValid, NotFoundError, ValidationError } from "./errors.ts";
+import { assertValid, NotFoundError, ValidationError } from "../errors.ts";
 import type { FieldError } from "./rules.ts";
-import { audit } from "./service.ts";
+import { textErrors } from "./text.ts";
+import { checkProviderUrl, PROVIDER_URL_MAX } from "../auth/provider-urls.ts";
+import { audit } from "../audit/record.ts";
 
 export type SubjectMapping = "EMAIL" | "SUB";
 export const SUBJECT_MAPPINGS: readonly SubjectMapping[] = ["EMAIL", "SUB"];
 
 export const IDP_LIMITS = {
   nameMax: 100,
-  uriMax: 2000,
+  uriMax: PROVIDER_URL_MAX,
   audienceMax: 500,
   clockSkewMax: 300,
   clockSkewDefault: 60,
@@ -40,29 +43,11 @@ interface IdentityProviderShape {
   clockSkewSeconds: number;
 }
 
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
-
-/**
- * Keys and metadata are fetched from these URLs, so only https. Plain http on loopback is for
- * local development and tests only: in production it would let a tenant's ADMIN make the
- * server call services listening on its own loopback.
- */
-export function checkProviderUrl(value: string, allowLoopbackHttp: boolean): string | null {
-  if (value.length > IDP_LIMITS.uriMax) return `must be at most ${IDP_LIMITS.uriMax} characters`;
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return "must be an absolute URL";
-  }
-  if (url.hash || url.username || url.password) return "must not carry a fragment or credentials";
-  if (url.protocol === "https:") return null;
-  if (url.protocol === "http:" && LOOPBACK.has(url.hostname) && allowLoopbackHttp) return null;
-  return allowLoopbackHttp ? "must use https (http only on a loopback address)" : "must use https";
-}
+export { checkProviderUrl };
 
 export function validateIdentityProvider(shape: IdentityProviderShape, allowLoopbackHttp: boolean): FieldError[] {
-  const errors: FieldError[] = [];
+  const errors: FieldError[] = textErrors({ name: shape.name, issuer: shape.issuer, jwksUri: shape.jwksUri, audience: shape.audience });
+  if (errors.length > 0) return errors;
   const fail = (field: string, message: string) => errors.push({ path: [field], code: `identity_provider_${field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}_invalid`, message });
   const name = shape.name.trim();
   if (name.length === 0 || name.length > IDP_LIMITS.nameMax) fail("name", `must be 1 to ${IDP_LIMITS.nameMax} characters`);
@@ -112,22 +97,22 @@ export class IdentityProviderService {
 
   /** Providers of one organization, or of every organization the principal administers. */
   async list(principal: Principal, organizationId: string | null): Promise<IdentityProviderRow[]> {
-    requireScope(principal, "read");
-    const orgs = organizationId ? (isAdminOf(principal, organizationId) ? [organizationId] : []) : adminOrganizationIds(principal);
+    requireRegistryScope(principal, "read");
+    const orgs = organizationId ? (administers(principal, organizationId) ? [organizationId] : []) : administeredOrganizationIds(principal);
     if (orgs.length === 0) return [];
     return this.#db.identityProvider.findMany({ where: { organizationId: { in: orgs } }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] });
   }
 
   async findManaged(principal: Principal, id: string): Promise<IdentityProviderRow> {
-    requireScope(principal, "manage");
+    requireRegistryScope(principal, "manage");
     const row = await this.#db.identityProvider.findUnique({ where: { id } });
-    if (!row || !isAdminOf(principal, row.organizationId)) throw new NotFoundError("identity provider");
+    if (!row || !administers(principal, row.organizationId)) throw new NotFoundError("identity provider");
     return row;
   }
 
   async register(principal: Principal, organizationId: string | null, input: IdentityProviderInput): Promise<IdentityProviderRow> {
-    requireScope(principal, "manage");
-    if (!organizationId || !isAdminOf(principal, organizationId)) {
+    requireRegistryScope(principal, "manage");
+    if (!organizationId || !administers(principal, organizationId)) {
       throw new ValidationError([{ path: ["organizationId"], code: "organization_not_found", message: "no organization with that id" }]);
     }
     const shape = shapeOf(input);
@@ -182,6 +167,7 @@ export class IdentityProviderService {
       errors.push({ path: ["identityProviderId"], code: "identity_provider_maps_by_email", message: "this provider maps people by their verified email; links are for providers with subjectMapping SUB" });
     }
     if (subject.length === 0 || subject.length > 255) errors.push({ path: ["subject"], code: "subject_length", message: "must be 1 to 255 characters" });
+    errors.push(...textErrors({ subject }));
     const member = userId
       ? await this.#db.membership.findUnique({ where: { organizationId_userId: { organizationId: provider.organizationId, userId } } })
       : null;

@@ -7,14 +7,17 @@ import type { Db, Prisma } from "../db/client.ts";
 import { sha256 } from "../crypto/random.ts";
 import { argon2Verify } from "../crypto/secrets.ts";
 import { hashPassword } from "../auth/users.ts";
-import { isAdminOf, requireScope, type Principal } from "../auth/principal.ts";
+import type { Principal } from "../access/principal.ts";
+import { mayActOnWholeAccount, requireOrganizationAdmin, requireWholeAccount } from "../access/policy.ts";
+import type { MembershipDirectory } from "../access/memberships.ts";
 import { publicId } from "../ids.ts";
-import { revokeAccessTokenId, type RevocationNotes } from "../oauth/issuance/revocation.ts";
+import { revokeRefreshTokensWhere, type RevocationNotes } from "../auth/revocation-notes.ts";
+import { audit } from "../audit/record.ts";
+import { assertValid, ForbiddenError, NotFoundError, ValidationError } from "../errors.ts";
 import type { Mailer } from "../mail/mailer.ts";
 import { invitationMail, passwordResetMail } from "../mail/templates.ts";
-import { audit } from "./service.ts";
-import { assertValid, ForbiddenError, NotFoundError, ValidationError } from "./errors.ts";
 import type { FieldError } from "./rules.ts";
+import { textErrors } from "./text.ts";
 
 type Tx = Prisma.TransactionClient;
 export type Role = "ADMIN" | "MEMBER";
@@ -44,28 +47,36 @@ export class MemberService {
   /** Called after any membership change, so cached roles are dropped at once. */
   #onMembershipChange: (userId: string) => void;
   #revocations: RevocationNotes;
+  #memberships: Pick<MembershipDirectory, "get">;
+  /** Scopes flagged adminConsentRequired: they end with the ADMIN role (oauth.admin_consent). */
+  #adminConsentScopes: ReadonlySet<string>;
   /** Invitations and reset links are mailed too when SMTP_URL is set (and still returned). */
   #mailer: Mailer | null;
 
-  constructor(deps: { db: Db; config: Config; revocations: RevocationNotes; mailer?: Mailer; onMembershipChange?: (userId: string) => void }) {
+  constructor(deps: {
+    db: Db;
+    config: Config;
+    revocations: RevocationNotes;
+    memberships: Pick<MembershipDirectory, "get">;
+    adminConsentScopes: ReadonlySet<string>;
+    mailer?: Mailer;
+    onMembershipChange?: (userId: string) => void;
+  }) {
     this.#db = deps.db;
     this.#config = deps.config;
     this.#revocations = deps.revocations;
+    this.#memberships = deps.memberships;
+    this.#adminConsentScopes = deps.adminConsentScopes;
     this.#mailer = deps.mailer ?? null;
     this.#onMembershipChange = deps.onMembershipChange ?? (() => {});
   }
 
-  /** Members are managed by the organization's ADMINs; anyone else gets NotFound, as if it did not exist. */
-  #requireAdmin(principal: Principal, organizationId: string, need: "read" | "manage" = "manage"): void {
-    requireScope(principal, need);
-    if (!isAdminOf(principal, organizationId)) throw new NotFoundError("organization");
-  }
 
   async invite(principal: Principal, organizationId: string, input: { email: string; role: string }): Promise<{ invitationUrl: string }> {
-    this.#requireAdmin(principal, organizationId);
+    requireOrganizationAdmin(principal, organizationId);
     const email = input.email.trim().toLowerCase();
-    const errors: FieldError[] = [];
-    if (!EMAIL.test(email) || email.length > 254) errors.push({ path: ["email"], code: "email_invalid", message: "is not an email address" });
+    const errors: FieldError[] = textErrors({ email });
+    if (errors.length === 0 && (!EMAIL.test(email) || email.length > 254)) errors.push({ path: ["email"], code: "email_invalid", message: "is not an email address" });
     if (!ROLES.includes(input.role as Role)) errors.push({ path: ["role"], code: "role_invalid", message: "must be ADMIN or MEMBER" });
     assertValid(errors);
     const already = await this.#db.membership.findFirst({ where: { organizationId, user: { email } }, select: { id: true } });
@@ -97,12 +108,14 @@ export class MemberService {
   }
 
   async createPasswordResetLink(principal: Principal, organizationId: string, userId: string): Promise<{ resetUrl: string }> {
-    this.#requireAdmin(principal, organizationId);
+    requireOrganizationAdmin(principal, organizationId);
     const membership = await this.#db.membership.findUnique({
       where: { organizationId_userId: { organizationId, userId } },
       include: { user: { select: { email: true } }, organization: { select: { name: true } } },
     });
     if (!membership) throw new NotFoundError("member");
+    // A new password opens every organization the person belongs to, not just this one.
+    requireWholeAccount(principal, await this.#memberships.get(userId));
     const resetUrl = await this.#createResetLink(principal, { organizationId, userId, email: membership.user.email, role: membership.role });
     void this.#mailer?.send({ to: membership.user.email, ...passwordResetMail({ organizationName: membership.organization.name, url: resetUrl, validHours: PASSWORD_RESET_TTL_MS / 3_600_000 }) });
     return { resetUrl };
@@ -152,27 +165,36 @@ export class MemberService {
   }
 
   async updateRole(principal: Principal, organizationId: string, userId: string, role: string): Promise<void> {
-    this.#requireAdmin(principal, organizationId);
+    requireOrganizationAdmin(principal, organizationId);
     if (!ROLES.includes(role as Role)) throw new ValidationError([{ path: ["role"], code: "role_invalid", message: "must be ADMIN or MEMBER" }]);
     await this.#db.$transaction(async (tx) => {
       const membership = await this.#membership(tx, organizationId, userId);
       if (membership.role === role) return;
       if (membership.role === "ADMIN") await this.#assertNotLastAdmin(tx, organizationId, "role", "demoted");
       await tx.membership.update({ where: { id: membership.id }, data: { role } });
-      await audit(tx, principal, organizationId, "membership.role_changed", userId, { from: membership.role, to: role });
+      const revoked = membership.role === "ADMIN" ? await this.#endAdminConsent(tx, organizationId, userId) : 0;
+      await audit(tx, principal, organizationId, "membership.role_changed", userId, { from: membership.role, to: role, refreshTokensRevoked: revoked });
     });
     this.#onMembershipChange(userId);
   }
 
-  /** Removing a member ends their sign-in sessions and their refresh tokens for the organization's apps. */
+  /**
+   * Removing a member ends their refresh tokens for the organization's apps (and what admin
+   * consent gave them through first-party apps). Their sign-in sessions are their whole
+   * account's: ended only when the caller may act on it (account.whole).
+   */
   async remove(principal: Principal, organizationId: string, userId: string): Promise<void> {
-    this.#requireAdmin(principal, organizationId);
+    requireOrganizationAdmin(principal, organizationId);
+    const person = await this.#memberships.get(userId);
+    const wholeAccount = mayActOnWholeAccount(principal, person);
     await this.#db.$transaction(async (tx) => {
       const membership = await this.#membership(tx, organizationId, userId);
       if (membership.role === "ADMIN") await this.#assertNotLastAdmin(tx, organizationId, "userId", "removed");
       await tx.membership.delete({ where: { id: membership.id } });
-      await tx.session.deleteMany({ where: { userId } });
-      const revoked = await this.#revokeRefreshTokens(tx, { userId, application: { organizationId } });
+      if (wholeAccount) await tx.session.deleteMany({ where: { userId } });
+      const revoked =
+        (await revokeRefreshTokensWhere(tx, this.#revocations, { userId, application: { organizationId } })) +
+        (membership.role === "ADMIN" ? await this.#endAdminConsent(tx, organizationId, userId) : 0);
       await audit(tx, principal, organizationId, "membership.removed", userId, { role: membership.role, refreshTokensRevoked: revoked });
     });
     this.#onMembershipChange(userId);
@@ -266,7 +288,7 @@ export class MemberService {
       });
       if (!consent) throw new NotFoundError("connected application");
       await tx.consent.delete({ where: { id: consent.id } });
-      const revoked = await this.#revokeRefreshTokens(tx, { userId, applicationId });
+      const revoked = await revokeRefreshTokensWhere(tx, this.#revocations, { userId, applicationId });
       await audit(tx, principal, consent.application.organizationId, "consent.revoked", applicationId, {
         userId: publicId("User", userId),
         clientId: consent.application.clientId,
@@ -288,13 +310,19 @@ export class MemberService {
     }
   }
 
-  /** Revokes refresh tokens and records their access tokens as revoked, so both stop at once. */
-  async #revokeRefreshTokens(tx: Tx, where: Prisma.RefreshTokenWhereInput): Promise<number> {
-    const now = new Date();
-    const live = await tx.refreshToken.findMany({ where: { ...where, revokedAt: null }, select: { id: true, accessTokenId: true, accessExpiresAt: true } });
-    if (live.length === 0) return 0;
-    await tx.refreshToken.updateMany({ where: { id: { in: live.map((t) => t.id) } }, data: { revokedAt: now } });
-    for (const t of live) await revokeAccessTokenId(tx, this.#revocations, t.accessTokenId, t.accessExpiresAt);
-    return live.length;
+  /**
+   * oauth.admin_consent ends with the ADMIN role: the person's refresh tokens (and the access
+   * tokens issued with them) that carry an adminConsentRequired scope, for this organization's
+   * apps, and for first-party apps when they are ADMIN nowhere else any more.
+   */
+  async #endAdminConsent(tx: Tx, organizationId: string, userId: string): Promise<number> {
+    if (this.#adminConsentScopes.size === 0) return 0;
+    const stillAdminElsewhere = (await tx.membership.count({ where: { userId, role: "ADMIN", organizationId: { not: organizationId } } })) > 0;
+    const apps: Prisma.ConnectApplicationWhereInput[] = [{ organizationId }];
+    if (!stillAdminElsewhere) apps.push({ organizationId: null, isFirstParty: true });
+    const live = await tx.refreshToken.findMany({ where: { userId, revokedAt: null, application: { OR: apps } }, select: { id: true, scopes: true } });
+    const carrying = live.filter((t) => t.scopes.split(" ").some((s) => this.#adminConsentScopes.has(s))).map((t) => t.id);
+    if (carrying.length === 0) return 0;
+    return revokeRefreshTokensWhere(tx, this.#revocations, { id: { in: carrying } });
   }
 }

@@ -5,10 +5,12 @@
 import type { Db, Prisma } from "../db/client.ts";
 import type { Provider } from "../db/url.ts";
 import { publicId } from "../ids.ts";
-import { hasScope, isAdminOf, type Principal } from "../auth/principal.ts";
-import { revokeRefreshTokensWhere, type RevocationNotes } from "../oauth/issuance/revocation.ts";
+import type { Principal } from "../access/principal.ts";
+import { administers, hasRegistryScope, publicationRoles, visiblePublicationRequestsWhere as visibleRequestsWhere } from "../access/policy.ts";
+import { revokeRefreshTokensWhere, type RevocationNotes } from "../auth/revocation-notes.ts";
 import type { ClientDirectory } from "./client-directory.ts";
-import { ForbiddenError, NotFoundError, ValidationError } from "./errors.ts";
+import { assertValid, ForbiddenError, NotFoundError, ValidationError } from "../errors.ts";
+import { textErrors } from "./text.ts";
 import { lockApplication } from "./locks.ts";
 import {
   mayTake,
@@ -27,7 +29,7 @@ import {
 } from "./publication.ts";
 import { changesBetween, parseRevision, revisionDigest, revisionOf, serializeRevision, type Revision } from "./revision.ts";
 import type { FieldError } from "./rules.ts";
-import { audit } from "./service.ts";
+import { audit } from "../audit/record.ts";
 
 type Tx = Prisma.TransactionClient;
 type Actor = Pick<Principal, "subject" | "kind"> | null;
@@ -40,10 +42,7 @@ const isUniqueViolation = (err: unknown) => (err as { code?: string } | null)?.c
 
 /** Publication requests a principal may read: all for operator ADMINs, their organizations' for others. */
 export function visiblePublicationRequestsWhere(principal: Principal): Prisma.PublicationRequestWhereInput {
-  if (!hasScope(principal, "read")) return { id: { in: [] } };
-  if (principal.isOperator) return {};
-  const admin = [...principal.roles].filter(([, role]) => role === "ADMIN").map(([id]) => id);
-  return admin.length > 0 ? { organizationId: { in: admin } } : { id: { in: [] } };
+  return visibleRequestsWhere(principal) as Prisma.PublicationRequestWhereInput;
 }
 
 /** Everything that keeps an application from being reviewed now, all listed at once. */
@@ -85,9 +84,10 @@ export class PublicationService {
 
   async request(principal: Principal, applicationId: string, notes: string | null | undefined) {
     const app = await this.#db.connectApplication.findUnique({ where: { id: applicationId }, select: { organizationId: true } });
-    if (!app || !hasScope(principal, "read") || !isAdminOf(principal, app.organizationId)) throw new NotFoundError();
+    if (!app || !hasRegistryScope(principal, "read") || !administers(principal, app.organizationId)) throw new NotFoundError();
     this.#assertMay(principal, app.organizationId, "request");
     const text = notes?.trim() || null;
+    assertValid(textErrors({ notes: text }, ["notes"]));
     if (text && text.length > NOTES_MAX) throw new ValidationError([{ path: ["notes"], code: "notes_length", message: `must be at most ${NOTES_MAX} characters` }]);
     try {
       return await this.#db.$transaction(async (tx) => {
@@ -112,6 +112,7 @@ export class PublicationService {
   reject(principal: Principal, requestId: string, reason: string | null | undefined) {
     const text = reason?.trim() ?? "";
     if (!text) throw new ValidationError([{ path: ["reason"], code: "reason_required", message: "say why, so the organization knows what to change" }]);
+    assertValid(textErrors({ reason: text }, ["reason"]));
     if (text.length > REASON_MAX) throw new ValidationError([{ path: ["reason"], code: "reason_length", message: `must be at most ${REASON_MAX} characters` }]);
     return this.#decide(principal, requestId, "reject", text);
   }
@@ -127,8 +128,7 @@ export class PublicationService {
    */
   async unpublish(principal: Principal, applicationId: string) {
     const app = await this.#db.connectApplication.findUnique({ where: { id: applicationId }, select: { organizationId: true, clientId: true } });
-    const owner = app ? isAdminOf(principal, app.organizationId) : false;
-    if (!app || !hasScope(principal, "read") || !(owner || principal.isOperator)) throw new NotFoundError();
+    if (!app || !hasRegistryScope(principal, "read") || publicationRoles(principal, app.organizationId).length === 0) throw new NotFoundError();
     this.#assertMay(principal, app.organizationId, "unpublish");
     const result = await this.#db.$transaction(async (tx) => {
       await lockApplication(tx, this.#provider, applicationId);
@@ -218,9 +218,7 @@ export class PublicationService {
   }
 
   #assertMay(principal: Principal, organizationId: string | null, action: PublicationAction): void {
-    const actors: PublicationActor[] = [];
-    if (isAdminOf(principal, organizationId)) actors.push("owner");
-    if (principal.isOperator) actors.push("operator");
+    const actors: PublicationActor[] = publicationRoles(principal, organizationId);
     if (actors.some((a) => mayTake(action, a))) return;
     const operatorOnly = PUBLICATION_TRANSITIONS[action].by.includes("operator") && !PUBLICATION_TRANSITIONS[action].by.includes("owner");
     const role = operatorOnly ? "ADMIN of the operator organization" : "ADMIN of the application's organization";

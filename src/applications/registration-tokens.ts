@@ -8,10 +8,11 @@
 import { randomBytes } from "node:crypto";
 import type { Db, Prisma } from "../db/client.ts";
 import { sha256 } from "../crypto/random.ts";
-import { isAdminOf, requireScope, type Principal } from "../auth/principal.ts";
+import type { Principal } from "../access/principal.ts";
+import { administers, requireOrganizationAdmin, requireRegistryScope } from "../access/policy.ts";
 import { publicId } from "../ids.ts";
-import { audit } from "./service.ts";
-import { assertValid, NotFoundError } from "./errors.ts";
+import { audit } from "../audit/record.ts";
+import { assertValid, NotFoundError } from "../errors.ts";
 import type { FieldError } from "./rules.ts";
 
 type Tx = Prisma.TransactionClient;
@@ -56,14 +57,9 @@ export class RegistrationTokenService {
     this.#db = db;
   }
 
-  /** Registration tokens are an organization's ADMINs' business; anyone else gets NotFound. */
-  #requireAdmin(principal: Principal, organizationId: string): void {
-    requireScope(principal, "manage");
-    if (!isAdminOf(principal, organizationId)) throw new NotFoundError("organization");
-  }
 
   async create(principal: Principal, organizationId: string, input: RegistrationTokenInput) {
-    this.#requireAdmin(principal, organizationId);
+    requireOrganizationAdmin(principal, organizationId);
     assertValid(validateRegistrationTokenInput(input));
     const org = await this.#db.organization.findUnique({ where: { id: organizationId }, select: { id: true } });
     if (!org) throw new NotFoundError("organization");
@@ -91,9 +87,9 @@ export class RegistrationTokenService {
   }
 
   async revoke(principal: Principal, id: string) {
-    requireScope(principal, "manage");
+    requireRegistryScope(principal, "manage");
     const token = await this.#db.registrationToken.findUnique({ where: { id } });
-    if (!token || !isAdminOf(principal, token.organizationId)) throw new NotFoundError("registration token");
+    if (!token || !administers(principal, token.organizationId)) throw new NotFoundError("registration token");
     return this.#db.$transaction(async (tx) => {
       const updated = await tx.registrationToken.update({ where: { id }, data: { revokedAt: token.revokedAt ?? new Date() } });
       if (!token.revokedAt) await audit(tx, principal, token.organizationId, "registration_token.revoked", id, {});
@@ -108,12 +104,18 @@ export class RegistrationTokenService {
   }
 
   /**
-   * Takes one use, atomically: of two registrations racing for the last use, one gets it.
-   * Runs inside the registration's transaction, so a registration that fails gives it back.
+   * Takes one use, atomically: of two registrations racing for the last use, one gets it. Taken
+   * before any slow work (hashing the new client's secret), so a burst of registrations on a
+   * spent token costs one UPDATE each; a registration that then fails gives it back (release).
    */
-  async consume(tx: Tx, id: string): Promise<boolean> {
+  async consume(tx: Tx | Db, id: string): Promise<boolean> {
     const { count } = await tx.registrationToken.updateMany({ where: { id, ...usableWhere(new Date()) }, data: { usesLeft: { decrement: 1 } } });
     return count === 1;
+  }
+
+  /** Gives back a use taken by a registration that was then refused. */
+  async release(id: string): Promise<void> {
+    await this.#db.registrationToken.updateMany({ where: { id }, data: { usesLeft: { increment: 1 } } });
   }
 
   publicId(id: string): string {

@@ -9,12 +9,12 @@ import type { Config } from "../config/index.ts";
 import type { Db, Prisma } from "../db/client.ts";
 import { constantTimeEqual, sha256 } from "../crypto/random.ts";
 import { argon2Hash, argon2Verify, formatSecret, parseSecretId, secretHint } from "../crypto/secrets.ts";
-import { MANAGE_SCOPE, READ_SCOPE, type Principal, type Role } from "../auth/principal.ts";
+import { MANAGE_SCOPE, READ_SCOPE, type Principal, type Role } from "../access/principal.ts";
 import { publicId } from "../ids.ts";
 import type { ApplicationService } from "./service.ts";
-import { audit } from "./service.ts";
+import { audit } from "../audit/record.ts";
 import type { RegistrationTokenService } from "./registration-tokens.ts";
-import { ValidationError } from "./errors.ts";
+import { ValidationError } from "../errors.ts";
 import { parseClientMetadata, registrationErrorCode, metadataField, type ExtraMetadata } from "./client-metadata.ts";
 import { defaultGrantKind, isConfidential, validateGrant, type ApplicationType, type FieldError, type Platform } from "./rules.ts";
 
@@ -70,7 +70,20 @@ export class RegistrationService {
     const metadata = parseClientMetadata(metadataObject(body));
     if (metadata.errors.length > 0) throw new ClientMetadataRefused(metadata.errors);
     this.#refuseAdminScopes(metadata.scopes);
+    // The use first: concurrent registrations on a spent token are refused before any hashing.
+    if (!(await this.#tokens.consume(this.#db, token.id))) throw new RegistrationUnauthorized();
+    try {
+      return await this.#registerWithUse(token, metadata);
+    } catch (error) {
+      await this.#tokens.release(token.id).catch(() => undefined);
+      throw error;
+    }
+  }
 
+  async #registerWithUse(
+    token: NonNullable<Awaited<ReturnType<RegistrationTokenService["find"]>>>,
+    metadata: ReturnType<typeof parseClientMetadata>,
+  ): Promise<Record<string, unknown>> {
     const confidential = isConfidential(metadata.input.applicationType, metadata.input.platform);
     // Hashing is slow: done before the transaction, as addClientSecret does.
     const secretId = randomBytes(12).toString("hex");
@@ -87,9 +100,6 @@ export class RegistrationService {
           registeredDynamically: true,
           auditAction: "application.registered",
           inTransaction: async (tx, created) => {
-            // The use is taken in the same transaction: a refused registration costs none, and
-            // two racing for the last use cannot both have it.
-            if (!(await this.#tokens.consume(tx, token.id))) throw new RegistrationUnauthorized();
             if (secret && secretHash) {
               await tx.clientSecret.create({
                 data: { id: secretId, applicationId: created.id, description: "Issued at dynamic registration", hash: secretHash, hint: secretHint(secret) },

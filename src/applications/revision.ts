@@ -116,3 +116,8 @@ export function changesBetween(approved: Revision | null, proposed: Revision): R
   }
   return changes;
 }
+
+/** The approved revision a PUBLIC application's outsiders get, or null. */
+export function approvedRevisionOf(app: { visibility: string; approvedRevision: string | null }): Revision | null {
+  return app.visibility === "PUBLIC" ? parseRevision(app.approvedRevision) : null;
+}

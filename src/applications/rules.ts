@@ -19,12 +19,9 @@ export { APPLICATION_TYPES, CLIENT_CODE_PATTERN, checkUri, LIMITS, PLATFORMS } f
 export type { ApplicationInput, ApplicationType, Platform } from "./fields.ts";
 export const PERMISSION_KINDS: readonly PermissionKind[] = ["DELEGATED", "APPLICATION"];
 
-/** One broken rule: path names the input field, code names the rule (stable, for programs). */
-export interface FieldError {
-  path: string[];
-  message: string;
-  code: string;
-}
+export type { FieldError } from "../errors.ts";
+import { textErrors } from "./text.ts";
+import type { FieldError } from "../errors.ts";
 
 /** WEB apps and M2M apps keep secrets; SPA and NATIVE apps run where secrets cannot be kept. */
 export function isConfidential(type: ApplicationType, platform: Platform | null): boolean {
@@ -213,7 +210,7 @@ export function validateGrant(
 }
 
 export function validateSecretInput(input: { description?: string | null; expiresInDays?: number | null }): FieldError[] {
-  const errors: FieldError[] = [];
+  const errors: FieldError[] = textErrors({ description: input.description });
   if (input.description && input.description.length > LIMITS.secretDescriptionMax) {
     errors.push({ path: ["description"], code: "secret_description_length", message: `must be at most ${LIMITS.secretDescriptionMax} characters` });
   }

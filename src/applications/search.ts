@@ -3,7 +3,7 @@
 // ESCAPE clause, so there a search that contains them is answered with instr() instead.
 import type { Db } from "../db/client.ts";
 import type { Provider } from "../db/url.ts";
-import { ValidationError } from "./errors.ts";
+import { ValidationError } from "../errors.ts";
 
 export const SEARCH_MAX_LENGTH = 200;
 

@@ -1,7 +1,7 @@
 // Secret hygiene: which active client secrets expire soon, for the admin API's filter and for a
 // cron job (`scopekeeper secrets expiring`). An expired or revoked secret no longer counts.
 import type { Db } from "../db/client.ts";
-import { ValidationError } from "./errors.ts";
+import { ValidationError } from "../errors.ts";
 
 export const EXPIRING_WITHIN_DAYS_MAX = 3650;
 

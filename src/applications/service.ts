@@ -10,12 +10,13 @@ import type { Db, Prisma } from "../db/client.ts";
 import type { Provider } from "../db/url.ts";
 import { formatSecret, argon2Hash, secretHint } from "../crypto/secrets.ts";
 import { randomId } from "../crypto/random.ts";
-import { publicId, rawIdOf, type IdType } from "../ids.ts";
-import { canSeeApplication, isAdminOf, type Principal } from "../auth/principal.ts";
+import { publicId } from "../ids.ts";
+import type { Principal } from "../access/principal.ts";
+import { administers, connectGrantProblems, mayMarkFirstParty, maySeeApplication } from "../access/policy.ts";
 import type { ClientDirectory } from "./client-directory.ts";
-import { assertValid, NotFoundError, ValidationError } from "./errors.ts";
+import { assertValid, NotFoundError, ValidationError } from "../errors.ts";
 import { COLUMN_FIELDS, type ColumnValues } from "./fields.ts";
-import { registryChanges } from "./changes.ts";
+import { audit } from "../audit/record.ts";
 import { lockApplication } from "./locks.ts";
 import { reviewCriticalChange } from "./publication-service.ts";
 import {
@@ -75,10 +76,10 @@ export class ApplicationService {
     errors.push(...(await this.#organizationErrors(principal, shape)), ...this.#firstPartyErrors(principal, shape));
     const kind = defaultGrantKind(shape.applicationType);
     const scopes = [...new Set(input.scopes ?? [])];
-    if (scopes.length > 0 && errors.length === 0) errors.push(...validateGrant(shape, scopes, kind, this.#catalog));
+    if (scopes.length > 0 && errors.length === 0) errors.push(...validateGrant(shape, scopes, kind, this.#catalog), ...connectGrantProblems(shape, scopes, kind));
     assertValid(errors);
 
-    const app = await this.#db.$transaction(async (tx) => {
+    const app = await this.#uniqueOrValidationError(shape, null, () => this.#db.$transaction(async (tx) => {
       await this.#assertUnique(tx, shape, null);
       // One INSERT ... RETURNING and one createMany per relation: a nested create would read
       // the row back in a fourth statement.
@@ -104,7 +105,7 @@ export class ApplicationService {
         scopes,
       });
       return created;
-    });
+    }));
     return app;
   }
 
@@ -135,7 +136,7 @@ export class ApplicationService {
       }
     }
     assertValid(errors);
-    const app = await this.#db.$transaction(async (tx) => {
+    const app = await this.#uniqueOrValidationError(shape, id, () => this.#db.$transaction(async (tx) => {
       await this.#assertUnique(tx, shape, id);
       await this.#lockApplication(tx, id);
       await options.inTransaction?.(tx, existing);
@@ -150,7 +151,7 @@ export class ApplicationService {
       // A PUBLIC app's critical fields go to review; outsiders keep the approved revision.
       await reviewCriticalChange(tx, principal, id);
       return updated;
-    });
+    }));
     this.#directory.invalidate(app.clientId);
     return app;
   }
@@ -218,7 +219,7 @@ export class ApplicationService {
 
   async revokeSecret(principal: Principal, secretId: string) {
     const secret = await this.#db.clientSecret.findUnique({ where: { id: secretId }, include: { application: true } });
-    if (!secret || !canSeeApplication(principal, secret.application)) throw new NotFoundError("client secret");
+    if (!secret || !maySeeApplication(principal, secret.application)) throw new NotFoundError("client secret");
     const revoked = await this.#db.$transaction(async (tx) => {
       const updated = await tx.clientSecret.update({
         where: { id: secretId },
@@ -238,7 +239,7 @@ export class ApplicationService {
     const app = await this.findVisible(principal, applicationId);
     const kind = kindInput ?? defaultGrantKind(app.applicationType as ApplicationType);
     const unique = [...new Set(scopes)];
-    assertValid(validateGrant(this.#shapeOf(app), unique, kind, this.#catalog));
+    assertValid([...validateGrant(this.#shapeOf(app), unique, kind, this.#catalog), ...connectGrantProblems(app, unique, kind)]);
     await this.#db.$transaction(async (tx) => {
       await this.#lockApplication(tx, applicationId);
       const existing = await tx.scopeGrant.findMany({ where: { applicationId, kind, scope: { in: unique } } });
@@ -270,7 +271,7 @@ export class ApplicationService {
   /** The organization must exist and be one the principal administers. */
   async #organizationErrors(principal: Principal, shape: ApplicationShape): Promise<FieldError[]> {
     if (!shape.organizationId) return [];
-    const org = isAdminOf(principal, shape.organizationId)
+    const org = administers(principal, shape.organizationId)
       ? await this.#db.organization.findUnique({ where: { id: shape.organizationId } })
       : null;
     return org ? [] : [{ path: ["organizationId"], code: "organization_not_found", message: "no organization with that id" }];
@@ -278,7 +279,7 @@ export class ApplicationService {
 
   /** First-party applications skip consent and are the operator's: only its admins register or mark them. */
   #firstPartyErrors(principal: Principal, shape: ApplicationShape): FieldError[] {
-    if (!shape.isFirstParty || principal.isOperator) return [];
+    if (!shape.isFirstParty || mayMarkFirstParty(principal)) return [];
     return [{ path: ["isFirstParty"], code: "first_party_operator_only", message: "only the operator organization may register or mark first-party applications" }];
   }
 
@@ -289,6 +290,21 @@ export class ApplicationService {
    */
   #lockApplication(tx: Tx, id: string): Promise<void> {
     return lockApplication(tx, this.#provider, id);
+  }
+
+  /**
+   * The read in #assertUnique gives the helpful message; the database's unique indexes hold the
+   * rule under concurrency. A concurrent writer that won the race committed first: asking again
+   * outside the transaction names the field it took.
+   */
+  async #uniqueOrValidationError<T>(shape: ApplicationShape, selfId: string | null, write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (err) {
+      if ((err as { code?: string } | null)?.code !== "P2002") throw err;
+      await this.#assertUnique(this.#db as unknown as Tx, shape, selfId);
+      throw new ValidationError([{ path: ["name"], code: "name_taken", message: "is already used by another application of this organization" }]);
+    }
   }
 
   async #assertUnique(tx: Tx, shape: ApplicationShape, selfId: string | null): Promise<void> {
@@ -341,46 +357,7 @@ export class ApplicationService {
 
 /** The application if the principal may see it; otherwise NotFoundError, exactly as if it did not exist. */
 function visibleOrAbsent<T extends { organizationId: string | null; isFirstParty: boolean }>(principal: Principal, app: T | null): T {
-  if (!app || !canSeeApplication(principal, app)) throw new NotFoundError();
+  if (!app || !maySeeApplication(principal, app)) throw new NotFoundError();
   return app;
 }
 
-/** Which kind of object an action's target is, so events carry the same public ids as the API. */
-const TARGET_ID_TYPES: Record<string, IdType> = {
-  application: "ConnectApplication",
-  client_secret: "ClientSecret",
-  scopes: "ConnectApplication",
-  organization: "Organization",
-  user: "User",
-  membership: "User",
-  invitation: "Invitation",
-  consent: "ConnectApplication",
-  registration_token: "RegistrationToken",
-  publication: "PublicationRequest",
-};
-
-export async function audit(
-  tx: Tx,
-  actor: Pick<Principal, "subject" | "kind"> | null,
-  organizationId: string | null,
-  action: string,
-  targetId: string,
-  details: Record<string, unknown>,
-): Promise<void> {
-  const targetType = action.split(".")[0] ?? null;
-  const idType = targetType ? TARGET_ID_TYPES[targetType] : undefined;
-  const applicationId = idType === "ConnectApplication" ? targetId : rawIdOf(details.applicationId, "ConnectApplication");
-  await tx.auditEvent.create({
-    data: {
-      organizationId,
-      applicationId,
-      actorType: actor ? actor.kind : "SYSTEM",
-      actorId: actor?.subject ?? null,
-      action,
-      targetType,
-      targetId: idType ? publicId(idType, targetId) : targetId,
-      details: JSON.stringify(details),
-    },
-  });
-  registryChanges.record();
-}

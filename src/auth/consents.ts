@@ -1,5 +1,5 @@
 // What each user approved for each application. Token revocation never touches consents.
-import { audit } from "../applications/service.ts";
+import { audit } from "../audit/record.ts";
 import type { Db } from "../db/client.ts";
 import { publicId } from "../ids.ts";
 

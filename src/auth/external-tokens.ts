@@ -3,7 +3,7 @@
 // refetched on an unknown `kid` at most once per cooldown, every fetch bounded by a timeout,
 // so a provider that cannot be reached fails an exchange quickly and never hangs the endpoint.
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
-import { checkProviderUrl } from "../applications/identity-providers.ts";
+import { checkProviderUrl } from "./provider-urls.ts";
 import { VerifiedJwtCache } from "./verified-jwts.ts";
 
 export class ExternalTokenError extends Error {

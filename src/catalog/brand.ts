@@ -1,11 +1,7 @@
 // Internal: the brand that marks defineHub() results. Not part of the plugin contract.
-import type { HubDefinition } from "./public.ts";
+import { HUB_BRAND, type HubDefinition } from "./definition.ts";
 
-/**
- * A registered symbol (Symbol.for), so a hub built against another copy of the contract
- * module (an npm package with its own copy of scopekeeper) is still recognised.
- */
-export const HUB_BRAND: unique symbol = Symbol.for("scopekeeper.catalog.hub");
+export { HUB_BRAND };
 
 /** True for a defineHub() result (from any copy of the contract module). */
 export function isHubDefinition(value: unknown): value is HubDefinition {

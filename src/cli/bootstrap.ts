@@ -1,9 +1,9 @@
 // `scopekeeper bootstrap`: an organization plus an M2M admin application holding the admin
 // API's own scopes, and its secret printed once.
 import type { Services } from "../services.ts";
-import { MANAGE_SCOPE, READ_SCOPE, type Principal } from "../auth/principal.ts";
-import { ValidationError } from "../applications/errors.ts";
-import { audit } from "../applications/service.ts";
+import { MANAGE_SCOPE, READ_SCOPE, type Principal } from "../access/principal.ts";
+import { ValidationError } from "../errors.ts";
+import { audit } from "../audit/record.ts";
 import { publicId } from "../ids.ts";
 import { LIMITS } from "../applications/rules.ts";
 import { CliError } from "./errors.ts";

@@ -1,6 +1,6 @@
 // Every failure the command line knows how to explain, as one line naming the cause and the
 // next step. Anything not listed here is a bug and keeps its stack trace.
-import { ValidationError } from "../applications/errors.ts";
+import { ValidationError } from "../errors.ts";
 import { describeDatabase } from "../db/url.ts";
 
 /** A failure whose message is already the one line the operator should read. */

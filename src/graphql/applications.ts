@@ -1,6 +1,6 @@
 // ConnectApplication and its parts as GraphQL. Relations load through @pothos/plugin-prisma's
 // selections, so a page of applications with URIs, secrets and grants is a fixed number of queries.
-import { adminOrganizationIds, isAdminOf, visibleApplicationsWhere, visibleOrganizationsWhere } from "../auth/principal.ts";
+import { actsInOrganization, administeredRowsWhere, administers, visibleApplicationsWhere, visibleOrganizationsWhere } from "../access/policy.ts";
 import { APPLICATION_TYPES, PLATFORMS } from "../applications/fields.ts";
 import type { CatalogScope } from "../catalog/index.ts";
 import { publicId } from "../ids.ts";
@@ -34,7 +34,8 @@ export const Member = builder.prismaObject("Membership", {
 export const Organization = builder.prismaNode("Organization", {
   id: { field: "id" },
   nullable: true,
-  authScopes: { readRegistry: true },
+  // The organizations a token acts in are readable through viewer whatever its scopes.
+  authScopes: (org, ctx) => (actsInOrganization(ctx.principal, org.id) ? true : { readRegistry: true }),
   findUnique: (id, ctx) => {
     // Only organizations the principal administers are visible; anything else reads as absent.
     return { id, AND: [visibleOrganizationsWhere(ctx.principal)] } as never;
@@ -47,7 +48,7 @@ export const Organization = builder.prismaNode("Organization", {
     members: t.relation("memberships", {
       query: { orderBy: { createdAt: "asc" } },
       resolve: (query, org, _args, ctx) =>
-        isAdminOf(ctx.principal, org.id) ? ctx.db.membership.findMany({ ...query, where: { organizationId: org.id } }) : [],
+        administers(ctx.principal, org.id) ? ctx.db.membership.findMany({ ...query, where: { organizationId: org.id } }) : [],
     }),
   }),
 });
@@ -160,7 +161,7 @@ export const AuditEvent = builder.prismaNode("AuditEvent", {
   nullable: true,
   authScopes: { readRegistry: true },
   findUnique: (id, ctx) => {
-    return { id, organizationId: { in: adminOrganizationIds(ctx.principal) } } as never;
+    return { id, ...administeredRowsWhere(ctx.principal) } as never;
   },
   fields: (t) => ({
     action: t.exposeString("action"),

@@ -2,8 +2,9 @@
 // the ForbiddenError a refusal becomes. Scope names say what they allow, not which OAuth
 // scope string grants it, so fields read as policy.
 import { AuthScopeFailureType, type AuthFailure } from "@pothos/plugin-scope-auth";
-import { ForbiddenError } from "../applications/errors.ts";
-import { hasScope, MANAGE_SCOPE, READ_SCOPE, type Principal } from "../auth/principal.ts";
+import { ForbiddenError } from "../errors.ts";
+import { MANAGE_SCOPE, READ_SCOPE, type Principal } from "../access/principal.ts";
+import { hasRegistryScope } from "../access/policy.ts";
 
 export interface RegistryScopes {
   /** connect.applications.read (or manage, which implies it). */
@@ -18,7 +19,7 @@ const TOKEN_SCOPE: Record<keyof RegistryScopes, string> = {
 };
 
 export function registryScopes(principal: Principal): RegistryScopes {
-  return { readRegistry: hasScope(principal, "read"), manageRegistry: hasScope(principal, "manage") };
+  return { readRegistry: hasRegistryScope(principal, "read"), manageRegistry: hasRegistryScope(principal, "manage") };
 }
 
 /** The first auth scope that failed names the token scope the caller lacks. */

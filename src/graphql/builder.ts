@@ -10,7 +10,7 @@
 // A refusal is a ForbiddenError: a union member of a mutation's result (its errors option
 // lists ForbiddenError), a GraphQL error with extensions.code FORBIDDEN anywhere else.
 // Which objects a principal may see (its organizations) is not a scope: the domain filters in
-// src/auth/principal.ts decide that, and another organization's object reads as absent.
+// src/access/policy.ts decide that, and another organization's object reads as absent.
 import SchemaBuilder from "@pothos/core";
 import ErrorsPlugin from "@pothos/plugin-errors";
 import PrismaPlugin from "@pothos/plugin-prisma";

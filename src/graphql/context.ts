@@ -2,7 +2,7 @@
 import type { Catalog } from "../catalog/index.ts";
 import type { Config } from "../config/index.ts";
 import type { Db } from "../db/client.ts";
-import type { Principal } from "../auth/principal.ts";
+import type { Principal } from "../access/principal.ts";
 import type { Services } from "../services.ts";
 
 export interface GraphQLContext {

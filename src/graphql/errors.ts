@@ -1,5 +1,5 @@
 // Typed errors as union members of every mutation result (the shared Error interface pattern).
-import { ForbiddenError, NotFoundError, ValidationError } from "../applications/errors.ts";
+import { ForbiddenError, NotFoundError, ValidationError } from "../errors.ts";
 import type { FieldError } from "../applications/rules.ts";
 import { builder } from "./builder.ts";
 

@@ -1,18 +1,20 @@
 // The admin API as a Fastify route handler over Yoga. Every operation needs a bearer token
-// issued by this server; without one the answer is HTTP 401 with an RFC 6750 challenge.
+// issued by this server; without one the answer is HTTP 401 with an RFC 6750 challenge. The
+// principal is resolved here, once per request (src/access/resolve.ts), and handed to Yoga as
+// its server context; nothing else reads the Authorization header.
 import { PothosValidationError } from "@pothos/core";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { GraphQLError } from "graphql";
 import { createYoga } from "graphql-yoga";
-import { ForbiddenError, NotFoundError, ValidationError } from "../applications/errors.ts";
-import { InvalidTokenError, principalFromBearer } from "../auth/bearer.ts";
-import { NOBODY, type Principal } from "../auth/principal.ts";
+import { ForbiddenError, NotFoundError, ValidationError } from "../errors.ts";
+import { InvalidTokenError, principalFromBearer } from "../access/resolve.ts";
+import { NOBODY, type Principal } from "../access/principal.ts";
 import type { Services } from "../services.ts";
 import type { GraphQLContext } from "./context.ts";
 import { createResponseCache, type CacheContext } from "./response-cache.ts";
 import { documentLimitPlugins } from "./limits.ts";
 import { useIntrospectionForAdmins } from "./introspection.ts";
-import { usePrincipal } from "./principal-plugin.ts";
+import { useNoNulInQueryArguments } from "./nul-arguments.ts";
 import { schema } from "./schema.ts";
 import { renderGraphiQL } from "./graphiql.ts";
 
@@ -33,9 +35,9 @@ export function createAdminHandler(services: Services, log: AdminLog): (req: Fas
     landingPage: false,
     logging: false,
     plugins: [
-      usePrincipal(services, { graphiql }),
       ...documentLimitPlugins(services.config),
       useIntrospectionForAdmins(services.config),
+      useNoNulInQueryArguments(),
       ...cache.plugins,
     ],
     // The console is on this origin; no other site's script may call the admin API.

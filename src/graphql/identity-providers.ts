@@ -1,7 +1,7 @@
 // Identity providers (token exchange) as GraphQL: ADMINs of an organization register, change
 // and remove its trusted external issuers and link external subjects to members. The rules
 // live in src/applications/identity-providers.ts.
-import { NotFoundError, ValidationError } from "../applications/errors.ts";
+import { NotFoundError, ValidationError } from "../errors.ts";
 import type { SubjectMapping } from "../applications/identity-providers.ts";
 import { publicId } from "../ids.ts";
 import { builder } from "./builder.ts";

@@ -3,12 +3,13 @@
 // there. Outside production every caller keeps it (GraphiQL, codegen). __typename stays.
 import { NoSchemaIntrospectionCustomRule } from "graphql";
 import type { Plugin } from "graphql-yoga";
-import { adminOrganizationIds, type Principal } from "../auth/principal.ts";
+import type { Principal } from "../access/principal.ts";
+import { administeredOrganizationIds } from "../access/policy.ts";
 import type { Config } from "../config/index.ts";
 
 /** An admin: ADMIN of at least one organization (an admin application is ADMIN of its own). */
 export function mayIntrospect(config: Config, principal: Principal | undefined): boolean {
-  return config.env !== "production" || (principal !== undefined && adminOrganizationIds(principal).length > 0);
+  return config.env !== "production" || (principal !== undefined && administeredOrganizationIds(principal).length > 0);
 }
 
 export function useIntrospectionForAdmins(config: Config): Plugin {

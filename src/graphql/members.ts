@@ -1,7 +1,7 @@
 // Members of an organization over GraphQL: invitations, roles, removal and password-reset
 // links. Each mutation returns its Success type or a typed error; the rules are in
 // src/applications/members.ts.
-import { NotFoundError, ValidationError } from "../applications/errors.ts";
+import { NotFoundError, ValidationError } from "../errors.ts";
 import { builder } from "./builder.ts";
 import { MemberRoleEnum } from "./applications.ts";
 import { MUTATION_ERRORS } from "./errors.ts";

@@ -1,6 +1,6 @@
 // Changes to the registry. Each returns a union of its Success type and typed errors; the
 // rules themselves live in src/applications and are shared with the CLI and OAuth endpoints.
-import { NotFoundError, ValidationError } from "../applications/errors.ts";
+import { NotFoundError, ValidationError } from "../errors.ts";
 import { APPLICATION_FIELDS, type ApplicationInput } from "../applications/fields.ts";
 import { builder } from "./builder.ts";
 import { ApplicationTypeEnum, ClientSecret, ConnectApplication, PlatformEnum } from "./applications.ts";

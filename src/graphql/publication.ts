@@ -1,7 +1,7 @@
 // Publication over GraphQL: requests, decisions, unpublishing, and on ConnectApplication its
 // readiness, approved revision and requests. The rules are in src/applications/publication.ts
 // and publication-service.ts; this module only translates ids and shapes.
-import { NotFoundError } from "../applications/errors.ts";
+import { NotFoundError } from "../errors.ts";
 import { PUBLICATION_STATUSES, type PublicationOrigin, type PublicationStatus } from "../applications/publication.ts";
 import { visiblePublicationRequestsWhere } from "../applications/publication-service.ts";
 import { changesBetween, parseRevision, revisionDigest, type Revision, type RevisionChange } from "../applications/revision.ts";

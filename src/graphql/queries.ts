@@ -1,5 +1,5 @@
 // Read access to the registry: everything filtered to what the principal may see.
-import { adminOrganizationIds, visibleApplicationsWhere, visibleOrganizationsWhere } from "../auth/principal.ts";
+import { administeredRowsWhere, visibleApplicationsWhere, visibleOrganizationsWhere } from "../access/policy.ts";
 import { applicationSearchWhere } from "../applications/search.ts";
 import { expiringSecretsWhere } from "../applications/secret-hygiene.ts";
 import { builder } from "./builder.ts";
@@ -85,7 +85,7 @@ builder.queryFields((t) => ({
     args: { filter: t.arg({ type: AuditEventFilter }) },
     resolve: (query, _root, args, ctx) => {
       const f = args.filter ?? {};
-      const where: object[] = [{ organizationId: { in: adminOrganizationIds(ctx.principal) } }];
+      const where: object[] = [administeredRowsWhere(ctx.principal)];
       // An id of the wrong kind matches nothing, exactly like an unknown one.
       if (f.organizationId != null) where.push({ organizationId: idOf(String(f.organizationId), "Organization") ?? "" });
       if (f.applicationId != null) where.push({ applicationId: idOf(String(f.applicationId), "ConnectApplication") ?? "" });

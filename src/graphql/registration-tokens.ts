@@ -1,7 +1,7 @@
 // Initial access tokens for dynamic client registration (RFC 7591 §3) as GraphQL: an
 // organization's ADMINs create, list and revoke them. The rules are in
 // src/applications/registration-tokens.ts; registration itself is at POST /oauth/register.
-import { NotFoundError } from "../applications/errors.ts";
+import { NotFoundError } from "../errors.ts";
 import { publicId } from "../ids.ts";
 import { builder } from "./builder.ts";
 import { Organization } from "./applications.ts";

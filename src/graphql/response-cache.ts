@@ -21,8 +21,8 @@ import { createInMemoryCache, useResponseCache } from "@graphql-yoga/plugin-resp
 import type { Plugin } from "graphql-yoga";
 import { Kind, type DocumentNode } from "graphql";
 import { LRUCache } from "lru-cache";
-import { registryChanges } from "../applications/changes.ts";
-import { NOBODY, type Principal } from "../auth/principal.ts";
+import { registryChanges } from "../audit/changes.ts";
+import { NOBODY, type Principal } from "../access/principal.ts";
 
 /** How many answers are kept; a list of 100 applications is about 70 KB of JSON. */
 const MAX_ANSWERS = 200;

@@ -1,6 +1,6 @@
 // A person's connected apps: what they consented to, and revoking it. Every signed-in person
 // may use these, whatever their role; an application's own token has no connected apps.
-import { NotFoundError } from "../applications/errors.ts";
+import { NotFoundError } from "../errors.ts";
 import { builder } from "./builder.ts";
 import { MUTATION_ERRORS } from "./errors.ts";
 import { encodeNodeId, idOf } from "./ids.ts";

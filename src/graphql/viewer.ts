@@ -1,7 +1,7 @@
 // `viewer`: who the token is, for any valid token, whatever its scopes. A person sees their
 // own memberships; an admin application sees its own organization (ADMIN when it holds the
 // manage scope). Nothing here reaches into the registry.
-import { hasScope } from "../auth/principal.ts";
+import { hasRegistryScope } from "../access/policy.ts";
 import { publicId } from "../ids.ts";
 import { builder } from "./builder.ts";
 import { MemberRoleEnum, Organization } from "./applications.ts";
@@ -58,7 +58,7 @@ builder.queryFields((t) => ({
       }
       const app = await ctx.db.connectApplication.findUnique({ where: { clientId: p.clientId }, select: { id: true } });
       const memberships: ViewerMembership[] = p.organizationId
-        ? [{ organizationId: p.organizationId, role: hasScope(p, "manage") ? "ADMIN" : "MEMBER" }]
+        ? [{ organizationId: p.organizationId, role: hasRegistryScope(p, "manage") ? "ADMIN" : "MEMBER" }]
         : [];
       return { kind: "APPLICATION" as const, id: app ? publicId("ConnectApplication", app.id) : p.clientId, email: null, memberships };
     },

@@ -4,7 +4,8 @@
 import type { Services } from "../services.ts";
 import type { ConsentApp } from "../ui/pages.ts";
 import { isConfidential, type ApplicationType, type Platform } from "../applications/rules.ts";
-import { approvedRevisionOf, type RevisionChoice } from "../applications/visibility.ts";
+import { approvedRevisionOf } from "../applications/revision.ts";
+import type { RevisionChoice } from "../access/policy.ts";
 
 /** What the consent page shows, plus what the flow decides with. */
 export interface AuthorizationApplication extends ConsentApp {
@@ -21,6 +22,8 @@ export interface AuthorizationRequest {
   app: AuthorizationApplication;
   redirectUri: string;
   redirectUriGiven: boolean;
+  /** Whether an error may be sent to redirectUri now (see checkAuthorizationRequest); otherwise it is shown on a page. */
+  errorRedirectTrusted: boolean;
   scopes: string[];
   state: string | undefined;
   codeChallenge: string | undefined;
@@ -107,7 +110,14 @@ export async function checkAuthorizationRequest(
   }
 
   const state = params.state === "\u0000duplicate" ? undefined : params.state;
-  const fail = (error: string, description: string): AuthorizationCheck => ({ kind: "redirect", redirectUri, error, description, state });
+  // Error redirects go only where the requester may be sent: before sign-in, who asks is
+  // unknown, so a PUBLIC app's redirect URI that is not in its approved revision (still under
+  // review) gets the error on a page here instead.
+  const errorRedirectTrusted = !(revision === "either" && approved) || approved.redirectUris.includes(redirectUri);
+  const fail = (error: string, description: string): AuthorizationCheck =>
+    errorRedirectTrusted
+      ? { kind: "redirect", redirectUri, error, description, state }
+      : { kind: "page", status: 400, title: "This sign-in link is not valid", message: description, error };
   const duplicate = Object.entries(params).find(([, v]) => v === "\u0000duplicate");
   if (duplicate) return fail("invalid_request", `the parameter ${duplicate[0]} was given more than once`);
   if (params.response_type !== "code") {
@@ -158,6 +168,7 @@ export async function checkAuthorizationRequest(
       },
       redirectUri,
       redirectUriGiven: given !== undefined,
+      errorRedirectTrusted,
       scopes,
       state,
       codeChallenge: params.code_challenge,

@@ -3,7 +3,7 @@
 // every step, so nothing a browser sends later can widen what was first checked.
 import { randomBytes } from "node:crypto";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
-import { authorizationAccess, mayGiveAdminConsent } from "../applications/visibility.ts";
+import { authorizationAccess, personTokenScopes } from "../access/policy.ts";
 import { consentedScopes, rememberConsent } from "../auth/consents.ts";
 import type { ActiveSession } from "../auth/sessions.ts";
 import { sha256 } from "../crypto/random.ts";
@@ -67,12 +67,17 @@ export const authorizeRoutes: FastifyPluginAsync<{ services: Services }> = async
     let req = requested;
     const session = await services.sessions.get(sessionToken(request));
     if (!session || (req.prompt.has("login") && decision === undefined)) {
-      if (req.prompt.has("none")) return toClient(reply, req.redirectUri, { error: "login_required", error_description: "the user is not signed in", state: req.state });
+      if (req.prompt.has("none")) {
+        if (!req.errorRedirectTrusted) {
+          return sendPage(reply, 400, authorizationErrorPage({ title: "Sign-in required", message: "the user is not signed in", error: "login_required" }));
+        }
+        return toClient(reply, req.redirectUri, { error: "login_required", error_description: "the user is not signed in", state: req.state });
+      }
       const returnTo = returnPath(req.params, ["prompt"]);
       return reply.redirect(`/oauth/login?return_to=${encodeURIComponent(returnTo)}`, 303);
     }
     // A PRIVATE app is for its own organization's members only: others get a refusal, not a consent page.
-    const access = await authorizationAccess(db, req.app, session.userId);
+    const access = await authorizationAccess(services.memberships, req.app, session.userId);
     if (!access.allowed) {
       return sendPage(
         reply,
@@ -98,16 +103,16 @@ export const authorizeRoutes: FastifyPluginAsync<{ services: Services }> = async
     }
     req = { ...recheck.request, prompt: req.prompt };
 
-    // Scopes that need an administrator's consent (the admin API's manage scope) never reach a
-    // token through the consent of someone who does not administer the app's organization.
-    const mayConsentAsAdmin = await mayGiveAdminConsent(db, session.userId, req.app);
-    const adminOnly = req.scopes.filter((s) => catalog.scope(s)?.adminConsentRequired);
-    if (adminOnly.length > 0 && !mayConsentAsAdmin) {
-      req = { ...req, scopes: req.scopes.filter((s) => !adminOnly.includes(s)) };
+    // The admin API's scopes (oauth.connect_scopes) and scopes that need an administrator's
+    // consent (oauth.admin_consent) are left out for whoever the policy does not give them to.
+    const { allowed, refused } = await personTokenScopes(services, { app: req.app, userId: session.userId, scopes: req.scopes, grant: "authorize" });
+    if (refused.length > 0) {
+      req = { ...req, scopes: allowed };
       if (req.scopes.length === 0) {
+        const adminOnly = refused.filter((r) => r.rule === "oauth.admin_consent").map((r) => r.scope);
         return toClient(reply, req.redirectUri, {
           error: "access_denied",
-          error_description: `only an administrator may grant ${adminOnly.join(" ")}`,
+          error_description: adminOnly.length > 0 ? `only an administrator may grant ${adminOnly.join(" ")}` : refused[0]!.reason,
           state: req.state,
         });
       }

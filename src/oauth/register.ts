@@ -5,10 +5,12 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { bearerToken } from "../auth/access-tokens.ts";
 import { ClientMetadataRefused, RegistrationRequestRefused, RegistrationUnauthorized } from "../applications/registration.ts";
 import type { Services } from "../services.ts";
+import { throttleAddress } from "../throttles/addresses.ts";
+import { Throttled } from "../throttles/throttled.ts";
+import { TooManyRequests } from "./errors.ts";
 
+// Bodies take the /oauth routes' cap (OAUTH_BODY_LIMIT, 16 KiB by default: src/http/hardening.ts).
 const NO_STORE = { "cache-control": "no-store", pragma: "no-cache" };
-/** Metadata is small: a generous cap that still keeps abuse cheap. */
-const BODY_LIMIT = 64 * 1024;
 
 class UnsupportedMediaType extends Error {}
 
@@ -44,34 +46,50 @@ function sendRefusal(reply: FastifyReply, error: unknown): FastifyReply | null {
 export const registerRoutes: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
   const { registration } = services;
 
-  /** Runs a handler; the registration's refusals become their RFC answers, anything else goes to the router's handler. */
-  const answer = async (reply: FastifyReply, work: () => Promise<FastifyReply>) => {
+  /**
+   * Runs a handler; the registration's refusals become their RFC answers, anything else goes to
+   * the router's handler. At POST /register a refused initial access token counts as a failed
+   * client authentication from that address: guessing them is throttled like guessing secrets
+   * (a registration access token is checked against one client's hash, never a search).
+   */
+  const answer = async (request: FastifyRequest, reply: FastifyReply, work: () => Promise<FastifyReply>, throttled = false) => {
     try {
       return await work();
     } catch (error) {
+      if (throttled && error instanceof RegistrationUnauthorized) {
+        try {
+          await services.throttles.clientAuthentication.recordFailure(
+            { address: throttleAddress(request.ip), subject: null },
+            { clientId: "registration", applicationId: null, organizationId: null },
+          );
+        } catch (refusal) {
+          if (refusal instanceof Throttled) throw new TooManyRequests(refusal.retryAfterSeconds);
+          throw refusal;
+        }
+      }
       const sent = sendRefusal(reply, error);
       if (sent) return sent;
       throw error;
     }
   };
 
-  app.post("/register", { bodyLimit: BODY_LIMIT }, async (request, reply) =>
-    answer(reply, async () => {
+  app.post("/register", async (request, reply) =>
+    answer(request, reply, async () => {
       // The token first: without one, nothing about the body is said.
       const token = presentedToken(request);
       if (!token) throw new RegistrationUnauthorized();
       requireJson(request);
       const info = await registration.register(token, request.body);
       return reply.status(201).headers(NO_STORE).send(info);
-    }),
+    }, true),
   );
 
   app.get<{ Params: { clientId: string } }>("/register/:clientId", async (request, reply) =>
-    answer(reply, async () => reply.status(200).headers(NO_STORE).send(await registration.read(request.params.clientId, presentedToken(request)))),
+    answer(request, reply, async () => reply.status(200).headers(NO_STORE).send(await registration.read(request.params.clientId, presentedToken(request)))),
   );
 
-  app.put<{ Params: { clientId: string } }>("/register/:clientId", { bodyLimit: BODY_LIMIT }, async (request, reply) =>
-    answer(reply, async () => {
+  app.put<{ Params: { clientId: string } }>("/register/:clientId", async (request, reply) =>
+    answer(request, reply, async () => {
       const token = presentedToken(request);
       if (!token) throw new RegistrationUnauthorized();
       requireJson(request);
@@ -80,7 +98,7 @@ export const registerRoutes: FastifyPluginAsync<{ services: Services }> = async 
   );
 
   app.delete<{ Params: { clientId: string } }>("/register/:clientId", async (request, reply) =>
-    answer(reply, async () => {
+    answer(request, reply, async () => {
       await registration.remove(request.params.clientId, presentedToken(request));
       return reply.status(204).headers(NO_STORE).send();
     }),

@@ -7,7 +7,7 @@ import type { Services } from "../services.ts";
 import { authenticateClient } from "./client-auth.ts";
 import { InvalidRequest } from "./errors.ts";
 import { formParams } from "./params.ts";
-import { revokeAccessTokenId, revokeFamily } from "./issuance/revocation.ts";
+import { revokeAccessTokenId, revokeFamily } from "../auth/revocation-notes.ts";
 
 export const revokeRoute: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
   const { db, keys, config, revocations } = services;

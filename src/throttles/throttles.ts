@@ -1,7 +1,7 @@
 // The two throttles of the server and what a trip leaves behind: one audit event per limit
 // and window (the client or account and the address; never a secret or a password).
 import { createHash } from "node:crypto";
-import { audit } from "../applications/service.ts";
+import { audit } from "../audit/record.ts";
 import type { Config } from "../config/index.ts";
 import type { Db } from "../db/client.ts";
 import type { Provider } from "../db/url.ts";

@@ -161,6 +161,19 @@ export function messagePage(title: string, message: string): string {
   return page(title, html`<h1>${title}</h1><p>${message}</p>`);
 }
 
+/** Sign-out asked without proof that the app asking holds the person's ID token: they confirm (Keycloak's way). */
+export function logoutConfirmPage(opts: { csrf: string; params: Record<string, string>; appName: string | null }): string {
+  return page(
+    "Sign out",
+    html`<h1>Sign out?</h1>
+      <p>${opts.appName ? html`<strong>${opts.appName}</strong> asks to sign you out.` : "A page asks to sign you out."} Do you want to sign out?</p>
+      <form method="post" action="/oauth/logout">
+        ${hidden({ ...opts.params, csrf: opts.csrf, confirm: "yes" })}
+        <div class="actions"><button class="primary" type="submit">Sign out</button></div>
+      </form>`,
+  );
+}
+
 export function signedOutPage(): string {
   return page("Signed out", html`<h1>You are signed out</h1><p>You can close this window.</p>`);
 }

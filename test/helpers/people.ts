@@ -29,3 +29,27 @@ export async function personToken(
   if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${JSON.stringify(res.body)}`);
   return { accessToken: res.body.access_token as string, scope: res.body.scope as string, body: res.body };
 }
+
+/**
+ * A person's token for the console, the operator's first-party app: the only kind of app through
+ * which the admin API's scopes reach a person (DESIGN "Organizations a person's token acts in").
+ */
+export async function consoleToken(
+  server: TestServer,
+  user: { email: string; password: string },
+  scope = "openid connect.applications.read connect.applications.manage",
+): Promise<{ accessToken: string; scope: string; body: Record<string, unknown> }> {
+  const agent = new Agent(server.url);
+  const { verifier, challenge } = pkcePair();
+  const redirectUri = `${server.url}/console/callback`;
+  const url = await authorize(
+    agent,
+    { response_type: "code", client_id: "scopekeeper-console", redirect_uri: redirectUri, scope, state: "s", nonce: "n", code_challenge: challenge, code_challenge_method: "S256" },
+    user,
+  );
+  const code = url.searchParams.get("code");
+  if (!code) throw new Error(`no code: ${url}`);
+  const res = await postForm(`${server.url}/oauth/token`, { grant_type: "authorization_code", code, redirect_uri: redirectUri, code_verifier: verifier, client_id: "scopekeeper-console" });
+  if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return { accessToken: res.body.access_token as string, scope: res.body.scope as string, body: res.body };
+}

@@ -1,5 +1,5 @@
 // `scopekeeper user add|remove`: people who sign in to authorize applications.
-import { audit } from "../../applications/service.ts";
+import { audit } from "../../audit/record.ts";
 import { hashPassword } from "../../auth/users.ts";
 import { CliError } from "../errors.ts";
 import { oneOf, parseOptions, required } from "../args.ts";

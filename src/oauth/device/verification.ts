@@ -8,7 +8,8 @@
 // Every look-up of a code first reserves a failure on the throttle (per address and per browser
 // session) and gives it back when the code was good: past the limit, even a right guess is refused.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
-import { approvedRevisionOf, authorizationAccess, delegatedScopesFor, mayGiveAdminConsent } from "../../applications/visibility.ts";
+import { authorizationAccess, grantsFor, personTokenScopes } from "../../access/policy.ts";
+import { approvedRevisionOf } from "../../applications/revision.ts";
 import { rememberConsent } from "../../auth/consents.ts";
 import { CSRF_COOKIE, type ActiveSession } from "../../auth/sessions.ts";
 import { sha256 } from "../../crypto/random.ts";
@@ -107,7 +108,7 @@ export const deviceVerificationRoutes: FastifyPluginAsync<{ services: Services }
   async function decisionFor(request: FastifyRequest, reply: FastifyReply, { row, code }: { row: Pending; code: string }, session: ActiveSession) {
     const confirmPath = deviceConfirmPath(code);
     const target = row.application;
-    const access = await authorizationAccess(db, target, session.userId);
+    const access = await authorizationAccess(services.memberships, target, session.userId);
     if (!access.allowed) {
       await sendPage(
         reply,
@@ -117,10 +118,12 @@ export const deviceVerificationRoutes: FastifyPluginAsync<{ services: Services }
       return null;
     }
     const revision = access.revision === "approved" ? approvedRevisionOf(target) : null;
+    // What the app may still be granted for this person (their revision), then what the policy
+    // lets a person's token carry (the admin API's scopes, admin consent).
     const view = await services.clients.get(target.clientId);
-    const allowed = view ? await delegatedScopesFor(db, view, session.userId) : new Set<string>();
-    const mayAdmin = await mayGiveAdminConsent(db, session.userId, target);
-    const scopes = row.scopes.split(" ").filter((s) => allowed.has(s) && (mayAdmin || !catalog.scope(s)?.adminConsentRequired));
+    const { delegatedScopes } = view ? await grantsFor(services.memberships, view, session.userId) : { delegatedScopes: new Set<string>() };
+    const granted = row.scopes.split(" ").filter((s) => delegatedScopes.has(s));
+    const { allowed: scopes } = await personTokenScopes({ memberships: services.memberships, catalog }, { app: target, userId: session.userId, scopes: granted, grant: "authorize" });
     const shown = { ...target, name: revision?.name ?? target.name, logoUri: revision ? revision.logoUri : target.logoUri };
     if (scopes.length === 0) {
       await sendMessage(reply, 403, "Nothing to allow", `${shown.name} asked for access that you cannot give it. Ask an administrator of its organization.`);

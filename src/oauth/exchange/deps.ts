@@ -6,6 +6,7 @@ import type { ExternalTokenVerifier } from "../../auth/external-tokens.ts";
 import type { Catalog } from "../../catalog/index.ts";
 import type { Db } from "../../db/client.ts";
 import type { AccessTokenClaims } from "../issuance/index.ts";
+import type { MembershipDirectory } from "../../access/memberships.ts";
 
 export interface ExchangeDeps {
   db: Db;
@@ -22,6 +23,6 @@ export interface ExchangeDeps {
   providersOf(organizationId: string): Promise<readonly IdentityProviderRow[]>;
   /** The person with this lower-case email, or null (found people cached for good: emails never change). */
   userIdByEmail(email: string): Promise<string | null>;
-  /** Whether a person belongs to an organization, from the briefly cached membership directory. */
-  isMember(userId: string, organizationId: string): Promise<boolean>;
+  /** People's roles per organization: the one membership directory the policy reads (src/access). */
+  memberships: Pick<MembershipDirectory, "get" | "isMember">;
 }

@@ -5,12 +5,13 @@
 import { decodeJwt } from "jose";
 import type { ClientView } from "../../applications/client-directory.ts";
 import { ExternalTokenError } from "../../auth/external-tokens.ts";
+import { isSubjectMember } from "../../access/policy.ts";
 import { rawIdOf } from "../../ids.ts";
 import { InvalidGrant, InvalidRequest } from "../errors.ts";
 import type { ExchangeDeps } from "./deps.ts";
 
 export async function externalSubject(
-  deps: Pick<ExchangeDeps, "db" | "externalTokens" | "isMember" | "providersOf" | "userIdByEmail">,
+  deps: Pick<ExchangeDeps, "db" | "externalTokens" | "memberships" | "providersOf" | "userIdByEmail">,
   client: ClientView,
   token: string,
   identityProvider: string | undefined,
@@ -63,7 +64,7 @@ export async function externalSubject(
     userId = link?.userId ?? null;
     if (!userId) throw new InvalidGrant(`the subject token's sub is not linked to a person: an ADMIN links it with linkExternalIdentity on ${provider.name}`);
   }
-  if (!(await deps.isMember(userId, client.organizationId))) {
+  if (!(await isSubjectMember(deps.memberships, client, userId))) {
     throw new InvalidGrant("the person the subject token identifies is not a member of this application's organization");
   }
   return { userId, identityProviderId: provider.id };

@@ -2,8 +2,9 @@
 // switch, checked in the same order for every form: switch, scopes, target, then the subject
 // (the expensive part: signatures, key fetches, database reads).
 import type { AuthenticatedClient } from "../client-auth.ts";
-import { audit } from "../../applications/service.ts";
-import { grantsFor } from "../../applications/visibility.ts";
+import { audit } from "../../audit/record.ts";
+import { grantsFor, isConnectScope, personTokenScopes, type PersonGrant } from "../../access/policy.ts";
+import type { ClientView } from "../../applications/client-directory.ts";
 import { publicId } from "../../ids.ts";
 import { InvalidRequest, InvalidScope, UnauthorizedClient } from "../errors.ts";
 import type { TokenResponse } from "../issuance/index.ts";
@@ -30,10 +31,22 @@ export interface ExchangeParams {
 const JWT_TYPES: ReadonlySet<string> = new Set([TOKEN_TYPE.accessToken, TOKEN_TYPE.jwt, TOKEN_TYPE.idToken]);
 const NAMED_TYPES: ReadonlySet<string> = new Set([TOKEN_TYPE.email, TOKEN_TYPE.userId]);
 
+/** The requested scopes; the admin API's are never issued by exchange or on-behalf-of (oauth.connect_scopes). */
 function requestedScopes(scope: string | undefined): string[] {
   const scopes = parseScope(scope);
   if (scopes.length === 0) throw new InvalidScope("scope is required: name the scopes the exchanged token is for");
+  const connect = scopes.filter(isConnectScope);
+  if (connect.length > 0) throw new InvalidScope(`token exchange and on-behalf-of never issue the admin API's scopes: ${connect.join(" ")}`, connect.join(" "));
   return scopes;
+}
+
+/** oauth.admin_consent (and the rest of the policy) for the person the subject turned out to be. */
+async function assertPersonMayHold(deps: ExchangeDeps, view: ClientView, userId: string, scopes: string[], grant: PersonGrant): Promise<void> {
+  const { refused } = await personTokenScopes(deps, { app: view, userId, scopes, grant });
+  if (refused.length > 0) {
+    const names = refused.map((r) => r.scope).join(" ");
+    throw new InvalidScope(`not allowed for this person: ${names} (${refused[0]!.reason})`, names);
+  }
 }
 
 function assertConfidential(client: AuthenticatedClient): void {
@@ -61,6 +74,7 @@ export async function tokenExchange(deps: ExchangeDeps, client: AuthenticatedCli
     onBehalfOfScopes(deps, view, scopes);
     checkTarget(deps.catalog, scopes, params);
     const { userId, act } = await namedSubject(deps, view, type, subjectToken);
+    await assertPersonMayHold(deps, view, userId, scopes, "on_behalf_of");
     const issued = await issueExchangedToken(deps, view, { userId, scopes, act });
     // Nobody presented a token of this person's: every such issuance is on the record.
     await audit(deps.db, { kind: "APPLICATION", subject: view.clientId }, view.organizationId, "on_behalf_of.issued", publicId("User", userId), {
@@ -86,6 +100,7 @@ export async function tokenExchange(deps: ExchangeDeps, client: AuthenticatedCli
   externalExchangeScopes(deps, view, scopes);
   checkTarget(deps.catalog, scopes, params);
   const { userId } = await externalSubject(deps, view, subjectToken, params.identity_provider);
+  await assertPersonMayHold(deps, view, userId, scopes, "token_exchange");
   return withoutJti(await issueExchangedToken(deps, view, { userId, scopes }));
 }
 
@@ -104,10 +119,11 @@ export async function onBehalfOfByToken(
   checkTarget(deps.catalog, scopes, params);
   const { userId, act } = await subjectFromAccessToken(deps, view, subjectToken);
   // Outside a PUBLIC app's organization, its approved revision decides: its switch, its scopes.
-  const granted = await grantsFor(view, userId, deps.isMember);
+  const granted = await grantsFor(deps.memberships, view, userId);
   if (!granted.onBehalfOfEnabled) throw new UnauthorizedClient("on-behalf-of is not part of this application's approved revision, which is what people outside its organization get");
   const notApproved = scopes.filter((s) => !granted.delegatedScopes.has(s));
   if (notApproved.length > 0) throw new InvalidScope(`not in this application's approved revision: ${notApproved.join(" ")}`);
+  await assertPersonMayHold(deps, view, userId, scopes, "on_behalf_of");
   return withoutJti(await issueExchangedToken(deps, view, { userId, scopes, act }));
 }
 

@@ -21,7 +21,7 @@ export function exchangeDepsFrom(deps: Given): ExchangeDeps {
       externalTokens: deps.externalTokens,
       providersOf: (organizationId) => deps.identityProviders.ofOrganization(organizationId),
       userIdByEmail: (email) => deps.memberships.userIdByEmail(email),
-      isMember: async (userId, organizationId) => (await deps.memberships.get(userId)).roles.has(organizationId),
+      memberships: deps.memberships,
     };
     built.set(deps, exchange);
   }

@@ -4,6 +4,7 @@
 // revoked or expired token, or one of a deleted application, is refused here as everywhere.
 import type { ClientView } from "../../applications/client-directory.ts";
 import { InvalidTokenError } from "../../auth/access-tokens.ts";
+import { isSubjectMember, mayActForPerson } from "../../access/policy.ts";
 import { rawIdOf } from "../../ids.ts";
 import { InvalidGrant, InvalidScope } from "../errors.ts";
 import type { ExchangeDeps } from "./deps.ts";
@@ -15,7 +16,7 @@ export interface ActClaim {
   act?: ActClaim;
 }
 
-export async function subjectFromAccessToken(deps: Pick<ExchangeDeps, "db" | "verifyAccessToken" | "isMember">, client: ClientView, token: string): Promise<{ userId: string; act: ActClaim }> {
+export async function subjectFromAccessToken(deps: Pick<ExchangeDeps, "db" | "verifyAccessToken" | "memberships">, client: ClientView, token: string): Promise<{ userId: string; act: ActClaim }> {
   let verified;
   try {
     verified = await deps.verifyAccessToken(token);
@@ -33,7 +34,7 @@ export async function subjectFromAccessToken(deps: Pick<ExchangeDeps, "db" | "ve
 }
 
 /** eGain's form: the person named by email or `usr_` id, members of the app's organization only. */
-export async function namedSubject(deps: Pick<ExchangeDeps, "db" | "verifyAccessToken" | "isMember">, client: ClientView, type: string, value: string): Promise<{ userId: string; act: ActClaim }> {
+export async function namedSubject(deps: Pick<ExchangeDeps, "db" | "verifyAccessToken" | "memberships">, client: ClientView, type: string, value: string): Promise<{ userId: string; act: ActClaim }> {
   const notFound = new InvalidGrant("the subject names no member of this application's organization");
   if (!client.organizationId) throw notFound;
   let userId: string | null;
@@ -43,12 +44,7 @@ export async function namedSubject(deps: Pick<ExchangeDeps, "db" | "verifyAccess
   } else {
     userId = rawIdOf(value, "User");
   }
-  if (!userId) throw notFound;
-  const member = await deps.db.membership.findUnique({
-    where: { organizationId_userId: { organizationId: client.organizationId, userId } },
-    select: { id: true },
-  });
-  if (!member) throw notFound;
+  if (!userId || !(await isSubjectMember(deps.memberships, client, userId))) throw notFound;
   return { userId, act: { sub: client.clientId } };
 }
 
@@ -62,13 +58,11 @@ export function onBehalfOfScopes(deps: Pick<ExchangeDeps, "catalog">, client: Cl
   if (notGranted.length > 0) throw new InvalidScope(`not granted to this application as DELEGATED permissions: ${notGranted.join(" ")}`);
 }
 
-/** The person is a member of the acting app's organization, has consented to it, or it is first-party. */
-async function assertMayActFor(deps: Pick<ExchangeDeps, "db" | "isMember">, client: ClientView, userId: string): Promise<void> {
-  if (client.isFirstParty) return;
-  // Membership first, from the cached directory: consent is read only for outsiders.
-  if (client.organizationId && (await deps.isMember(userId, client.organizationId))) return;
-  const consent = await deps.db.consent.findUnique({ where: { userId_applicationId: { userId, applicationId: client.id } }, select: { id: true } });
-  if (!consent) {
+/** oauth.act_for_person: a member of the acting app's organization, a person who consented to it, or a first-party app. */
+async function assertMayActFor(deps: Pick<ExchangeDeps, "db" | "memberships">, client: ClientView, userId: string): Promise<void> {
+  const hasConsented = async (user: string, applicationId: string) =>
+    (await deps.db.consent.findUnique({ where: { userId_applicationId: { userId: user, applicationId } }, select: { id: true } })) !== null;
+  if (!(await mayActForPerson({ memberships: deps.memberships, hasConsented }, client, userId))) {
     throw new InvalidGrant("the subject token's person is not a member of this application's organization and has not consented to it");
   }
 }

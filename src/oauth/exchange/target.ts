@@ -24,3 +24,14 @@ export function checkTarget(catalog: Catalog, scopes: readonly string[], params:
     );
   }
 }
+
+/**
+ * RFC 8707 `resource` at the other grants (client credentials, authorization code, refresh): a
+ * resource that none of the token's scopes belongs to is invalid_target, never silently ignored.
+ */
+export function checkResource(catalog: Catalog, scopes: readonly string[], resource: string | undefined): void {
+  if (resource === undefined) return;
+  if (!scopes.some((name) => catalog.scope(name)?.hub.audience === resource)) {
+    throw new InvalidTarget(`${resource} is not the audience of any requested scope; name the hub audience they belong to, or leave resource out`);
+  }
+}

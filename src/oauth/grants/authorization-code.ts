@@ -5,9 +5,10 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { constantTimeEqual, sha256 } from "../../crypto/random.ts";
 import type { Db } from "../../db/client.ts";
-import { delegatedScopesFor } from "../../applications/visibility.ts";
+import { grantsFor, personTokenScopes } from "../../access/policy.ts";
 import { InvalidGrant } from "../errors.ts";
 import type { TokenIssuance } from "../issuance/index.ts";
+import { checkResource } from "../exchange/target.ts";
 import { defineGrant } from "./types.ts";
 
 const VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
@@ -32,10 +33,10 @@ async function revokeIssuedFrom(db: Db, issuance: TokenIssuance, codeId: string)
 
 export const authorizationCode = defineGrant({
   grantType: "authorization_code",
-  parameters: z.object({ code: z.string(), redirect_uri: z.string().optional(), code_verifier: z.string().optional() }),
+  parameters: z.object({ code: z.string(), redirect_uri: z.string().optional(), code_verifier: z.string().optional(), resource: z.string().optional() }),
   allowsPublicClients: true,
-  needs: ["db", "issuance"],
-  async handler({ client, params, deps: { db, issuance } }) {
+  needs: ["db", "issuance", "memberships", "catalog"],
+  async handler({ client, params, deps: { db, issuance, memberships, catalog } }) {
     const code = await db.authorizationCode.findUnique({ where: { codeHash: sha256(params.code) } });
     if (!code || code.applicationId !== client.view.id) throw new InvalidGrant("the authorization code is invalid");
 
@@ -58,14 +59,18 @@ export const authorizationCode = defineGrant({
     }
 
     // Scopes revoked from the app since the code was issued do not reach the token; outside a
-    // PUBLIC app's organization, only the approved revision's scopes do.
-    const allowed = await delegatedScopesFor(db, client.view, code.userId);
-    const scopes = code.scopes.split(" ").filter((s) => allowed.has(s));
+    // PUBLIC app's organization, only the approved revision's scopes do; and the policy is asked
+    // again, as the person's role may have changed since they consented.
+    const { delegatedScopes } = await grantsFor(memberships, client.view, code.userId);
+    const granted = code.scopes.split(" ").filter((s) => delegatedScopes.has(s));
+    const { allowed: scopes } = await personTokenScopes({ memberships, catalog }, { app: client.view, userId: code.userId, scopes: granted, grant: "authorization_code" });
+    checkResource(catalog, scopes, params.resource);
     try {
       return await db.$transaction(async (tx) => {
         const issued = await issuance.userTokens(tx, {
           applicationId: code.applicationId,
           clientId: client.view.clientId,
+          organizationId: client.view.organizationId,
           userId: code.userId,
           scopes,
           authTime: code.authTime,

@@ -5,7 +5,7 @@
 // - Pending: authorization_pending; denied: access_denied; expired: expired_token; all 400.
 // - Approved: tokens once, to the client that asked; after that the device_code is invalid_grant.
 import { z } from "zod";
-import { delegatedScopesFor } from "../../applications/visibility.ts";
+import { grantsFor, personTokenScopes } from "../../access/policy.ts";
 import { sha256 } from "../../crypto/random.ts";
 import { AccessDenied, AuthorizationPending, ExpiredToken, InvalidGrant, InvalidScope, SlowDown } from "../errors.ts";
 import { SLOW_DOWN_STEP_SECONDS } from "../device/codes.ts";
@@ -20,8 +20,8 @@ export const deviceCode = defineGrant({
   grantType: DEVICE_CODE_GRANT,
   parameters: z.object({ device_code: z.string() }),
   allowsPublicClients: true,
-  needs: ["db", "issuance"],
-  async handler({ client, params, deps: { db, issuance } }) {
+  needs: ["db", "issuance", "memberships", "catalog"],
+  async handler({ client, params, deps: { db, issuance, memberships, catalog } }) {
     const row = await db.deviceAuthorization.findUnique({ where: { deviceCodeHash: sha256(params.device_code) } });
     // Another client's device_code is as unknown as a made-up one.
     if (!row || row.applicationId !== client.view.id) throw new InvalidGrant("the device_code is invalid");
@@ -46,10 +46,12 @@ export const deviceCode = defineGrant({
     }
 
     // Approved: the person's decision holds only for what the application may still do for them
-    // (a scope revoked since, or outside the revision they get, does not reach the token).
+    // (a scope revoked since, or outside the revision they get, does not reach the token), and
+    // the policy is asked again, as their role may have changed since they allowed it.
     const userId = row.userId!;
-    const allowed = await delegatedScopesFor(db, client.view, userId);
-    const scopes = row.scopes.split(" ").filter((s) => allowed.has(s));
+    const { delegatedScopes } = await grantsFor(memberships, client.view, userId);
+    const granted = row.scopes.split(" ").filter((s) => delegatedScopes.has(s));
+    const { allowed: scopes } = await personTokenScopes({ memberships, catalog }, { app: client.view, userId, scopes: granted, grant: "device_code" });
     if (scopes.length === 0) throw new InvalidScope("none of the approved scopes is still granted to this application");
     try {
       return await db.$transaction(async (tx) => {
@@ -58,6 +60,7 @@ export const deviceCode = defineGrant({
         const issued = await issuance.userTokens(tx, {
           applicationId: row.applicationId,
           clientId: client.view.clientId,
+          organizationId: client.view.organizationId,
           userId,
           scopes,
           authTime: row.authTime ?? row.decidedAt ?? new Date(),

@@ -2,10 +2,11 @@
 // token again revokes its whole family. Refreshing may narrow the scopes, never widen them,
 // and drops scopes revoked from the application since.
 import { z } from "zod";
-import { delegatedScopesFor } from "../../applications/visibility.ts";
+import { grantsFor, personTokenScopes } from "../../access/policy.ts";
 import { sha256 } from "../../crypto/random.ts";
 import { InvalidGrant, InvalidScope } from "../errors.ts";
 import { parseScope } from "../scope.ts";
+import { checkResource } from "../exchange/target.ts";
 import { defineGrant } from "./types.ts";
 
 const REPLAYED = "the refresh token was already used; its whole family is revoked";
@@ -15,10 +16,10 @@ class AlreadyRotated extends Error {}
 
 export const refreshToken = defineGrant({
   grantType: "refresh_token",
-  parameters: z.object({ refresh_token: z.string(), scope: z.string().optional() }),
+  parameters: z.object({ refresh_token: z.string(), scope: z.string().optional(), resource: z.string().optional() }),
   allowsPublicClients: true,
-  needs: ["db", "issuance"],
-  async handler({ client, params, deps: { db, issuance } }) {
+  needs: ["db", "issuance", "memberships", "catalog"],
+  async handler({ client, params, deps: { db, issuance, memberships, catalog } }) {
     const token = await db.refreshToken.findUnique({ where: { tokenHash: sha256(params.refresh_token) } });
     if (!token || token.applicationId !== client.view.id) throw new InvalidGrant("the refresh token is invalid");
     if (token.rotatedAt) {
@@ -32,10 +33,13 @@ export const refreshToken = defineGrant({
     const requested = params.scope ? parseScope(params.scope) : original;
     const widened = requested.filter((s) => !original.includes(s));
     if (widened.length > 0) throw new InvalidScope(`cannot add scopes on refresh: ${widened.join(" ")}`, widened.join(" "));
-    // Outside a PUBLIC app's organization, only the approved revision's scopes are still granted.
-    const allowed = await delegatedScopesFor(db, client.view, token.userId);
-    const scopes = requested.filter((s) => allowed.has(s));
+    // Outside a PUBLIC app's organization, only the approved revision's scopes are still granted;
+    // a person no longer ADMIN loses admin-consent scopes here (oauth.admin_consent).
+    const { delegatedScopes } = await grantsFor(memberships, client.view, token.userId);
+    const granted = requested.filter((s) => delegatedScopes.has(s));
+    const { allowed: scopes } = await personTokenScopes({ memberships, catalog }, { app: client.view, userId: token.userId, scopes: granted, grant: "refresh_token" });
     if (scopes.length === 0) throw new InvalidScope("none of the requested scopes is still granted to this application");
+    checkResource(catalog, scopes, params.resource);
     // A narrowed refresh keeps offline access only if it asked for it; without it, no new refresh token.
 
     try {
@@ -45,6 +49,7 @@ export const refreshToken = defineGrant({
         const issued = await issuance.userTokens(tx, {
           applicationId: token.applicationId,
           clientId: client.view.clientId,
+          organizationId: client.view.organizationId,
           userId: token.userId,
           scopes,
           authTime: token.authTime,

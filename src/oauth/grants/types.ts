@@ -7,7 +7,7 @@ import type { VerifiedAccessToken } from "../../auth/access-tokens.ts";
 import type { ClientView } from "../../applications/client-directory.ts";
 import type { IdentityProviderDirectory } from "../../applications/identity-provider-directory.ts";
 import type { ExternalTokenVerifier } from "../../auth/external-tokens.ts";
-import type { MembershipDirectory } from "../../auth/memberships.ts";
+import type { MembershipDirectory } from "../../access/memberships.ts";
 import type { Catalog } from "../../catalog/index.ts";
 import type { Db } from "../../db/client.ts";
 import type { AuthenticatedClient } from "../client-auth.ts";
@@ -29,8 +29,8 @@ export interface GrantDependencies {
   issuer: string;
   /** Identity providers' tokens, verified against their cached JWKS (token exchange). */
   externalTokens: Pick<ExternalTokenVerifier, "verify">;
-  /** A person's roles per organization, briefly cached (src/auth/memberships.ts). */
-  memberships: Pick<MembershipDirectory, "get" | "userIdByEmail">;
+  /** A person's roles per organization, briefly cached: the one way memberships are read (src/access/memberships.ts). */
+  memberships: Pick<MembershipDirectory, "get" | "isMember" | "userIdByEmail">;
   /** Each organization's identity providers, briefly cached (token exchange). */
   identityProviders: Pick<IdentityProviderDirectory, "ofOrganization">;
 }

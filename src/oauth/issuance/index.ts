@@ -4,7 +4,7 @@
 import type { ClientView } from "../../applications/client-directory.ts";
 import type { Prisma } from "../../db/client.ts";
 import { issueAccessToken, type AccessTokenClaims } from "./access-token.ts";
-import { revokeAccessTokenId, revokeFamily } from "./revocation.ts";
+import { revokeAccessTokenId, revokeFamily } from "../../auth/revocation-notes.ts";
 import type { IssuanceSettings, TokenResponse } from "./types.ts";
 import { issueUserTokens, type IssuedUserTokens, type UserGrant } from "./user-tokens.ts";
 

@@ -1,7 +1,7 @@
 // What issuance needs and what it answers with.
 import type { Catalog } from "../../catalog/index.ts";
 import type { SigningKeys } from "../../crypto/signing-keys.ts";
-import type { RevocationNotes } from "./revocation.ts";
+import type { RevocationNotes } from "../../auth/revocation-notes.ts";
 
 /** RFC 6749 §5.1. */
 export interface TokenResponse {

@@ -12,6 +12,8 @@ type Tx = Prisma.TransactionClient;
 export interface UserGrant {
   applicationId: string;
   clientId: string;
+  /** The application's organization: the token acts there (src/access/tenancy.ts) and says so in org_id. */
+  organizationId: string | null;
   userId: string;
   scopes: string[];
   authTime: Date;
@@ -41,7 +43,7 @@ export async function issueUserTokens(settings: IssuanceSettings, tx: Tx, grant:
   const { token, jti, expiresIn } = await issueAccessToken(keys, catalog, issuer, {
     subject: publicId("User", grant.userId),
     clientId: grant.clientId,
-    organizationId: null,
+    organizationId: grant.organizationId,
     scopes: grant.scopes,
     ttlSeconds: ttl,
     extra: { auth_time: authTime },

@@ -1,4 +1,5 @@
-// A person's roles per organization, as the admin API reads them on every request. Changes made
+// A person's roles per organization: the ONE way the server reads memberships (the admin API, the
+// authorization endpoint, every grant). Changes made
 // in this process (role changes, removals, accepted invitations) invalidate at once; changes
 // made by another process sharing the database (the CLI, another server) are seen within
 // FRESH_MS, the same bound as the token endpoint's view of applications.
@@ -7,9 +8,10 @@ import type { Db } from "../db/client.ts";
 import type { Role } from "./principal.ts";
 
 export interface PersonRoles {
+  /** Every organization the person belongs to, with their role there. */
   roles: ReadonlyMap<string, Role>;
-  /** ADMIN of the operator organization. */
-  isOperator: boolean;
+  /** The operator organization's id when the person belongs to it (any role), else null. */
+  operatorOrganizationId: string | null;
 }
 
 const FRESH_MS = 2000;
@@ -41,10 +43,19 @@ export class MembershipDirectory {
     });
     const value: PersonRoles = {
       roles: new Map(memberships.map((m) => [m.organizationId, m.role === "ADMIN" ? "ADMIN" : "MEMBER"] as const)),
-      isOperator: memberships.some((m) => m.role === "ADMIN" && m.organization.isOperator),
+      operatorOrganizationId: memberships.find((m) => m.organization.isOperator)?.organizationId ?? null,
     };
     this.#cache.set(userId, value);
     return value;
+  }
+
+  /** The person's role in one organization, or null when they do not belong to it. */
+  async roleIn(userId: string, organizationId: string): Promise<Role | null> {
+    return (await this.get(userId)).roles.get(organizationId) ?? null;
+  }
+
+  async isMember(userId: string, organizationId: string): Promise<boolean> {
+    return (await this.roleIn(userId, organizationId)) !== null;
   }
 
   /** The person with this (lower-case) email, or null. */

@@ -1,6 +1,12 @@
 // Domain errors. GraphQL renders them as the union members of each mutation's result. Each
 // has a stable `code` for programs; the message is for people and may change.
-import type { FieldError } from "./rules.ts";
+
+/** One broken rule: path names the input field, code names the rule (stable, for programs). */
+export interface FieldError {
+  path: string[];
+  message: string;
+  code: string;
+}
 
 export class ValidationError extends Error {
   override name = "ValidationError";
@@ -23,12 +29,14 @@ export class NotFoundError extends Error {
 
 export class ForbiddenError extends Error {
   override name = "ForbiddenError";
-  readonly code = "forbidden";
+  /** `forbidden` for a missing scope; a rule's own code (e.g. person_in_other_organizations) otherwise. */
+  readonly code: string;
   readonly requiredScope: string;
-  /** A refusal that is not about the token's scopes (a role, say) says so in its own message. */
-  constructor(requiredScope: string, message?: string) {
+  /** A refusal that is not about the token's scopes (a role, say) says so in its own message and code. */
+  constructor(requiredScope: string, message?: string, code = "forbidden") {
     super(message ?? `this token lacks the scope ${requiredScope}`);
     this.requiredScope = requiredScope;
+    this.code = code;
   }
 }
 

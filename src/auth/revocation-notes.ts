@@ -1,6 +1,6 @@
 // Revocation of what issuance produced: access tokens by jti (RFC 7009), refresh tokens by
 // family together with every access token issued alongside them (RFC 9700 §4.14).
-import type { Prisma } from "../../db/client.ts";
+import type { Prisma } from "../db/client.ts";
 
 type Tx = Prisma.TransactionClient;
 

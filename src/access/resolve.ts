@@ -1,0 +1,71 @@
+// Who is calling the admin API: a verified access token becomes a Principal, once per request
+// (src/graphql/handler.ts). The tenancy rule (tenancy.ts) decides which organizations a person's
+// token acts in; an application's token acts in its own organization only.
+import { LRUCache } from "lru-cache";
+import { publicId } from "../ids.ts";
+import { bearerToken, InvalidTokenError, verifyAccessToken, type VerifiedAccessToken } from "../auth/access-tokens.ts";
+import type { Services } from "../services.ts";
+import { isConnectScope } from "./policy.ts";
+import type { Principal, Role } from "./principal.ts";
+import { actingRoles, actsInEveryOrganization } from "./tenancy.ts";
+
+export { InvalidTokenError };
+
+type ResolverServices = Pick<Services, "keys" | "config" | "revocations" | "clients" | "verifiedAccessTokens" | "memberships" | "db">;
+
+export async function principalFromBearer(header: string | undefined, services: ResolverServices): Promise<Principal> {
+  const token = bearerToken(header);
+  if (!token) throw new InvalidTokenError("an access token is required: Authorization: Bearer <token>");
+  // The admin API is this server's own resource: its tokens carry the issuer as audience.
+  const verified = await verifyAccessToken(services, token, { audience: services.config.issuer });
+  return principalFor(services, verified);
+}
+
+export async function principalFor(services: Pick<Services, "memberships" | "db">, verified: VerifiedAccessToken): Promise<Principal> {
+  const { client } = verified;
+  if (verified.userId) {
+    // Live roles (a removed member or a demoted admin loses access at once in this process,
+    // within the directory's bound in any other), then only those of the organizations this
+    // token acts in.
+    const { roles, isOperator } = actingRoles(await services.memberships.get(verified.userId), client);
+    // Defence in depth for tokens issued before the rule: the admin API's scopes count only on
+    // tokens of the operator's first-party apps.
+    const scopes = actsInEveryOrganization(client) ? verified.scopes : new Set([...verified.scopes].filter((s) => !isConnectScope(s)));
+    return {
+      kind: "USER",
+      subject: publicId("User", verified.userId),
+      userId: verified.userId,
+      clientId: client.clientId,
+      organizationId: client.organizationId,
+      scopes,
+      roles,
+      isOperator,
+    };
+  }
+  // An application acting as itself: the organization it belongs to, nothing else. Its
+  // org_id claim must agree with the registry, or the token is not trusted with anything.
+  const organizationId = client.organizationId;
+  const own = organizationId && verified.organizationId === organizationId ? organizationId : null;
+  return {
+    kind: "APPLICATION",
+    subject: client.clientId,
+    userId: null,
+    clientId: client.clientId,
+    organizationId: own,
+    scopes: verified.scopes,
+    roles: new Map<string, Role>(own ? [[own, "ADMIN"]] : []),
+    isOperator: own ? await isOperatorOrganization(services, own) : false,
+  };
+}
+
+// Whether an organization is the operator never changes after bootstrap.
+const operatorCache = new LRUCache<string, boolean>({ max: 10_000 });
+
+async function isOperatorOrganization(services: Pick<Services, "db">, organizationId: string): Promise<boolean> {
+  const cached = operatorCache.get(organizationId);
+  if (cached !== undefined) return cached;
+  const org = await services.db.organization.findUnique({ where: { id: organizationId }, select: { isOperator: true } });
+  const value = org?.isOperator ?? false;
+  if (org) operatorCache.set(organizationId, value);
+  return value;
+}
