@@ -122,12 +122,35 @@ describeWithChromium("the console creates every kind of application", () => {
       expect(await stored(app.clientId)).toEqual({ type: "M2M", platform: null, usesPkce: false, onBehalfOf: false, redirectUris: [] });
       const secret = await addSecretThroughConsole();
       await expectClientCredentialsToken(app, secret);
+      // The Endpoints section: the server's URLs and the client ID, each with "Copy", and a
+      // quick start that names the audience the granted scope's tokens carry.
+      await page.reload();
+      const endpoints = page.getByRole("region", { name: "Endpoints" });
+      await endpoints.getByText(`${server.url}/oauth/token`, { exact: true }).waitFor();
+      const values = await endpoints.locator("dd code").allTextContents();
+      expect(values).toEqual([server.url, `${server.url}/oauth/authorize`, `${server.url}/oauth/token`, `${server.url}/.well-known/jwks.json`, app.clientId]);
+      expect(await endpoints.locator("dl").getByRole("button", { name: "Copy" }).count()).toBe(5);
+      const quickStart = (await endpoints.locator(".quick-start").textContent())!;
+      expect(quickStart).toContain(`grant_type=client_credentials -d scope="${APPLICATION_SCOPE}"`);
+      expect(quickStart).toContain(`${server.url}/hubs/knowledge`);
+      await shot("m2m-endpoints");
+      await page.setViewportSize({ width: 390, height: 844 });
+      await shot("m2m-endpoints-390");
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      expect(overflow).toBeLessThanOrEqual(0);
+      // Every tab in sight on a phone.
+      for (const tab of ["Settings", "Credentials", "Permissions", "Publication", "Activity"]) {
+        expect(await page.getByRole("tab", { name: tab }).isVisible()).toBe(true);
+        const box = (await page.getByRole("tab", { name: tab }).boundingBox())!;
+        expect(box.x + box.width).toBeLessThanOrEqual(390);
+      }
+      await page.setViewportSize({ width: 1280, height: 900 });
       // Editing an M2M app sends only what its form shows, too.
       await page.getByRole("tab", { name: "Settings" }).click();
       await page.getByLabel("Description").fill("Copies the day's articles at night.");
       await shot("m2m-settings");
       await page.getByRole("button", { name: "Save changes" }).click();
-      await page.getByText("Saved.").waitFor();
+      await page.getByRole("status").filter({ hasText: "Saved." }).waitFor();
       expect(await page.getByRole("alert").count()).toBe(0);
       const saved = await server.services.db.connectApplication.findUniqueOrThrow({ where: { clientId: app.clientId } });
       expect(saved.description).toBe("Copies the day's articles at night.");
@@ -149,7 +172,19 @@ describeWithChromium("the console creates every kind of application", () => {
       expect(await page.getByLabel("Require PKCE").isDisabled()).toBe(true);
       expect(await page.getByLabel("On-behalf-of").count()).toBe(0);
       expect(await page.getByLabel("Token exchange").count()).toBe(0);
-      const app = await createThroughConsole("Portal SPA", [{ platform: "SPA" }, { fill: "Redirect URIs", value: PERSON_CALLBACK }]);
+      // A logo that does not load: the app's initial stands in for it.
+      const app = await createThroughConsole("Portal SPA", [
+        { platform: "SPA" },
+        { fill: "Redirect URIs", value: PERSON_CALLBACK },
+        { fill: "Logo URL", value: "https://client.example.test/missing-logo.png" },
+      ]);
+      await expect.poll(() => page.locator(".app-head .app-logo.placeholder").textContent()).toBe("P");
+      expect(await page.locator(".app-head img").count()).toBe(0);
+      // A public client's quick start exchanges the code with client_id and no secret.
+      const quickStart = (await page.getByRole("region", { name: "Endpoints" }).locator(".quick-start").textContent())!;
+      expect(quickStart).toContain(`-d client_id=${app.clientId}`);
+      expect(quickStart).not.toContain("CLIENT_SECRET");
+      await shot("spa-credentials");
       expect(await stored(app.clientId)).toEqual({ type: "OAUTH", platform: "SPA", usesPkce: true, onBehalfOf: false, redirectUris: [PERSON_CALLBACK] });
       await expectPublicClientToken(app);
     }, 120_000);

@@ -182,7 +182,15 @@ describeWithChromium("publication in the console", () => {
     await olga.getByRole("link", { name: "Review queue" }).first().click();
     const again = olga.getByRole("table", { name: "Pending publication requests" }).getByRole("row", { name: /Weekly Digest/ });
     await again.getByRole("link", { name: "Weekly Digest" }).click();
+    // Approving publishes to everyone: it asks first, and Cancel changes nothing.
     await olga.getByRole("button", { name: "Approve" }).click();
+    const confirmApproval = olga.getByRole("dialog", { name: "Approve Weekly Digest?" });
+    await confirmApproval.getByRole("button", { name: "Cancel" }).click();
+    await confirmApproval.waitFor({ state: "detached" });
+    expect((await requests()).at(-1)).toMatchObject({ status: "PENDING" });
+    await olga.getByRole("button", { name: "Approve" }).click();
+    await shot(olga, "approve-confirm");
+    await confirmApproval.getByRole("button", { name: "Approve and publish" }).click();
     await olga.getByRole("status").filter({ hasText: "Approved: Weekly Digest is public." }).waitFor();
     expect((await requests()).at(-1)).toMatchObject({ status: "APPROVED" });
     expect(await visibility()).toBe("PUBLIC");

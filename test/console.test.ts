@@ -242,19 +242,25 @@ describeWithChromium("the console", () => {
     });
 
     const { context, page, blocked } = await newContext();
+    // A MEMBER administers nothing: the console opens on the apps they connected.
     await signInToConsole(page, server.url, people.acmeMember);
-    await page.getByText("You do not administer any organization").waitFor();
+    await page.getByRole("heading", { name: "Connected apps", level: 1 }).waitFor();
+    expect(new URL(page.url()).pathname).toBe("/console/connected-apps");
     expect(await page.getByRole("link", { name: "Create application" }).count()).toBe(0);
+    await page.goto(`${server.url}/console/applications`);
+    await page.getByText("You do not administer any organization").waitFor();
     expect(await page.getByText("eGain Knowledge Connector").count()).toBe(0);
     await shot(page, "member-applications");
 
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Connected apps" }).click();
     const card = page.getByRole("listitem", { name: "eGain Knowledge Connector" });
     await card.waitFor();
-    expect(await card.textContent()).toContain(DELEGATED);
+    // What they agreed to, in the consent screen's words rather than scope ids.
+    expect(await card.textContent()).toContain("Read knowledge articles you have access to");
+    expect(await card.textContent()).not.toContain(DELEGATED);
     await shot(page, "connected-apps");
     await card.getByRole("button", { name: "Revoke access" }).click();
-    await page.getByText("Access for eGain Knowledge Connector revoked.").waitFor();
+    await page.getByRole("status").filter({ hasText: "Access for eGain Knowledge Connector revoked." }).waitFor();
     await card.waitFor({ state: "detached" });
     expect(await server.services.db.consent.count({ where: { userId: member.id, applicationId: app.id } })).toBe(0);
     const refresh = await server.services.db.refreshToken.findUniqueOrThrow({ where: { tokenHash: "member-refresh-hash" } });
@@ -268,6 +274,12 @@ describeWithChromium("the console", () => {
     await signInToConsole(page, server.url, people.acmeAdmin, "/console/members");
     await page.getByRole("heading", { name: "Members", level: 1 }).waitFor();
     await page.getByRole("cell", { name: people.acmeMember.email }).waitFor();
+    // People's names, and a search over names and emails.
+    await page.getByRole("cell", { name: "Max Member" }).waitFor();
+    await page.getByLabel("Search members").fill("max");
+    await expect.poll(() => page.getByRole("cell", { name: people.acmeAdmin.email }).count()).toBe(0);
+    expect(await page.getByRole("cell", { name: people.acmeMember.email }).count()).toBe(1);
+    await page.getByLabel("Search members").fill("");
     await page.getByLabel("Email").fill("newcomer@acme.example");
     await page.getByRole("button", { name: "Invite" }).click();
     const link = page.getByRole("dialog").getByLabel("Invitation link");
@@ -284,6 +296,7 @@ describeWithChromium("the console", () => {
     await confirm.getByRole("button", { name: "Remove member" }).click();
     await confirm.waitFor({ state: "detached" });
     await memberRow.waitFor({ state: "detached" });
+    await page.getByRole("status").filter({ hasText: `${people.acmeMember.email} removed.` }).waitFor();
     const user = await server.services.db.user.findUniqueOrThrow({ where: { email: people.acmeMember.email }, include: { memberships: true } });
     expect(user.memberships).toEqual([]);
     expect(blocked).toEqual([]);

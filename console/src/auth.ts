@@ -22,7 +22,8 @@ let refreshToken: string | null = null;
 let renewTimer: number | undefined;
 let renewing: Promise<string | null> | null = null;
 
-async function authorizationServer(): Promise<oauth.AuthorizationServer> {
+/** The server's metadata (RFC 8414), read once: its issuer and endpoint URLs. */
+export async function authorizationServer(): Promise<oauth.AuthorizationServer> {
   if (server) return server;
   const response = await fetch(`${origin}/.well-known/openid-configuration`, { headers: { accept: "application/json" } });
   if (!response.ok) throw new Error(`the server's metadata could not be read (HTTP ${response.status})`);

@@ -1,9 +1,9 @@
 import { StrictMode, Suspense, lazy, type ReactNode } from "react";
 import { createRoot } from "react-dom/client";
-import { Navigate, RouterProvider, createBrowserRouter } from "react-router";
+import { RouterProvider, createBrowserRouter } from "react-router";
 import { Provider } from "urql";
 import { client } from "./client.ts";
-import { Shell } from "./components/Shell.tsx";
+import { Landing, Shell } from "./components/Shell.tsx";
 import { Callback } from "./pages/Callback.tsx";
 import { ApplicationsPage } from "./pages/Applications.tsx";
 import { ConnectedAppsPage } from "./pages/ConnectedApps.tsx";
@@ -25,7 +25,7 @@ const router = createBrowserRouter(
     {
       element: <Shell />,
       children: [
-        { index: true, element: <Navigate to="/applications" replace /> },
+        { index: true, element: <Landing /> },
         { path: "applications", element: <ApplicationsPage /> },
         { path: "applications/new", element: later(<CreateApplicationPage />) },
         { path: "applications/:id", element: later(<ApplicationPage />) },

@@ -96,6 +96,10 @@ export const ConsoleApplicationFields = graphql(`
       kind
       scope {
         name
+        hub {
+          id
+          audience
+        }
       }
     }
   }
@@ -303,6 +307,7 @@ export const ConnectedAppsQuery = graphql(`
           logoUri
         }
         scopes
+        consents
         grantedAt
       }
     }

@@ -31,6 +31,15 @@ const ConnectedApplication = builder
     fields: (t) => ({
       application: t.field({ type: AuthorizedApplication, resolve: (c) => c.application }),
       scopes: t.stringList({ resolve: (c) => c.scopes.split(" ").filter(Boolean) }),
+      consents: t.stringList({
+        description:
+          "What the person agreed to, in the consent screen's words: each scope's consent sentence, in the order of `scopes` (the scope's name when the catalog no longer has it).",
+        resolve: (c, _args, ctx) =>
+          c.scopes
+            .split(" ")
+            .filter(Boolean)
+            .map((name) => ctx.catalog.scope(name)?.consent ?? name),
+      }),
       grantedAt: t.field({ type: "DateTime", resolve: (c) => c.updatedAt }),
     }),
   });

@@ -390,7 +390,7 @@ export function ApplicationForm({ mode, initial, organizations, canSetFirstParty
       )}
 
       <div className="actions">
-        <span aria-live="polite" className="saved">
+        <span role="status" className="saved">
           {saved ? "Saved." : ""}
         </span>
         <button className="primary" type="submit" disabled={formState.isSubmitting}>

@@ -17,7 +17,7 @@ export function CopyButton({ value, label = "Copy" }: { value: string; label?: s
       >
         {label}
       </button>
-      <span className="copied" aria-live="polite">
+      <span className="copied" role="status">
         {copied ? "Copied" : ""}
       </span>
     </>

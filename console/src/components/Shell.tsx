@@ -1,9 +1,9 @@
 import { useEffect, useMemo, useState } from "react";
-import { NavLink, Outlet } from "react-router";
+import { Navigate, NavLink, Outlet } from "react-router";
 import { useQuery } from "urql";
 import { currentAccessToken, signIn, signOut } from "../auth.ts";
 import { ViewerQuery } from "../operations.ts";
-import { SessionContext, type Membership, type Session } from "../session.tsx";
+import { SessionContext, useSession, type Membership, type Session } from "../session.tsx";
 import { ErrorNotice } from "./Notice.tsx";
 
 /** The signed-in frame: header, navigation and the current page. Signs in first when needed. */
@@ -85,4 +85,10 @@ function SignedIn() {
       </main>
     </SessionContext.Provider>
   );
+}
+
+/** Where /console opens: an ADMIN on the applications, anyone else on the apps they connected. */
+export function Landing() {
+  const { organization } = useSession();
+  return <Navigate to={organization ? "/applications" : "/connected-apps"} replace />;
 }

@@ -3,6 +3,7 @@ import { useEffect, useMemo } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { useQuery } from "urql";
 import { ApplicationQuery } from "../operations.ts";
+import { AppLogo } from "../components/AppLogo.tsx";
 import { CopyButton } from "../components/CopyButton.tsx";
 import { ErrorNotice } from "../components/Notice.tsx";
 import { PLATFORM_LABEL, TYPE_LABEL, VISIBILITY_LABEL } from "../labels.ts";
@@ -53,7 +54,7 @@ export function ApplicationPage() {
         <Link to="/applications">Applications</Link> /
       </p>
       <div className="app-head">
-        {app.logoUri ? <img className="app-logo" src={app.logoUri} alt="" width={48} height={48} /> : <span className="app-logo placeholder" aria-hidden="true">{app.name.slice(0, 1).toUpperCase()}</span>}
+        <AppLogo name={app.name} uri={app.logoUri} size={48} />
         <div>
           <h1>{app.name}</h1>
           <p className="meta">

@@ -4,6 +4,7 @@ import { ConnectedAppsQuery, RevokeConsentMutation } from "../operations.ts";
 import { EmptyState, ErrorNotice } from "../components/Notice.tsx";
 import { formatDate } from "../labels.ts";
 import { CLIENT_ID } from "../auth.ts";
+import { AppLogo } from "../components/AppLogo.tsx";
 
 export function ConnectedAppsPage() {
   const [{ data, error }] = useQuery({ query: ConnectedAppsQuery, requestPolicy: "network-only" });
@@ -16,7 +17,7 @@ export function ConnectedAppsPage() {
     <section>
       <h1>Connected apps</h1>
       <p className="muted">Apps you have allowed to act for you. Revoking access signs the app out; it asks you again next time.</p>
-      <p aria-live="polite" className={status?.kind === "error" ? "field-error" : "saved"}>
+      <p role="status" className={status?.kind === "error" ? "field-error" : "saved"}>
         {status?.text ?? ""}
       </p>
       {error && <ErrorNotice error={error} />}
@@ -29,23 +30,18 @@ export function ConnectedAppsPage() {
         {apps.map((c) => (
           <li key={c.application.id} className="card" aria-label={c.application.name}>
             <div className="card-head">
-              {c.application.logoUri ? (
-                <img className="app-logo" src={c.application.logoUri} alt="" width={40} height={40} />
-              ) : (
-                <span className="app-logo placeholder" aria-hidden="true">
-                  {c.application.name.slice(0, 1).toUpperCase()}
-                </span>
-              )}
+              <AppLogo name={c.application.name} uri={c.application.logoUri} size={40} />
               <div>
                 <h2>{c.application.name}</h2>
                 <p className="muted">Allowed {formatDate(c.grantedAt)}</p>
               </div>
             </div>
-            <p className="scopes">
-              {c.scopes.map((s) => (
-                <code key={s}>{s}</code>
+            <p className="muted">You allowed it to:</p>
+            <ul className="consents">
+              {c.consents.map((sentence, i) => (
+                <li key={c.scopes[i] ?? sentence}>{sentence}</li>
               ))}
-            </p>
+            </ul>
             <button
               type="button"
               className="danger-button"

@@ -33,7 +33,11 @@ function MemberList({ organizationId, organizationName }: { organizationId: stri
   const [problem, setProblem] = useState<string | null>(null);
   const [link, setLink] = useState<Link | null>(null);
   const [removing, setRemoving] = useState<{ userId: string; email: string } | null>(null);
-  const members = data?.organization?.members ?? [];
+  const [query, setQuery] = useState("");
+  const [status, setStatus] = useState("");
+  const all = data?.organization?.members ?? [];
+  const needle = query.trim().toLowerCase();
+  const members = needle ? all.filter((m) => m.email.toLowerCase().includes(needle) || (m.name ?? "").toLowerCase().includes(needle)) : all;
 
   return (
     <section>
@@ -48,7 +52,17 @@ function MemberList({ organizationId, organizationName }: { organizationId: stri
         </div>
       )}
       {error && <ErrorNotice error={error} />}
-      {data && members.length === 0 && <EmptyState title="No members yet">Invite someone above.</EmptyState>}
+      <p role="status" className="saved">
+        {status}
+      </p>
+      {all.length > 0 && (
+        <div className="field search">
+          <label htmlFor="member-search">Search members</label>
+          <input id="member-search" type="search" placeholder="Name or email" value={query} onChange={(e) => setQuery(e.target.value)} />
+        </div>
+      )}
+      {data && all.length === 0 && <EmptyState title="No members yet">Invite someone above.</EmptyState>}
+      {all.length > 0 && members.length === 0 && <EmptyState title={`No member matches “${query.trim()}”`} />}
       {members.length > 0 && (
         <table className="list">
           <caption className="visually-hidden">Members</caption>
@@ -133,7 +147,7 @@ function MemberList({ organizationId, organizationName }: { organizationId: stri
           </>
         )}
       </Modal>
-      <RemoveDialog organizationId={organizationId} member={removing} onClose={() => setRemoving(null)} />
+      <RemoveDialog organizationId={organizationId} member={removing} onClose={() => setRemoving(null)} onRemoved={(email) => setStatus(`${email} removed.`)} />
     </section>
   );
 }
@@ -186,7 +200,17 @@ function InviteForm({ organizationId, onLink }: { organizationId: string; onLink
   );
 }
 
-function RemoveDialog({ organizationId, member, onClose }: { organizationId: string; member: { userId: string; email: string } | null; onClose(): void }) {
+function RemoveDialog({
+  organizationId,
+  member,
+  onClose,
+  onRemoved,
+}: {
+  organizationId: string;
+  member: { userId: string; email: string } | null;
+  onClose(): void;
+  onRemoved(email: string): void;
+}) {
   const [{ fetching }, remove] = useMutation(RemoveMemberMutation);
   return (
     <ConfirmDialog
@@ -200,7 +224,9 @@ function RemoveDialog({ organizationId, member, onClose }: { organizationId: str
         if (!member) return null;
         const r = await remove({ input: { organizationId, userId: member.userId } }, { additionalTypenames: ["Member"] });
         const o = r.data?.removeMember;
-        return o?.__typename === "RemoveMemberSuccess" ? null : failureOf(r, o, "The member could not be removed.");
+        if (o?.__typename !== "RemoveMemberSuccess") return failureOf(r, o, "The member could not be removed.");
+        onRemoved(member.email);
+        return null;
       }}
     />
   );

@@ -7,6 +7,7 @@ import { Modal, CloseButton } from "../../components/Modal.tsx";
 import { ConfirmDialog, failureOf } from "../../components/ConfirmDialog.tsx";
 import { EmptyState } from "../../components/Notice.tsx";
 import { formatDate } from "../../labels.ts";
+import { Endpoints } from "./Endpoints.tsx";
 import type { ConsoleApplicationFieldsFragment } from "../../gql/graphql.ts";
 
 type Secret = ConsoleApplicationFieldsFragment["clientSecrets"][number];
@@ -17,6 +18,7 @@ export function CredentialsTab({ app }: { app: ConsoleApplicationFieldsFragment 
   if (!app.confidential) {
     return (
       <>
+        <Endpoints app={app} />
         <h2>Client secrets</h2>
         <EmptyState title="This application has no secrets">
           <p>
@@ -30,6 +32,7 @@ export function CredentialsTab({ app }: { app: ConsoleApplicationFieldsFragment 
   const secrets = app.clientSecrets;
   return (
     <>
+      <Endpoints app={app} />
       <div className="section-head">
         <h2>Client secrets</h2>
         <button type="button" className="primary" onClick={() => setAdding(true)}>

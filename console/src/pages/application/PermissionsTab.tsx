@@ -108,7 +108,7 @@ export function PermissionsTab({ app }: { app: ConsoleApplicationFieldsFragment 
         );
       })}
       <div className="actions sticky-actions">
-        <span aria-live="polite" className={status?.kind === "error" ? "field-error" : "saved"}>
+        <span role="status" className={status?.kind === "error" ? "field-error" : "saved"}>
           {status?.text ?? (changed ? "Unsaved changes." : "")}
         </span>
         <button type="button" className="primary" disabled={!changed || saving} onClick={() => void save()}>

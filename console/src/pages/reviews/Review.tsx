@@ -2,10 +2,11 @@
 // diff against the approved revision, and the decision (Approve, or Reject with a reason the
 // organization will read).
 import { useMemo, useState } from "react";
+import { AppLogo } from "../../components/AppLogo.tsx";
 import { Link, useParams } from "react-router";
 import { useMutation, useQuery } from "urql";
 import { ApprovePublicationMutation, PublicationRequestQuery, RejectPublicationMutation } from "../../operations.ts";
-import { failureOf } from "../../components/ConfirmDialog.tsx";
+import { ConfirmDialog, failureOf } from "../../components/ConfirmDialog.tsx";
 import { Field } from "../../components/Field.tsx";
 import { CloseButton, Modal } from "../../components/Modal.tsx";
 import { ErrorNotice } from "../../components/Notice.tsx";
@@ -28,6 +29,7 @@ function Review() {
   const [{ data, error, fetching }, reload] = useQuery({ query: PublicationRequestQuery, variables: { id }, context });
   const [{ fetching: approving }, approve] = useMutation(ApprovePublicationMutation);
   const [rejecting, setRejecting] = useState(false);
+  const [confirming, setConfirming] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
   const [decided, setDecided] = useState<string | null>(null);
 
@@ -54,7 +56,7 @@ function Review() {
         <Link to="/reviews">Review queue</Link> /
       </p>
       <div className="app-head">
-        {app.logoUri ? <img className="app-logo" src={app.logoUri} alt="" width={48} height={48} /> : <span className="app-logo placeholder" aria-hidden="true">{app.name.slice(0, 1).toUpperCase()}</span>}
+        <AppLogo name={app.name} uri={app.logoUri} size={48} />
         <div>
           <h1>Review {app.name}</h1>
           <p className="meta">
@@ -101,24 +103,7 @@ function Review() {
       )}
       {pending && (
         <div className="actions start decision">
-          <button
-            type="button"
-            className="primary"
-            disabled={approving}
-            onClick={async () => {
-              // The digest of what is on screen: a change the organization made since is not approved unseen.
-              const result = await approve({ requestId: request.id, revisionDigest: request.revisionDigest ?? null }, DECISION_TYPENAMES);
-              const outcome = result.data?.approvePublication;
-              if (outcome?.__typename === "ApprovePublicationSuccess") {
-                setProblem(null);
-                setDecided(`Approved: ${app.name} is public${firstPublication ? "" : " with these changes"}.`);
-              } else {
-                setProblem(failureOf(result, outcome, "The request could not be approved."));
-                // Show what changed: the diff below is loaded again.
-                if (outcome?.__typename === "ValidationError") reload({ requestPolicy: "network-only" });
-              }
-            }}
-          >
+          <button type="button" className="primary" disabled={approving} onClick={() => setConfirming(true)}>
             Approve
           </button>
           <button type="button" className="danger-button" onClick={() => setRejecting(true)}>
@@ -131,6 +116,28 @@ function Review() {
           <Link to="/reviews">Back to the review queue</Link>
         </p>
       )}
+      <ConfirmDialog
+        open={confirming}
+        onClose={() => setConfirming(false)}
+        title={`Approve ${app.name}?`}
+        description={`It becomes public: people outside ${app.organization?.name ?? "its organization"} can sign in to it, with the redirect URIs and permissions shown here.`}
+        confirmLabel="Approve and publish"
+        busy={approving}
+        onConfirm={async () => {
+          // The digest of what is on screen: a change the organization made since is not approved unseen.
+          const result = await approve({ requestId: request.id, revisionDigest: request.revisionDigest ?? null }, DECISION_TYPENAMES);
+          const outcome = result.data?.approvePublication;
+          if (outcome?.__typename === "ApprovePublicationSuccess") {
+            setProblem(null);
+            setDecided(`Approved: ${app.name} is public${firstPublication ? "" : " with these changes"}.`);
+            return null;
+          }
+          setProblem(failureOf(result, outcome, "The request could not be approved."));
+          // Show what changed: the diff below is loaded again.
+          if (outcome?.__typename === "ValidationError") reload({ requestPolicy: "network-only" });
+          return null;
+        }}
+      />
       <RejectDialog
         open={rejecting}
         requestId={request.id}

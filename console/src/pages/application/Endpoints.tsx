@@ -1,0 +1,112 @@
+// What a developer copies into their app: the server's URLs and the client ID, and the few
+// requests that get a token for this application's platform (Auth0's "Quick start", Logto's
+// "Endpoints & Credentials"). The URLs come from the server's own metadata, never typed here.
+import { useEffect, useState } from "react";
+import { authorizationServer } from "../../auth.ts";
+import { CopyButton } from "../../components/CopyButton.tsx";
+import type { ConsoleApplicationFieldsFragment } from "../../gql/graphql.ts";
+
+interface Urls {
+  issuer: string;
+  authorization: string;
+  token: string;
+  jwks: string;
+}
+
+function useUrls(): Urls | null {
+  const [urls, setUrls] = useState<Urls | null>(null);
+  useEffect(() => {
+    let live = true;
+    void authorizationServer().then((as) => {
+      if (live) setUrls({ issuer: as.issuer, authorization: as.authorization_endpoint ?? "", token: as.token_endpoint ?? "", jwks: as.jwks_uri ?? "" });
+    });
+    return () => {
+      live = false;
+    };
+  }, []);
+  return urls;
+}
+
+export function Endpoints({ app }: { app: ConsoleApplicationFieldsFragment }) {
+  const urls = useUrls();
+  if (!urls) return <p role="status">Loading endpoints…</p>;
+  const rows: [string, string][] = [
+    ["Issuer", urls.issuer],
+    ["Authorization URL", urls.authorization],
+    ["Token URL", urls.token],
+    ["JWKS URL", urls.jwks],
+    ["Client ID", app.clientId],
+  ];
+  return (
+    <section className="endpoints" aria-labelledby="endpoints-title">
+      <h2 id="endpoints-title">Endpoints</h2>
+      <dl className="copy-list">
+        {rows.map(([label, value]) => (
+          <div key={label} className="copy-row">
+            <dt>{label}</dt>
+            <dd>
+              <code>{value}</code>
+              <CopyButton value={value} label="Copy" />
+            </dd>
+          </div>
+        ))}
+      </dl>
+      <QuickStart app={app} urls={urls} />
+    </section>
+  );
+}
+
+function QuickStart({ app, urls }: { app: ConsoleApplicationFieldsFragment; urls: Urls }) {
+  const kind = app.applicationType === "M2M" ? "APPLICATION" : "DELEGATED";
+  const granted = app.scopeGrants.filter((g) => g.kind === kind);
+  const scope = granted.map((g) => g.scope.name).join(" ") || "<a scope granted under Permissions>";
+  const audiences = [...new Set(granted.map((g) => g.scope.hub.audience))];
+  const redirect = app.redirectUris.find((r) => r.default)?.uri ?? app.redirectUris[0]?.uri ?? "<your redirect URI>";
+  const publicClient = app.applicationType === "OAUTH" && !app.confidential;
+  let steps: string;
+  if (app.applicationType === "M2M") {
+    steps = `# Get a token as the application itself (client credentials), with a secret from above.
+curl -u "${app.clientId}:$CLIENT_SECRET" ${urls.token} \\
+  -d grant_type=client_credentials -d scope="${scope}"`;
+  } else {
+    const authorize = `${urls.authorization}?response_type=code&client_id=${encodeURIComponent(app.clientId)}&redirect_uri=${encodeURIComponent(redirect)}&scope=${encodeURIComponent(
+      granted.length ? scope : "openid",
+    )}&state=$STATE&code_challenge=$CODE_CHALLENGE&code_challenge_method=S256`;
+    const exchange = publicClient
+      ? `curl ${urls.token} -d grant_type=authorization_code -d client_id=${app.clientId} \\
+  -d code="$CODE" -d redirect_uri=${redirect} -d code_verifier="$CODE_VERIFIER"`
+      : `curl -u "${app.clientId}:$CLIENT_SECRET" ${urls.token} -d grant_type=authorization_code \\
+  -d code="$CODE" -d redirect_uri=${redirect} -d code_verifier="$CODE_VERIFIER"`;
+    steps = `# 1. Send the person to sign in (PKCE: CODE_CHALLENGE = base64url(SHA-256(CODE_VERIFIER))).
+${authorize}
+# 2. Back at ${redirect}?code=...&state=..., check state and exchange the code${publicClient ? " (a public client: client_id only, no secret)" : " with a secret from above"}.
+${exchange}`;
+  }
+  const platform = app.applicationType === "M2M" ? "M2M" : app.platform === "WEB" ? "web" : app.platform === "SPA" ? "single-page" : "native";
+  return (
+    <div className="quick-start">
+      <h3>Quick start for {platform === "M2M" ? "an M2M application" : `a ${platform} application`}</h3>
+      <pre>
+        <code>{steps}</code>
+      </pre>
+      <p>
+        Verify access tokens against the JWKS URL: issuer <code>{urls.issuer}</code>, <code>typ</code> <code>at+jwt</code>, and{" "}
+        <code>aud</code>{" "}
+        {audiences.length > 0 ? (
+          <>
+            {audiences.map((a, i) => (
+              <span key={a}>
+                {i > 0 ? " or " : ""}
+                <code>{a}</code>
+              </span>
+            ))}{" "}
+            (the {audiences.length > 1 ? "hubs" : "hub"} of the scopes granted)
+          </>
+        ) : (
+          <>the audience of the hub whose scopes the token carries, e.g. <code>{urls.issuer.replace(/\/+$/, "")}/hubs/knowledge</code></>
+        )}
+        .
+      </p>
+    </div>
+  );
+}
