@@ -268,6 +268,44 @@ describe("4 (LOW): the two doors and the two databases agree", () => {
     expect(confirmed.text).toContain("signed out");
   });
 
+  it("sends pre-sign-in errors only to redirect URIs everyone may use: a PUBLIC app's URI under review gets a page", async () => {
+    const created = await createApp(tenant, {
+      name: "Published portal",
+      applicationType: "OAUTH",
+      platform: "WEB",
+      isFirstParty: false,
+      description: "A published app.",
+      logoUri: "https://client.example.test/logo.png",
+      termsOfServiceUri: "https://client.example.test/terms",
+      privacyPolicyUri: "https://client.example.test/privacy",
+      redirectUris: [{ uri: CALLBACK }],
+    });
+    const appId = created.application.id;
+    expect((await grant(tenant, appId, ["openid"])).__typename).toBe("GrantScopesSuccess");
+    const requested = await gql(tenant.token, `mutation($i: RequestPublicationInput!) { requestPublication(input: $i) { ... on RequestPublicationSuccess { publicationRequest { id } } } }`, { i: { applicationId: appId } });
+    const requestId = requested.body.data!.requestPublication.publicationRequest.id;
+    const approved = await gql(operator.token, `mutation($i: ApprovePublicationInput!) { approvePublication(input: $i) { __typename } }`, { i: { requestId } });
+    expect(approved.body.data!.approvePublication.__typename).toBe("ApprovePublicationSuccess");
+    const NEW = "https://client.example.test/new-callback";
+    const updated = await gql(tenant.token, `mutation($i: UpdateConnectApplicationInput!) { updateConnectApplication(input: $i) { __typename } }`, {
+      i: { id: appId, redirectUris: [{ uri: CALLBACK, default: true }, { uri: NEW }] },
+    });
+    expect(updated.body.data!.updateConnectApplication.__typename).toBe("UpdateConnectApplicationSuccess");
+    const { challenge } = pkcePair();
+    const ask = (redirectUri: string, extra: Record<string, string>) =>
+      new Agent(server.url).request(
+        authorizePath({ response_type: "code", client_id: created.application.clientId, redirect_uri: redirectUri, scope: "openid", state: "s", nonce: "n", code_challenge: challenge, code_challenge_method: "S256", ...extra }),
+      );
+    for (const extra of [{ prompt: "none" }, { response_type: "token" }]) {
+      const underReview = await ask(NEW, extra);
+      expect(underReview.status, JSON.stringify(extra)).toBe(400);
+      expect(underReview.location).toBeNull();
+      const approvedUri = await ask(CALLBACK, extra);
+      expect(approvedUri.status, JSON.stringify(extra)).toBe(303);
+      expect(approvedUri.location).toMatch(/^https:\/\/client\.example\.test\/callback\?.*error=/);
+    }
+  });
+
   it("caps /oauth/register bodies at the /oauth limit and throttles refused registration tokens", async () => {
     const big = await fetch(`${server.url}/oauth/register`, {
       method: "POST",
