@@ -296,7 +296,7 @@ describe("4 (LOW): the two doors and the two databases agree", () => {
       new Agent(server.url).request(
         authorizePath({ response_type: "code", client_id: created.application.clientId, redirect_uri: redirectUri, scope: "openid", state: "s", nonce: "n", code_challenge: challenge, code_challenge_method: "S256", ...extra }),
       );
-    for (const extra of [{ prompt: "none" }, { response_type: "token" }]) {
+    for (const extra of [{ prompt: "none" }, { response_type: "token" }] as Record<string, string>[]) {
       const underReview = await ask(NEW, extra);
       expect(underReview.status, JSON.stringify(extra)).toBe(400);
       expect(underReview.location).toBeNull();
