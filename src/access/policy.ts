@@ -35,6 +35,7 @@ export const RULES = {
     askedAt: "Organization type (viewer.memberships.organization)",
   },
   "application.first_party": { who: "operator ADMIN", askedAt: "createConnectApplication, updateConnectApplication (isFirstParty)" },
+  "organization.create": { who: "operator ADMIN with connect.applications.manage", askedAt: "createOrganization" },
   "publication.decide": { who: "operator ADMIN", askedAt: "approvePublication, rejectPublication, unpublishApplication" },
   "account.whole": {
     who: "ADMIN of every organization the person belongs to, or operator ADMIN",
@@ -128,6 +129,15 @@ export function visibleOrganizationsWhere(principal: Principal): object {
 /** organization.administer as a Prisma filter on rows that carry an organizationId (audit events, requests). */
 export function administeredRowsWhere(principal: Principal): { organizationId: { in: string[] } } {
   return { organizationId: { in: hasRegistryScope(principal, "read") ? administeredOrganizationIds(principal) : [] } };
+}
+
+/** organization.create */
+// access: operator creates organizations
+export function requireOrganizationCreator(principal: Principal): void {
+  requireRegistryScope(principal, "manage");
+  if (!principal.isOperator) {
+    throw new ForbiddenError(MANAGE_SCOPE, "only ADMINs of the operator organization create organizations", "operator_only");
+  }
 }
 
 /** application.first_party */

@@ -8,7 +8,7 @@ import { sha256 } from "../crypto/random.ts";
 import { argon2Verify } from "../crypto/secrets.ts";
 import { hashPassword } from "../auth/users.ts";
 import type { Principal } from "../access/principal.ts";
-import { mayActOnWholeAccount, requireOrganizationAdmin, requireWholeAccount } from "../access/policy.ts";
+import { mayActOnWholeAccount, requireOrganizationAdmin, requireOrganizationCreator, requireWholeAccount } from "../access/policy.ts";
 import type { MembershipDirectory } from "../access/memberships.ts";
 import { publicId } from "../ids.ts";
 import { revokeRefreshTokensWhere, type RevocationNotes } from "../auth/revocation-notes.ts";
@@ -16,7 +16,7 @@ import { audit } from "../audit/record.ts";
 import { assertValid, ForbiddenError, NotFoundError, ValidationError } from "../errors.ts";
 import type { Mailer } from "../mail/mailer.ts";
 import { invitationMail, passwordResetMail } from "../mail/templates.ts";
-import type { FieldError } from "./rules.ts";
+import { LIMITS, type FieldError } from "./rules.ts";
 import { textErrors } from "./text.ts";
 
 type Tx = Prisma.TransactionClient;
@@ -81,6 +81,44 @@ export class MemberService {
     assertValid(errors);
     const already = await this.#db.membership.findFirst({ where: { organizationId, user: { email } }, select: { id: true } });
     if (already) throw new ValidationError([{ path: ["email"], code: "member_exists", message: "already belongs to a member of this organization" }]);
+    return this.#invitation(principal, organizationId, email, input.role);
+  }
+
+  /**
+   * A new organization and an invitation for its first ADMIN (an operator ADMIN's action; the
+   * CLI's `bootstrap` makes organizations with an admin application instead).
+   */
+  async createOrganization(
+    principal: Principal,
+    input: { name: string; adminEmail: string },
+  ): Promise<{ organization: { id: string; name: string; isOperator: boolean; createdAt: Date }; invitationUrl: string }> {
+    requireOrganizationCreator(principal);
+    const name = input.name.trim();
+    const email = input.adminEmail.trim().toLowerCase();
+    const errors: FieldError[] = textErrors({ name, adminEmail: email });
+    if (!name || name.length > LIMITS.nameMax) errors.push({ path: ["name"], code: "name_length", message: `must be 1-${LIMITS.nameMax} characters` });
+    if (!EMAIL.test(email) || email.length > 254) errors.push({ path: ["adminEmail"], code: "email_invalid", message: "is not an email address" });
+    assertValid(errors);
+    if (await this.#db.organization.findUnique({ where: { name }, select: { id: true } })) {
+      throw new ValidationError([{ path: ["name"], code: "name_taken", message: "is the name of another organization" }]);
+    }
+    let organization;
+    try {
+      organization = await this.#db.$transaction(async (tx) => {
+        const created = await tx.organization.create({ data: { name, isOperator: false } });
+        await audit(tx, principal, created.id, "organization.created", created.id, { name, isOperator: false });
+        return created;
+      });
+    } catch (err) {
+      // Two operators, one name, at once: the unique index decides.
+      if ((err as { code?: string }).code === "P2002") throw new ValidationError([{ path: ["name"], code: "name_taken", message: "is the name of another organization" }]);
+      throw err;
+    }
+    const { invitationUrl } = await this.#invitation(principal, organization.id, email, "ADMIN");
+    return { organization, invitationUrl };
+  }
+
+  async #invitation(principal: Principal, organizationId: string, email: string, role: string): Promise<{ invitationUrl: string }> {
     const token = randomBytes(32).toString("base64url");
     const organization = await this.#db.$transaction(async (tx) => {
       const created = await tx.invitation.create({
@@ -89,20 +127,20 @@ export class MemberService {
           purpose: "INVITE",
           organizationId,
           email,
-          role: input.role,
+          role,
           createdBy: principal.subject,
           expiresAt: new Date(Date.now() + INVITATION_TTL_MS),
         },
       });
       // The email is who was invited, not a secret; the token never appears.
-      await audit(tx, principal, organizationId, "invitation.created", created.id, { email, role: input.role });
+      await audit(tx, principal, organizationId, "invitation.created", created.id, { email, role });
       return tx.organization.findUniqueOrThrow({ where: { id: organizationId }, select: { name: true } });
     });
     const invitationUrl = `${this.#config.issuer}/oauth/invitation?token=${token}`;
     // Not awaited: the ADMIN gets the link whatever the mail server does (failures are logged).
     void this.#mailer?.send({
       to: email,
-      ...invitationMail({ organizationName: organization.name, role: input.role, url: invitationUrl, validDays: INVITATION_TTL_MS / 86_400_000 }),
+      ...invitationMail({ organizationName: organization.name, role, url: invitationUrl, validDays: INVITATION_TTL_MS / 86_400_000 }),
     });
     return { invitationUrl };
   }

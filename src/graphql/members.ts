@@ -3,7 +3,7 @@
 // src/applications/members.ts.
 import { NotFoundError, ValidationError } from "../errors.ts";
 import { builder } from "./builder.ts";
-import { MemberRoleEnum } from "./applications.ts";
+import { MemberRoleEnum, Organization } from "./applications.ts";
 import { MUTATION_ERRORS } from "./errors.ts";
 import { idOf } from "./ids.ts";
 
@@ -65,7 +65,32 @@ const PasswordResetLinkSuccess = builder.objectRef<{ resetUrl: string }>("Create
   }),
 });
 
+const CreateOrganizationInput = builder.inputType("CreateOrganizationInput", {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    adminEmail: t.string({ required: true, description: "The first ADMIN: invited with a one-time link (mailed when SMTP_URL is set)." }),
+  }),
+});
+
+const CreateOrganizationSuccess = builder
+  .objectRef<{ organization: { id: string; name: string; isOperator: boolean; createdAt: Date }; invitationUrl: string }>("CreateOrganizationSuccess")
+  .implement({
+    fields: (t) => ({
+      organization: t.field({ type: Organization, resolve: (r) => r.organization as never }),
+      invitationUrl: t.exposeString("invitationUrl", {
+        description: "The first ADMIN's one-time sign-up link, valid for 7 days. Shown this once; only a hash is kept.",
+      }),
+    }),
+  });
+
 builder.mutationFields((t) => ({
+  createOrganization: t.field({
+    type: CreateOrganizationSuccess,
+    errors: errorsFor("CreateOrganization"),
+    description: "Operator ADMINs only: a new organization, and an invitation for its first ADMIN.",
+    args: { input: t.arg({ type: CreateOrganizationInput, required: true }) },
+    resolve: (_root, { input }, ctx) => ctx.services.members.createOrganization(ctx.principal, { name: input.name, adminEmail: input.adminEmail }),
+  }),
   inviteMember: t.field({
     type: InviteMemberSuccess,
     errors: errorsFor("InviteMember"),
