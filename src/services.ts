@@ -23,6 +23,7 @@ import { createThrottles, type Throttles } from "./throttles/throttles.ts";
 import { RevocationList } from "./auth/revocations.ts";
 import { VerifiedJwtCache } from "./auth/verified-jwts.ts";
 import { Mailer } from "./mail/mailer.ts";
+import { SsoSignIn } from "./auth/sso.ts";
 
 export interface Services {
   config: Config;
@@ -58,6 +59,8 @@ export interface Services {
   passwordLogin: PasswordLogin;
   /** Failed client authentications and sign-ins, counted where every process sees them. */
   throttles: Throttles;
+  /** Sign-in through organizations' identity providers (OpenID Connect). */
+  sso: SsoSignIn;
   /** Sends mail when SMTP_URL is set; otherwise `enabled` is false and nothing is sent. */
   mailer: Mailer;
   close(): Promise<void>;
@@ -98,6 +101,7 @@ export async function createServices(config: Config, options: { catalog?: Catalo
     const registrationTokens = new RegistrationTokenService(db);
     const identityProviderDirectory = new IdentityProviderDirectory(db);
     const mailer = new Mailer(config);
+    const sso = new SsoSignIn({ db, config, externalTokens, allowLoopbackHttp, onJoin: (userId) => memberships.invalidate(userId) });
     return {
       config,
       db,
@@ -114,8 +118,10 @@ export async function createServices(config: Config, options: { catalog?: Catalo
       registration: new RegistrationService({ db, applications, tokens: registrationTokens, catalog: resolvedCatalog, config }),
       identityProviders: new IdentityProviderService(db, {
         allowLoopbackHttp,
+        secretKey: config.keyEncryptionSecret,
         onChange: (provider) => {
           externalTokens.forget(provider);
+          sso.forget(provider.issuer);
           identityProviderDirectory.forget(provider.organizationId);
         },
       }),
@@ -138,6 +144,7 @@ export async function createServices(config: Config, options: { catalog?: Catalo
       passwordLogin: new PasswordLogin(db, config.argon2, throttles.signIn),
       throttles,
       mailer,
+      sso,
       async close() {
         clearInterval(keyRefresh);
         stopJanitor();

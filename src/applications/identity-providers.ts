@@ -5,6 +5,7 @@ import type { Db, Prisma } from "../db/client.ts";
 import type { Principal } from "../access/principal.ts";
 import { administeredOrganizationIds, administers, requireRegistryScope } from "../access/policy.ts";
 import { publicId } from "../ids.ts";
+import { sealProviderSecret } from "../crypto/key-encryption.ts";
 import { assertValid, NotFoundError, ValidationError } from "../errors.ts";
 import type { FieldError } from "./rules.ts";
 import { textErrors } from "./text.ts";
@@ -21,7 +22,26 @@ export const IDP_LIMITS = {
   clockSkewMax: 300,
   clockSkewDefault: 60,
   providersPerOrganization: 20,
+  clientIdMax: 255,
+  clientSecretMax: 1000,
+  emailDomainsMax: 20,
 } as const;
+
+export type JitRole = "ADMIN" | "MEMBER";
+
+/** Sign-in through the provider (OpenID Connect code flow): what an ADMIN sets. */
+export interface SignInInput {
+  enabled: boolean;
+  clientId?: string | null;
+  /** Write-only. Omitted on update: the stored one is kept. */
+  clientSecret?: string | null;
+  /** Omitted on update: kept. */
+  emailDomains?: string[] | null;
+  /** Null or omitted: unknown people are refused. */
+  jitRole?: JitRole | null;
+}
+
+const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 
 import type { IdentityProviderRow } from "./identity-provider-directory.ts";
 
@@ -32,6 +52,7 @@ export interface IdentityProviderInput {
   audience?: string | null;
   subjectMapping?: SubjectMapping | null;
   clockSkewSeconds?: number | null;
+  signIn?: SignInInput | null;
 }
 
 interface IdentityProviderShape {
@@ -85,13 +106,20 @@ export class IdentityProviderService {
   #onChange: (provider: { organizationId: string; issuer: string; jwksUri: string | null }) => void;
 
   readonly #allowLoopbackHttp: boolean;
+  /** SCOPEKEEPER_KEY_ENCRYPTION_SECRET: seals sign-in client secrets at rest. */
+  readonly #secretKey: string | undefined;
 
   constructor(
     db: Db,
-    options: { allowLoopbackHttp: boolean; onChange?: (provider: { organizationId: string; issuer: string; jwksUri: string | null }) => void },
+    options: {
+      allowLoopbackHttp: boolean;
+      secretKey?: string | undefined;
+      onChange?: (provider: { organizationId: string; issuer: string; jwksUri: string | null }) => void;
+    },
   ) {
     this.#db = db;
     this.#allowLoopbackHttp = options.allowLoopbackHttp;
+    this.#secretKey = options.secretKey;
     this.#onChange = options.onChange ?? (() => undefined);
   }
 
@@ -116,15 +144,21 @@ export class IdentityProviderService {
       throw new ValidationError([{ path: ["organizationId"], code: "organization_not_found", message: "no organization with that id" }]);
     }
     const shape = shapeOf(input);
-    assertValid(validateIdentityProvider(shape, this.#allowLoopbackHttp));
+    const signIn = signInShapeOf(input.signIn, null, []);
+    assertValid([...validateIdentityProvider(shape, this.#allowLoopbackHttp), ...validateSignIn(signIn)]);
     const row = await this.#db.$transaction(async (tx) => {
       const count = await tx.identityProvider.count({ where: { organizationId } });
       if (count >= IDP_LIMITS.providersPerOrganization) {
         throw new ValidationError([{ path: ["organizationId"], code: "too_many_identity_providers", message: `an organization may have at most ${IDP_LIMITS.providersPerOrganization} identity providers` }]);
       }
       await assertUniqueName(tx, organizationId, shape.name, null);
-      const created = await tx.identityProvider.create({ data: { organizationId, ...shape } });
-      await audit(tx, principal, organizationId, "identity_provider.registered", publicId("IdentityProvider", created.id), describe(created));
+      await assertDomainsFree(tx, signIn.emailDomains, null);
+      const created = await tx.identityProvider.create({ data: { organizationId, ...shape, ...this.#signInData(signIn) } });
+      await writeDomains(tx, created.id, signIn.emailDomains);
+      await audit(tx, principal, organizationId, "identity_provider.registered", publicId("IdentityProvider", created.id), {
+        ...describe(created),
+        signIn: describeSignIn(signIn),
+      });
       return created;
     });
     this.#onChange(row);
@@ -134,13 +168,18 @@ export class IdentityProviderService {
   async update(principal: Principal, id: string, input: IdentityProviderInput): Promise<IdentityProviderRow> {
     const existing = await this.findManaged(principal, id);
     const shape = shapeOf(input, existing);
-    assertValid(validateIdentityProvider(shape, this.#allowLoopbackHttp));
+    const domains = (await this.#db.identityProviderDomain.findMany({ where: { identityProviderId: id }, orderBy: { domain: "asc" } })).map((d) => d.domain);
+    const signIn = signInShapeOf(input.signIn, existing, domains);
+    assertValid([...validateIdentityProvider(shape, this.#allowLoopbackHttp), ...validateSignIn(signIn)]);
     const row = await this.#db.$transaction(async (tx) => {
       await assertUniqueName(tx, existing.organizationId, shape.name, id);
-      const updated = await tx.identityProvider.update({ where: { id }, data: shape });
+      await assertDomainsFree(tx, signIn.emailDomains, id);
+      const updated = await tx.identityProvider.update({ where: { id }, data: { ...shape, ...this.#signInData(signIn) } });
+      await writeDomains(tx, id, signIn.emailDomains);
       await audit(tx, principal, existing.organizationId, "identity_provider.updated", publicId("IdentityProvider", id), {
         fields: Object.keys(input).filter((k) => (input as Record<string, unknown>)[k] !== undefined),
         ...describe(updated),
+        signIn: describeSignIn(signIn),
       });
       return updated;
     });
@@ -157,6 +196,15 @@ export class IdentityProviderService {
     });
     this.#onChange(existing);
     return existing;
+  }
+
+  #signInData(s: SignInShape) {
+    return {
+      signInEnabled: s.enabled,
+      signInClientId: s.clientId,
+      signInClientSecret: s.newSecret !== null ? sealProviderSecret(s.newSecret, this.#secretKey) : s.storedSecret,
+      signInJitRole: s.jitRole,
+    };
   }
 
   /** Links an external `sub` to a member of the provider's organization; a new link replaces the old one. */
@@ -186,6 +234,82 @@ export class IdentityProviderService {
     });
     return provider;
   }
+}
+
+interface SignInShape {
+  enabled: boolean;
+  clientId: string | null;
+  /** A new secret to seal, or null to keep what is stored (`storedSecret`). */
+  newSecret: string | null;
+  storedSecret: string | null;
+  emailDomains: string[];
+  jitRole: string | null;
+}
+
+function signInShapeOf(input: SignInInput | null | undefined, base: IdentityProviderRow | null, baseDomains: string[]): SignInShape {
+  const stored: SignInShape = {
+    enabled: base?.signInEnabled ?? false,
+    clientId: base?.signInClientId ?? null,
+    newSecret: null,
+    storedSecret: base?.signInClientSecret ?? null,
+    emailDomains: baseDomains,
+    jitRole: base?.signInJitRole ?? null,
+  };
+  if (!input) return stored;
+  const domains = input.emailDomains == null ? baseDomains : [...new Set(input.emailDomains.map((d) => d.trim().toLowerCase()))];
+  return {
+    enabled: input.enabled,
+    clientId: input.clientId === undefined ? stored.clientId : (input.clientId?.trim() ?? null),
+    newSecret: input.clientSecret ?? null,
+    storedSecret: stored.storedSecret,
+    emailDomains: domains,
+    jitRole: input.jitRole === undefined ? stored.jitRole : input.jitRole,
+  };
+}
+
+function validateSignIn(s: SignInShape): FieldError[] {
+  const errors: FieldError[] = [];
+  const fail = (path: string[], code: string, message: string) => errors.push({ path: ["signIn", ...path], code, message });
+  if (s.clientId !== null && (s.clientId.length === 0 || s.clientId.length > IDP_LIMITS.clientIdMax)) fail(["clientId"], "sign_in_client_id_invalid", `must be 1 to ${IDP_LIMITS.clientIdMax} characters`);
+  if (s.newSecret !== null && (s.newSecret.length === 0 || s.newSecret.length > IDP_LIMITS.clientSecretMax)) fail(["clientSecret"], "sign_in_client_secret_invalid", `must be 1 to ${IDP_LIMITS.clientSecretMax} characters`);
+  if (s.enabled && s.clientId === null) fail(["clientId"], "sign_in_client_id_required", "is required to sign people in through this provider");
+  if (s.enabled && s.newSecret === null && s.storedSecret === null) fail(["clientSecret"], "sign_in_client_secret_required", "is required to sign people in through this provider");
+  if (s.emailDomains.length > IDP_LIMITS.emailDomainsMax) fail(["emailDomains"], "too_many_email_domains", `at most ${IDP_LIMITS.emailDomainsMax}`);
+  s.emailDomains.forEach((d, i) => {
+    if (!DOMAIN.test(d)) fail(["emailDomains", String(i)], "email_domain_invalid", "must be a domain name such as example.com");
+  });
+  if (s.jitRole !== null && s.jitRole !== "ADMIN" && s.jitRole !== "MEMBER") fail(["jitRole"], "jit_role_invalid", "must be MEMBER or ADMIN");
+  return errors;
+}
+
+/** A domain sends its people to one provider only: the first to claim it keeps it. */
+async function assertDomainsFree(tx: Prisma.TransactionClient, domains: string[], selfId: string | null): Promise<void> {
+  if (domains.length === 0) return;
+  const taken = await tx.identityProviderDomain.findMany({
+    where: { domain: { in: domains }, ...(selfId ? { identityProviderId: { not: selfId } } : {}) },
+    select: { domain: true },
+  });
+  if (taken.length) {
+    throw new ValidationError(
+      taken.map((t) => ({
+        path: ["signIn", "emailDomains", String(domains.indexOf(t.domain))],
+        code: "email_domain_taken",
+        message: `${t.domain} already signs in through another identity provider`,
+      })),
+    );
+  }
+}
+
+async function writeDomains(tx: Prisma.TransactionClient, identityProviderId: string, domains: string[]): Promise<void> {
+  await tx.identityProviderDomain.deleteMany({ where: { identityProviderId, domain: { notIn: domains } } });
+  const kept = new Set((await tx.identityProviderDomain.findMany({ where: { identityProviderId }, select: { domain: true } })).map((d) => d.domain));
+  const added = domains.filter((d) => !kept.has(d));
+  if (added.length) await tx.identityProviderDomain.createMany({ data: added.map((domain) => ({ identityProviderId, domain })) });
+}
+
+function describeSignIn(s: SignInShape): Record<string, unknown> {
+  // Never the secret: only whether this change set a new one.
+  return { enabled: s.enabled, clientId: s.clientId, emailDomains: s.emailDomains, jitRole: s.jitRole, clientSecretChanged: s.newSecret !== null };
 }
 
 async function assertUniqueName(tx: Prisma.TransactionClient, organizationId: string, name: string, selfId: string | null): Promise<void> {

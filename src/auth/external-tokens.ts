@@ -67,7 +67,7 @@ export class ExternalTokenVerifier {
    * Signature, `iss`, `aud`, `exp`, `nbf` and `iat` (within the provider's clock skew). Throws
    * ExternalTokenError with a message that helps and never repeats the token.
    */
-  async verify(token: string, provider: ExternalProvider): Promise<JWTPayload & { sub: string }> {
+  async verify(token: string, provider: ExternalProvider, what = "subject token"): Promise<JWTPayload & { sub: string }> {
     // Everything the verification depended on is in the key, so a changed provider misses.
     const cacheKey = `${provider.issuer}\u0000${provider.audience}\u0000${provider.jwksUri ?? ""}\u0000${token}`;
     const known = this.#verified.get(cacheKey, provider.clockSkewSeconds);
@@ -83,14 +83,14 @@ export class ExternalTokenVerifier {
         requiredClaims: ["exp", "sub"],
       }));
     } catch (err) {
-      throw new ExternalTokenError(explain(err, provider));
+      throw new ExternalTokenError(explain(err, provider, what));
     }
     const now = Math.floor(Date.now() / 1000);
     // jose checks iat only against a maximum age; a token minted in the future is refused here.
     if (typeof payload.iat === "number" && payload.iat > now + provider.clockSkewSeconds) {
-      throw new ExternalTokenError(`the subject token's iat is in the future (more than ${provider.clockSkewSeconds} s of clock skew allowed for ${provider.name})`);
+      throw new ExternalTokenError(`the ${what}'s iat is in the future (more than ${provider.clockSkewSeconds} s of clock skew allowed for ${provider.name})`);
     }
-    if (typeof payload.sub !== "string" || payload.sub.length === 0) throw new ExternalTokenError("the subject token has no sub claim");
+    if (typeof payload.sub !== "string" || payload.sub.length === 0) throw new ExternalTokenError(`the ${what} has no sub claim`);
     this.#verified.set(cacheKey, payload as JWTPayload & { sub: string });
     return payload as JWTPayload & { sub: string };
   }
@@ -154,28 +154,28 @@ export class ExternalTokenVerifier {
   }
 }
 
-function explain(err: unknown, provider: ExternalProvider): string {
-  if (err instanceof joseErrors.JWTExpired) return "the subject token has expired";
+function explain(err: unknown, provider: ExternalProvider, what: string): string {
+  if (err instanceof joseErrors.JWTExpired) return `the ${what} has expired`;
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
     switch (err.claim) {
       case "nbf":
-        return "the subject token is not yet valid (nbf)";
+        return `the ${what} is not yet valid (nbf)`;
       case "aud":
-        return `the subject token's aud does not include the audience identity provider ${provider.name} is registered with`;
+        return `the ${what}'s aud does not include the audience identity provider ${provider.name} is registered with`;
       case "iss":
-        return "the subject token's iss is not the identity provider's issuer";
+        return `the ${what}'s iss is not the identity provider's issuer`;
       case "iat":
-        return "the subject token's iat is invalid";
+        return `the ${what}'s iat is invalid`;
       default:
-        return `the subject token lacks a valid ${err.claim} claim`;
+        return `the ${what} lacks a valid ${err.claim} claim`;
     }
   }
   if (err instanceof joseErrors.JWKSTimeout) return `the identity provider's keys did not arrive within the timeout; try again later`;
   if (err instanceof joseErrors.JWKSNoMatchingKey || err instanceof joseErrors.JWSSignatureVerificationFailed) {
-    return `the subject token's signature does not verify with identity provider ${provider.name}'s keys`;
+    return `the ${what}'s signature does not verify with identity provider ${provider.name}'s keys`;
   }
-  if (err instanceof joseErrors.JOSEAlgNotAllowed) return "the subject token's signature algorithm is not accepted (asymmetric algorithms only)";
-  if (err instanceof joseErrors.JWSInvalid || err instanceof joseErrors.JWTInvalid) return "the subject token is not a well-formed signed JWT";
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return `the ${what}'s signature algorithm is not accepted (asymmetric algorithms only)`;
+  if (err instanceof joseErrors.JWSInvalid || err instanceof joseErrors.JWTInvalid) return `the ${what} is not a well-formed signed JWT`;
   if (err instanceof joseErrors.JWKSInvalid || err instanceof joseErrors.JOSEError) return "the identity provider's keys could not be used";
   // fetch failures (refused connection, DNS) surface as plain errors from jose's fetch.
   return "the identity provider's keys could not be fetched; try again later";

@@ -15,6 +15,7 @@ export async function sweepExpired(db: Db, now = new Date(), auditRetentionDays 
     db.authorizationCode.deleteMany({ where: { expiresAt: { lt: before } } }),
     db.deviceAuthorization.deleteMany({ where: { expiresAt: { lt: before } } }),
     db.session.deleteMany({ where: { expiresAt: { lt: now } } }),
+    db.ssoLogin.deleteMany({ where: { expiresAt: { lt: before } } }),
     db.refreshToken.deleteMany({ where: { expiresAt: { lt: before } } }),
     db.revokedAccessToken.deleteMany({ where: { expiresAt: { lt: now } } }),
   ]);

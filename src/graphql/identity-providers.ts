@@ -2,7 +2,8 @@
 // and remove its trusted external issuers and link external subjects to members. The rules
 // live in src/applications/identity-providers.ts.
 import { NotFoundError, ValidationError } from "../errors.ts";
-import type { SubjectMapping } from "../applications/identity-providers.ts";
+import type { JitRole, SignInInput, SubjectMapping } from "../applications/identity-providers.ts";
+import { MemberRoleEnum } from "./applications.ts";
 import { publicId } from "../ids.ts";
 import { builder } from "./builder.ts";
 import { MUTATION_ERRORS } from "./errors.ts";
@@ -12,6 +13,18 @@ export const SubjectMappingEnum = builder.enumType("SubjectMapping", {
   description: "EMAIL: the token's email claim, which must be verified (email_verified true). SUB: its sub, through linkExternalIdentity.",
   values: ["EMAIL", "SUB"] as const,
 });
+
+const IdentityProviderSignIn = builder
+  .objectRef<{ enabled: boolean; clientId: string | null; emailDomains: string[]; jitRole: JitRole | null }>("IdentityProviderSignIn")
+  .implement({
+    description: "Sign-in through the provider (OpenID Connect code flow, redirect URI {issuer}/oauth/sso/callback). The client secret is never shown.",
+    fields: (t) => ({
+      enabled: t.exposeBoolean("enabled"),
+      clientId: t.exposeString("clientId", { nullable: true, description: "This server's client_id at the provider: its ID tokens' aud." }),
+      emailDomains: t.exposeStringList("emailDomains", { description: "People whose email is in one of these domains are sent to this provider from the sign-in page." }),
+      jitRole: t.field({ type: MemberRoleEnum, nullable: true, resolve: (s) => s.jitRole, description: "An unknown person joins the organization with this role; null: refused." }),
+    }),
+  });
 
 export const IdentityProvider = builder.prismaObject("IdentityProvider", {
   description: "A trusted external issuer of an organization whose tokens token exchange accepts.",
@@ -23,6 +36,16 @@ export const IdentityProvider = builder.prismaObject("IdentityProvider", {
     audience: t.exposeString("audience", { description: "The aud its tokens must carry." }),
     subjectMapping: t.field({ type: SubjectMappingEnum, resolve: (p) => p.subjectMapping as SubjectMapping }),
     clockSkewSeconds: t.exposeInt("clockSkewSeconds"),
+    signIn: t.field({
+      type: IdentityProviderSignIn,
+      select: { signInEnabled: true, signInClientId: true, signInJitRole: true, emailDomains: { select: { domain: true }, orderBy: { domain: "asc" } } },
+      resolve: (p) => ({
+        enabled: p.signInEnabled,
+        clientId: p.signInClientId,
+        emailDomains: p.emailDomains.map((d) => d.domain),
+        jitRole: p.signInJitRole as JitRole | null,
+      }),
+    }),
     organizationId: t.id({ resolve: (p) => publicId("Organization", p.organizationId) }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
@@ -36,6 +59,29 @@ const providerFields = {
   audience: "The aud its tokens must carry.",
 } as const;
 
+const SignInInputType = builder.inputType("IdentityProviderSignInInput", {
+  description: "Sign-in through the provider. On update, an omitted clientSecret or emailDomains keeps the stored one.",
+  fields: (t) => ({
+    enabled: t.boolean({ required: true }),
+    clientId: t.string({ description: "This server's client_id at the provider." }),
+    clientSecret: t.string({ description: "Write-only: stored sealed, never returned." }),
+    emailDomains: t.stringList({ description: "Email domains sent to this provider from the sign-in page; each belongs to one provider only." }),
+    jitRole: t.field({ type: MemberRoleEnum, description: "Lets an unknown person join the organization with this role; omit to refuse them." }),
+  }),
+});
+
+function signInOf(input: { enabled: boolean; clientId?: string | null; clientSecret?: string | null; emailDomains?: string[] | null; jitRole?: JitRole | null } | null | undefined): SignInInput | undefined {
+  if (!input) return undefined;
+  return {
+    enabled: input.enabled,
+    ...(input.clientId !== undefined ? { clientId: input.clientId } : {}),
+    ...(input.clientSecret != null ? { clientSecret: input.clientSecret } : {}),
+    ...(input.emailDomains != null ? { emailDomains: input.emailDomains } : {}),
+    // An explicit null clears jitRole; omitted keeps it.
+    ...(input.jitRole !== undefined ? { jitRole: input.jitRole } : {}),
+  };
+}
+
 const RegisterInput = builder.inputType("RegisterIdentityProviderInput", {
   fields: (t) => ({
     organizationId: t.id({ required: true }),
@@ -45,6 +91,7 @@ const RegisterInput = builder.inputType("RegisterIdentityProviderInput", {
     audience: t.string({ required: true, description: providerFields.audience }),
     subjectMapping: t.field({ type: SubjectMappingEnum, required: true }),
     clockSkewSeconds: t.int({ description: "0-300; 60 by default." }),
+    signIn: t.field({ type: SignInInputType }),
   }),
 });
 
@@ -58,6 +105,7 @@ const UpdateInput = builder.inputType("UpdateIdentityProviderInput", {
     audience: t.string({ description: providerFields.audience }),
     subjectMapping: t.field({ type: SubjectMappingEnum }),
     clockSkewSeconds: t.int({ description: "0-300." }),
+    signIn: t.field({ type: SignInInputType }),
   }),
 });
 
@@ -135,6 +183,7 @@ builder.mutationFields((t) => ({
         audience: input.audience,
         subjectMapping: input.subjectMapping,
         clockSkewSeconds: optional(input.clockSkewSeconds),
+        signIn: signInOf(input.signIn),
       });
       return { providerId: row.id };
     },
@@ -152,6 +201,7 @@ builder.mutationFields((t) => ({
         audience: optional(input.audience),
         subjectMapping: optional(input.subjectMapping),
         clockSkewSeconds: optional(input.clockSkewSeconds),
+        signIn: signInOf(input.signIn),
       });
       return { providerId: row.id };
     },

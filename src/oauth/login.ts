@@ -8,6 +8,9 @@ import type { Services } from "../services.ts";
 import { Throttled } from "../throttles/throttled.ts";
 import { loginPage } from "../ui/pages.ts";
 import { applicationOfDeviceReturn, DEVICE_CONFIRM_PATH } from "./device/verification.ts";
+import { SsoError } from "../auth/sso.ts";
+import { publicId } from "../ids.ts";
+import { sendSsoError } from "./sso.ts";
 import { cookieOptions, csrfToken, csrfValid, formFields, sendPage, sessionToken } from "./browser.ts";
 
 /** The sign-in page's message when the throttle refuses: when to try again, in words. */
@@ -32,11 +35,16 @@ export const loginRoutes: FastifyPluginAsync<{ services: Services }> = async (ap
     return db.connectApplication.findUnique({ where: { clientId }, select: { name: true, organizationId: true } });
   }
   const appName = async (returnTo: string) => (await appOf(returnTo))?.name ?? null;
-  const signInPage = (opts: Parameters<typeof loginPage>[0]) => loginPage({ ...opts, forgotPassword: services.mailer.enabled });
+  /** With "Forgot password?" when mail is on, and "Continue with ..." for the app's organization's sign-in providers. */
+  const signInPage = async (opts: Parameters<typeof loginPage>[0]) => {
+    const organizationId = (await appOf(opts.returnTo))?.organizationId;
+    const providers = organizationId ? await services.sso.providersOf(organizationId) : [];
+    return loginPage({ ...opts, forgotPassword: services.mailer.enabled, providers: providers.map((p) => ({ id: publicId("IdentityProvider", p.id), name: p.name })) });
+  };
 
   app.get("/login", async (request, reply) => {
     const returnTo = safeReturnTo((request.query as Record<string, string | undefined>).return_to);
-    return sendPage(reply, 200, signInPage({ appName: await appName(returnTo), returnTo, csrf: csrfToken(request, reply, config) }));
+    return sendPage(reply, 200, await signInPage({ appName: await appName(returnTo), returnTo, csrf: csrfToken(request, reply, config) }));
   });
 
   // "Not you?": end this session and sign in again, back into the same authorization request.
@@ -54,9 +62,23 @@ export const loginRoutes: FastifyPluginAsync<{ services: Services }> = async (ap
     const form = formFields(request.body);
     const returnTo = safeReturnTo(form.return_to);
     if (!csrfValid(request, form.csrf)) {
-      return sendPage(reply, 403, signInPage({ appName: await appName(returnTo), returnTo, csrf: csrfToken(request, reply, config), error: "This form has expired. Please sign in again." }));
+      return sendPage(reply, 403, await signInPage({ appName: await appName(returnTo), returnTo, csrf: csrfToken(request, reply, config), error: "This form has expired. Please sign in again." }));
     }
     const app = await appOf(returnTo);
+    // Home-realm discovery: an email whose domain an identity provider signs in goes there,
+    // without a password.
+    const realm = await services.sso.providerForEmail(form.email ?? "");
+    if (realm) {
+      try {
+        return reply.redirect(await services.sso.start(realm.id, { returnTo, browserToken: form.csrf!, loginHint: (form.email ?? "").trim() }), 303);
+      } catch (err) {
+        if (err instanceof SsoError) return sendSsoError(reply, err, returnTo);
+        throw err;
+      }
+    }
+    if (!form.password) {
+      return sendPage(reply, 400, await signInPage({ appName: app?.name ?? null, returnTo, csrf: csrfToken(request, reply, config), email: form.email ?? "", error: "Enter your password." }));
+    }
     let user: { id: string; email: string } | null;
     try {
       user = await services.passwordLogin.verify(form.email ?? "", form.password ?? "", request.ip, { organizationId: app?.organizationId ?? null });
@@ -67,14 +89,14 @@ export const loginRoutes: FastifyPluginAsync<{ services: Services }> = async (ap
       return sendPage(
         reply,
         429,
-        signInPage({ appName: app?.name ?? null, returnTo, csrf: csrfToken(request, reply, config), email: form.email ?? "", error: tooManyAttempts(err.retryAfterSeconds) }),
+        await signInPage({ appName: app?.name ?? null, returnTo, csrf: csrfToken(request, reply, config), email: form.email ?? "", error: tooManyAttempts(err.retryAfterSeconds) }),
       );
     }
     if (!user) {
       return sendPage(
         reply,
         401,
-        signInPage({ appName: app?.name ?? null, returnTo, csrf: csrfToken(request, reply, config), email: form.email ?? "", error: LOGIN_FAILED }),
+        await signInPage({ appName: app?.name ?? null, returnTo, csrf: csrfToken(request, reply, config), email: form.email ?? "", error: LOGIN_FAILED }),
       );
     }
     // A fresh session id on every sign-in (no session fixation).

@@ -9,6 +9,7 @@ import { accountRoutes } from "./account.ts";
 import { deviceAuthorizationRoute } from "./device/authorization-endpoint.ts";
 import { deviceVerificationRoutes } from "./device/verification.ts";
 import { forgotPasswordRoutes } from "./forgot-password.ts";
+import { ssoRoutes } from "./sso.ts";
 import { authorizeRoutes } from "./authorize.ts";
 import { introspectRoute } from "./introspect.ts";
 import { loginRoutes } from "./login.ts";
@@ -21,7 +22,7 @@ import { userinfoRoute } from "./userinfo.ts";
 
 /** Endpoints whose body must be a form (RFC 6749 §4.1.3, RFC 7009 §2.1, RFC 7662 §2.1). */
 const FORM_PATHS = /^\/oauth\/(token|revoke|introspect|device_authorization)(\?|$)/;
-const BROWSER_PATHS = /^\/oauth\/(authorize|login|login\/switch|logout|invitation|reset|forgot|device|device\/confirm)(\?|$)/;
+const BROWSER_PATHS = /^\/oauth\/(authorize|login|login\/switch|logout|invitation|reset|forgot|sso\/start|sso\/callback|device|device\/confirm)(\?|$)/;
 
 export const oauthRouter: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
   // Its limit is each route's bodyLimit (OAUTH_BODY_LIMIT, set in src/http/hardening.ts).
@@ -76,5 +77,6 @@ export const oauthRouter: FastifyPluginAsync<{ services: Services }> = async (ap
     await handRead.register(accountRoutes, { services });
     await handRead.register(deviceVerificationRoutes, { services });
     await handRead.register(forgotPasswordRoutes, { services });
+    await handRead.register(ssoRoutes, { services });
   });
 };

@@ -47,6 +47,7 @@ const STYLE = `
   .publisher{margin:2px 0 0}.who{margin:8px 0}
   input.user-code{font:1.4rem ui-monospace,SFMono-Regular,Menlo,monospace;letter-spacing:.12em;text-transform:uppercase;text-align:center}
   .done{font-size:2.2rem;line-height:1;margin:0 0 8px}
+  .sso{margin-top:20px}.sso .or{text-align:center;margin:0 0 8px}.sso form{margin:8px 0}button.wide{width:100%}
   a.button{display:inline-block;padding:10px 18px;border-radius:8px;border:1px solid #c8ceda;color:inherit;text-decoration:none}
 `;
 

@@ -27,7 +27,10 @@ export function loginPage(opts: {
   error?: string;
   /** Shown when the server mails reset links (SMTP_URL). */
   forgotPassword?: boolean;
+  /** The app's organization's sign-in providers: a "Continue with ..." button each (public ids). */
+  providers?: { id: string; name: string }[];
 }): string {
+  const providers = opts.providers ?? [];
   return page(
     "Sign in",
     html`<h1>Sign in</h1>
@@ -38,10 +41,25 @@ export function loginPage(opts: {
         <label for="email">Email</label>
         <input id="email" name="email" type="email" autocomplete="username" required value="${opts.email ?? ""}">
         <label for="password">Password</label>
-        <input id="password" name="password" type="password" autocomplete="current-password" required>
+        <input id="password" name="password" type="password" autocomplete="current-password">
         ${opts.forgotPassword ? html`<p class="forgot"><a href="/oauth/forgot?return_to=${encodeURIComponent(opts.returnTo)}">Forgot password?</a></p>` : ""}
         <div class="actions"><button class="primary" type="submit">Sign in</button></div>
-      </form>`,
+      </form>
+      ${providers.length
+        ? html`<div class="sso"><p class="muted or">or</p>
+            ${providers.map(
+              (p) => html`<form method="post" action="/oauth/sso/start">${hidden({ csrf: opts.csrf, return_to: opts.returnTo, provider: p.id })}<button class="wide" type="submit">Continue with ${p.name}</button></form>`,
+            )}</div>`
+        : ""}`,
+  );
+}
+
+/** A sign-in through an identity provider that did not succeed: what happened, and a way back. */
+export function ssoErrorPage(opts: { title: string; message: string; signInUrl: string }): string {
+  return page(
+    opts.title,
+    html`<h1>${opts.title}</h1><p role="alert">${opts.message}</p>
+      <div class="actions"><a class="button" href="${opts.signInUrl}">Back to sign in</a></div>`,
   );
 }
 
