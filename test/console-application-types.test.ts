@@ -21,6 +21,7 @@ const OUT = fileURLToPath(new URL("../test-output/", import.meta.url));
 const APPLICATION_SCOPE = "knowledge.articles.search";
 const DELEGATED_SCOPE = "knowledge.articles.read";
 const ada = { email: "ada@acme.example", password: "correct horse battery staple" };
+const olga = { email: "olga@operator.example", password: "correct horse battery staple" };
 
 let server: TestServer;
 let acme: Admin;
@@ -101,7 +102,8 @@ describeWithChromium("the console creates every kind of application", () => {
   beforeAll(async () => {
     await mkdir(OUT, { recursive: true });
     server = await startTestServer();
-    await bootstrapAdmin(server, "Operator");
+    const operator = await bootstrapAdmin(server, "Operator");
+    await createUser(server, operator.organizationDbId, olga.email, olga.password, "ADMIN", "Olga Operator");
     acme = await bootstrapAdmin(server, "Acme");
     await createUser(server, acme.organizationDbId, ada.email, ada.password, "ADMIN", "Ada Admin");
     browser = await launchChromium();
@@ -307,5 +309,33 @@ describeWithChromium("the console creates every kind of application", () => {
     expect(await phone.locator("[aria-invalid=true]").count()).toBe(0);
     await own.close();
     expect(blocked).toEqual([]);
+  }, 120_000);
+
+  it("lets an operator ADMIN create an organization with its first ADMIN's invitation, and shows no such page to others", async () => {
+    expect(await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Organizations" }).count()).toBe(0);
+    const own = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
+    const op = await own.newPage();
+    await signInToConsole(op, server.url, olga);
+    await op.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Organizations" }).click();
+    await op.getByRole("heading", { name: "Organizations", level: 1 }).waitFor();
+    await op.getByLabel("Name").fill("Globex");
+    await op.getByLabel("First admin's email").fill("gus@globex.example");
+    await op.screenshot({ path: `${OUT}console-types-organizations.png`, fullPage: true });
+    await op.getByRole("button", { name: "Create organization" }).click();
+    const link = op.getByRole("dialog").getByLabel("Invitation link");
+    await link.waitFor();
+    expect(await link.inputValue()).toMatch(new RegExp(`^${server.url}/oauth/invitation\\?token=`));
+    await op.getByRole("dialog").getByRole("button", { name: "Done" }).click();
+    await op.getByRole("status").filter({ hasText: "Globex created." }).waitFor();
+    const org = await server.services.db.organization.findUniqueOrThrow({ where: { name: "Globex" } });
+    expect(await server.services.db.invitation.count({ where: { organizationId: org.id, email: "gus@globex.example", role: "ADMIN" } })).toBe(1);
+    // A taken name shows at the Name field.
+    await op.getByLabel("Name").fill("Acme");
+    await op.getByLabel("First admin's email").fill("a@acme.example");
+    await op.getByRole("button", { name: "Create organization" }).click();
+    await expect.poll(() => op.getByLabel("Name").getAttribute("aria-invalid")).toBe("true");
+    await op.setViewportSize({ width: 390, height: 844 });
+    await op.screenshot({ path: `${OUT}console-types-organizations-390.png`, fullPage: true });
+    await own.close();
   }, 120_000);
 });

@@ -15,6 +15,7 @@ const CreateApplicationPage = lazy(() => import("./pages/CreateApplication.tsx")
 const ApplicationPage = lazy(() => import("./pages/Application.tsx").then((m) => ({ default: m.ApplicationPage })));
 const MembersPage = lazy(() => import("./pages/Members.tsx").then((m) => ({ default: m.MembersPage })));
 const IdentityProvidersPage = lazy(() => import("./pages/IdentityProviders.tsx").then((m) => ({ default: m.IdentityProvidersPage })));
+const OrganizationsPage = lazy(() => import("./pages/Organizations.tsx").then((m) => ({ default: m.OrganizationsPage })));
 const ReviewQueuePage = lazy(() => import("./pages/reviews/ReviewQueue.tsx").then((m) => ({ default: m.ReviewQueuePage })));
 const ReviewPage = lazy(() => import("./pages/reviews/Review.tsx").then((m) => ({ default: m.ReviewPage })));
 const later = (page: ReactNode) => <Suspense fallback={<p aria-live="polite">Loading…</p>}>{page}</Suspense>;
@@ -32,6 +33,7 @@ const router = createBrowserRouter(
         { path: "applications/:id/:tab", element: later(<ApplicationPage />) },
         { path: "members", element: later(<MembersPage />) },
         { path: "identity-providers", element: later(<IdentityProvidersPage />) },
+        { path: "organizations", element: later(<OrganizationsPage />) },
         { path: "reviews", element: later(<ReviewQueuePage />) },
         { path: "reviews/:id", element: later(<ReviewPage />) },
         { path: "connected-apps", element: <ConnectedAppsPage /> },

@@ -557,3 +557,19 @@ export const UnpublishApplicationMutation = graphql(`
     }
   }
 `);
+
+export const CreateOrganizationMutation = graphql(`
+  mutation CreateOrganization($input: CreateOrganizationInput!) {
+    createOrganization(input: $input) {
+      __typename
+      ... on CreateOrganizationSuccess {
+        invitationUrl
+        organization {
+          id
+          name
+        }
+      }
+      ...MutationProblem
+    }
+  }
+`);

@@ -58,6 +58,7 @@ function SignedIn() {
               <NavLink to="/identity-providers">Identity providers</NavLink>
             </>
           )}
+          {session.isOperatorAdmin && <NavLink to="/organizations">Organizations</NavLink>}
           {session.isOperatorAdmin && <NavLink to="/reviews">Review queue</NavLink>}
           <NavLink to="/connected-apps">Connected apps</NavLink>
         </nav>
