@@ -66,6 +66,7 @@ export async function buildServer(services: Services, options: { logStream?: Nod
       userinfo: "/oauth/userinfo",
       endSession: "/oauth/logout",
       registration: "/oauth/register",
+      deviceAuthorization: "/oauth/device_authorization",
     },
   });
   // CORS for these documents comes from src/http/hardening.ts.

@@ -257,6 +257,7 @@ describe("the address a throttle counts", () => {
     expect(loadConfig({}).throttles).toEqual({
       clientAuthentication: { windowSeconds: 60, perAddress: 20, perSubject: 100 },
       signIn: { windowSeconds: 300, perAddress: 20, perSubject: 50 },
+      deviceCode: { windowSeconds: 300, perAddress: 20, perSubject: 5 },
     });
   });
 });

@@ -120,6 +120,10 @@ const envSchema = z.object({
   SIGN_IN_THROTTLE_WINDOW_SECONDS: positiveInt(1, 86400).default(300),
   SIGN_IN_MAX_FAILURES_PER_ADDRESS: positiveInt(1, 1_000_000).default(20),
   SIGN_IN_MAX_FAILURES_PER_ACCOUNT: positiveInt(2, 1_000_000).default(50),
+  /** Wrong user codes at /oauth/device (RFC 8628 §5.1): per source address and per browser session. */
+  DEVICE_CODE_THROTTLE_WINDOW_SECONDS: positiveInt(1, 86400).default(300),
+  DEVICE_CODE_MAX_FAILURES_PER_ADDRESS: positiveInt(1, 1_000_000).default(20),
+  DEVICE_CODE_MAX_FAILURES_PER_SESSION: positiveInt(1, 1_000_000).default(5),
   /**
    * Mail (invitations, password resets, notices): an SMTP server as smtp://[user:pass@]host:port
    * (smtps:// for TLS from the first byte). Unset: nothing is mailed.
@@ -168,7 +172,7 @@ export interface Config {
   /** Fastify's trustProxy: whose X-Forwarded-For is believed. */
   trustProxy: boolean | string;
   redis: { url: string | undefined; keyPrefix: string };
-  throttles: { clientAuthentication: ThrottleLimits; signIn: ThrottleLimits };
+  throttles: { clientAuthentication: ThrottleLimits; signIn: ThrottleLimits; deviceCode: ThrottleLimits };
   graphqlLimits: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number; maxDirectives: number };
   /** 0 when the admin API's response cache is off. */
   graphqlResponseCacheTtlMs: number;
@@ -247,6 +251,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         windowSeconds: e.SIGN_IN_THROTTLE_WINDOW_SECONDS,
         perAddress: e.SIGN_IN_MAX_FAILURES_PER_ADDRESS,
         perSubject: e.SIGN_IN_MAX_FAILURES_PER_ACCOUNT,
+      },
+      // The subject is one browser session: dropping the cookie only leaves the address's count.
+      deviceCode: {
+        windowSeconds: e.DEVICE_CODE_THROTTLE_WINDOW_SECONDS,
+        perAddress: e.DEVICE_CODE_MAX_FAILURES_PER_ADDRESS,
+        perSubject: e.DEVICE_CODE_MAX_FAILURES_PER_SESSION,
       },
     },
     graphqlLimits: {

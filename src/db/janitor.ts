@@ -20,6 +20,7 @@ export async function sweepExpired(db: Db | Prisma.TransactionClient, now = new 
   const results = await Promise.all([
     db.auditEvent.deleteMany({ where: { createdAt: { lt: new Date(now.getTime() - auditRetentionDays * 86_400_000) } } }),
     db.authorizationCode.deleteMany({ where: { expiresAt: { lt: before } } }),
+    db.deviceAuthorization.deleteMany({ where: { expiresAt: { lt: before } } }),
     db.session.deleteMany({ where: { expiresAt: { lt: now } } }),
     db.ssoLogin.deleteMany({ where: { expiresAt: { lt: before } } }),
     db.refreshToken.deleteMany({ where: { expiresAt: { lt: before } } }),

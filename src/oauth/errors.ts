@@ -93,6 +93,18 @@ export class SlowDown extends OAuthError {
   readonly status = 400;
 }
 
+/** RFC 8628 §3.5: the person has not decided yet; poll again after the interval. */
+export class AuthorizationPending extends OAuthError {
+  readonly code = "authorization_pending";
+  readonly status = 400;
+}
+
+/** RFC 8628 §3.5: the device_code expired before the person decided; start over. */
+export class ExpiredToken extends OAuthError {
+  readonly code = "expired_token";
+  readonly status = 400;
+}
+
 export class TemporarilyUnavailable extends OAuthError {
   readonly code = "temporarily_unavailable";
   readonly status = 503;

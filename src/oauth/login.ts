@@ -7,6 +7,7 @@ import { markThrottled } from "../observability/throttle-reasons.ts";
 import type { Services } from "../services.ts";
 import { Throttled } from "../throttles/throttled.ts";
 import { loginPage } from "../ui/pages.ts";
+import { applicationOfDeviceReturn, DEVICE_CONFIRM_PATH } from "./device/verification.ts";
 import { SsoError } from "../auth/sso.ts";
 import { publicId } from "../ids.ts";
 import { safeReturnTo } from "./return-to.ts";
@@ -26,6 +27,7 @@ export const loginRoutes: FastifyPluginAsync<{ services: Services }> = async (ap
   const { config, db } = services;
 
   async function appOf(returnTo: string): Promise<{ name: string; organizationId: string | null } | null> {
+    if (returnTo.startsWith(`${DEVICE_CONFIRM_PATH}?`)) return applicationOfDeviceReturn(db, returnTo);
     const clientId = new URLSearchParams(returnTo.split("?")[1] ?? "").get("client_id");
     if (!clientId) return null;
     return db.connectApplication.findUnique({ where: { clientId }, select: { name: true, organizationId: true } });

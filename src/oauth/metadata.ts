@@ -8,7 +8,7 @@ export interface MetadataInput {
   grantTypes: readonly string[];
   tokenEndpointAuthMethods: readonly string[];
   scopes: readonly string[];
-  endpoints: Partial<Record<"authorization" | "token" | "revocation" | "introspection" | "userinfo" | "endSession" | "registration", string>>;
+  endpoints: Partial<Record<"authorization" | "token" | "revocation" | "introspection" | "userinfo" | "endSession" | "registration" | "deviceAuthorization", string>>;
 }
 
 export function authorizationServerMetadata(m: MetadataInput): Record<string, unknown> {
@@ -41,6 +41,8 @@ export function authorizationServerMetadata(m: MetadataInput): Record<string, un
     prompt_values_supported: m.endpoints.authorization ? ["none", "login", "consent"] : undefined,
     authorization_response_iss_parameter_supported: m.endpoints.authorization ? true : undefined,
     end_session_endpoint: url(m.endpoints.endSession),
+    // RFC 8628 §4: where a device asks for its codes (the person goes to /oauth/device).
+    device_authorization_endpoint: url(m.endpoints.deviceAuthorization),
     // RFC 7591: open only to holders of an initial access token an ADMIN created.
     registration_endpoint: url(m.endpoints.registration),
     // RFC 8693 defines no metadata names; these say which token types exchange accepts and issues.

@@ -6,6 +6,8 @@ import type { Services } from "../services.ts";
 import { sendMessage } from "./browser.ts";
 import { describeSafely, OAuthError } from "./errors.ts";
 import { accountRoutes } from "./account.ts";
+import { deviceAuthorizationRoute } from "./device/authorization-endpoint.ts";
+import { deviceVerificationRoutes } from "./device/verification.ts";
 import { forgotPasswordRoutes } from "./forgot-password.ts";
 import { ssoRoutes } from "./sso.ts";
 import { authorizeRoutes } from "./authorize.ts";
@@ -19,8 +21,8 @@ import { tokenRoute } from "./token.ts";
 import { userinfoRoute } from "./userinfo.ts";
 
 /** Endpoints whose body must be a form (RFC 6749 §4.1.3, RFC 7009 §2.1, RFC 7662 §2.1). */
-const FORM_PATHS = /^\/oauth\/(token|revoke|introspect)(\?|$)/;
-const BROWSER_PATHS = /^\/oauth\/(authorize|login|login\/switch|logout|invitation|reset|forgot|sso\/start|sso\/callback)(\?|$)/;
+const FORM_PATHS = /^\/oauth\/(token|revoke|introspect|device_authorization)(\?|$)/;
+const BROWSER_PATHS = /^\/oauth\/(authorize|login|login\/switch|logout|invitation|reset|forgot|sso\/start|sso\/callback|device|device\/confirm)(\?|$)/;
 
 export const oauthRouter: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
   // Its limit is each route's bodyLimit (OAUTH_BODY_LIMIT, set in src/http/hardening.ts).
@@ -63,6 +65,7 @@ export const oauthRouter: FastifyPluginAsync<{ services: Services }> = async (ap
   await app.register(revokeRoute, { services });
   await app.register(introspectRoute, { services });
   await app.register(registerRoutes, { services });
+  await app.register(deviceAuthorizationRoute, { services });
   // These read query strings and forms by hand; the token, revocation and introspection
   // endpoints check their form themselves (params.ts: formParams, the token steps).
   await app.register(async (handRead) => {
@@ -72,6 +75,7 @@ export const oauthRouter: FastifyPluginAsync<{ services: Services }> = async (ap
     await handRead.register(loginRoutes, { services });
     await handRead.register(logoutRoutes, { services });
     await handRead.register(accountRoutes, { services });
+    await handRead.register(deviceVerificationRoutes, { services });
     await handRead.register(forgotPasswordRoutes, { services });
     await handRead.register(ssoRoutes, { services });
   });

@@ -23,12 +23,19 @@ export interface SignInAttempt {
   organizationId: string | null;
 }
 
+export interface UserCodeAttempt {
+  /** The organization of the application whose code was entered, when the code was one. */
+  organizationId: string | null;
+}
+
 export interface Throttles {
   store: CounterStore["kind"];
   /** Failed client authentications at /oauth/token, /oauth/revoke and /oauth/introspect. */
   clientAuthentication: FailureThrottle<ClientAttempt>;
   /** Failed sign-ins on the sign-in page. */
   signIn: FailureThrottle<SignInAttempt>;
+  /** Wrong user codes at the device verification page, per address and per browser session. */
+  deviceCode: FailureThrottle<UserCodeAttempt>;
   /** "Forgot password?" requests: each one counts, per address and per account, with the sign-in limits. */
   passwordReset: FailureThrottle<SignInAttempt>;
   /** Attempts refused because the store could not count them, per throttle, since start. */
@@ -77,6 +84,16 @@ export async function createThrottles(config: Config, db: Db, provider: Provider
       });
     });
 
+  const deviceTrip = ({ limit, keys, failures, windowSeconds, context }: ThrottleTrip<UserCodeAttempt>) =>
+    record(() =>
+      audit(db, null, context.organizationId, "device_code.throttled", keys.address, {
+        limit: limit === "subject" ? "session" : "address",
+        address: keys.address,
+        failures,
+        windowSeconds,
+      }),
+    );
+
   // One log line per outage (the first refusal after a count that worked), not one per request.
   const storeFailures = new Map<string, number>();
   let log = (line: string) => console.error(line);
@@ -100,6 +117,7 @@ export async function createThrottles(config: Config, db: Db, provider: Provider
     clientAuthentication: new FailureThrottle("client_authentication", config.throttles.clientAuthentication, store, clientTrip, health),
     signIn: new FailureThrottle("sign_in", config.throttles.signIn, store, accountTrip("sign_in.throttled"), health),
     passwordReset: new FailureThrottle("password_reset", config.throttles.signIn, store, accountTrip("password_reset.throttled"), health),
+    deviceCode: new FailureThrottle("device_code", config.throttles.deviceCode, store, deviceTrip, health),
     storeFailures,
     setLog(next) {
       log = next;

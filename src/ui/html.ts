@@ -33,7 +33,7 @@ const STYLE = `
   *{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;background:#f4f5f7;color:#1d2433}
   main{max-width:440px;margin:48px auto;background:#fff;border-radius:12px;box-shadow:0 2px 12px rgba(0,0,0,.08);padding:32px}
   h1{font-size:1.35rem;margin:0 0 8px}p{margin:8px 0}.muted{color:#5b6475;font-size:.9rem}
-  label{display:block;margin:14px 0 4px;font-weight:600}input[type=email],input[type=password]{width:100%;padding:10px;border:1px solid #c8ceda;border-radius:8px;font:inherit}
+  label{display:block;margin:14px 0 4px;font-weight:600}input[type=email],input[type=password],input[type=text]{width:100%;padding:10px;border:1px solid #c8ceda;border-radius:8px;font:inherit}
   button{font:inherit;padding:10px 18px;border-radius:8px;border:1px solid #c8ceda;background:#fff;cursor:pointer}
   button.primary{background:#2d5bff;border-color:#2d5bff;color:#fff}.actions{display:flex;gap:12px;justify-content:flex-end;margin-top:24px}
   .error{background:#fdecec;color:#9b1c1c;padding:10px 12px;border-radius:8px}
@@ -45,6 +45,8 @@ const STYLE = `
   dl.details{display:grid;grid-template-columns:max-content 1fr;gap:4px 12px;margin:16px 0}dl.details dt{font-weight:600;color:#5b6475}dl.details dd{margin:0}
   form.inline{display:inline}button.link{border:0;padding:0;background:none;color:#2d5bff;text-decoration:underline;font-size:inherit}
   .publisher{margin:2px 0 0}.who{margin:8px 0}
+  input.user-code{font:1.4rem ui-monospace,SFMono-Regular,Menlo,monospace;letter-spacing:.12em;text-transform:uppercase;text-align:center}
+  .done{font-size:2.2rem;line-height:1;margin:0 0 8px}
   .sso{margin-top:20px}.sso .or{text-align:center;margin:0 0 8px}.sso form{margin:8px 0}button.wide{width:100%}
   a.button{display:inline-block;padding:10px 18px;border-radius:8px;border:1px solid #c8ceda;color:inherit;text-decoration:none}
 `;

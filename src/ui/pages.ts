@@ -90,9 +90,12 @@ export function consentPage(opts: {
   publisher: string | null;
   /** PUBLIC after an approved publication request: anyone may authorize it, so say by whom it is published. */
   published: boolean;
-  redirectHost: string;
+  /** Where the browser goes after the decision; absent for a device, which gets the tokens itself. */
+  redirectHost?: string;
   connectedAppsUrl: string;
   switchAccount: SwitchAccount;
+  /** Where the decision is posted: /oauth/authorize unless another flow (the device flow) owns the page. */
+  action?: string;
 }): string {
   const { app } = opts;
   const byHub = new Map<string, ConsentScope[]>();
@@ -122,10 +125,12 @@ export function consentPage(opts: {
       <p><strong>${app.name}</strong> wants to:</p>
       ${groups}
       ${links.length ? html`<p class="links">${links}</p>` : ""}
-      <p class="muted">If you allow, you will be sent to <strong class="redirect-host">${opts.redirectHost}</strong>. Allow only applications you trust.
+      <p class="muted">${opts.redirectHost !== undefined
+        ? html`If you allow, you will be sent to <strong class="redirect-host">${opts.redirectHost}</strong>. Allow only applications you trust.`
+        : html`If you allow, <strong>${app.name}</strong> gets this access on the device that showed you the code. Allow only if you started this on a device of your own.`}
         You can revoke access at any time in <a href="${opts.connectedAppsUrl}">Connected apps</a>.</p>
       <div class="muted who">Signed in as ${opts.userEmail}. ${switchAccountForm(opts.switchAccount, "Not you?", "link")}</div>
-      <form method="post" action="/oauth/authorize">
+      <form method="post" action="${opts.action ?? "/oauth/authorize"}">
         ${hidden({ ...opts.params, csrf: opts.csrf })}
         <div class="actions">
           <button type="submit" name="decision" value="deny">Deny</button>
