@@ -51,6 +51,7 @@ const COVERED_ELSEWHERE: Partial<Record<RuleName, string>> = {
   "tenancy.token_acts_in_its_application_organization": "the callers below (each acts as its tenancy says) and test/one-policy.test.ts",
   "application.first_party": "test/close-the-holes.test.ts (first-party applications belong to the operator)",
   "publication.decide": "test/publication.test.ts",
+  "organization.create": "test/organizations.test.ts (operator ADMINs only; operator_only for anyone else)",
   "account.whole": "test/one-policy.test.ts (1 HIGH)",
   "viewer.own_organizations": "test/one-policy.test.ts (2 HIGH)",
   "oauth.authorize": "test/publication.test.ts, test/authorization.test.ts",

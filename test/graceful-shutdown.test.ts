@@ -151,6 +151,10 @@ async function tokenRequest(port: number): Promise<number> {
 
 describe("what SIGTERM keeps", () => {
   it("writes the secrets' lastUsedAt gathered since the last batch before it exits", async () => {
+    // The tests above used the same secret and wrote its lastUsedAt as they exited: start clean.
+    const db = new Database(sqliteFilePath(database.url));
+    db.prepare("UPDATE ClientSecret SET lastUsedAt = NULL").run();
+    db.close();
     const child = await startChild({});
     expect(await tokenRequest(child.port)).toBe(200);
     // Batched every 30 s: nothing is written yet.
