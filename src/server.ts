@@ -67,7 +67,9 @@ export async function buildServer(services: Services, options: { logStream?: Nod
       endSession: "/oauth/logout",
       registration: "/oauth/register",
       deviceAuthorization: "/oauth/device_authorization",
+      pushedAuthorizationRequest: "/oauth/par",
     },
+    requirePushedAuthorizationRequests: config.requirePushedAuthorizationRequests,
   });
   // CORS for these documents comes from src/http/hardening.ts.
   const wellKnownHeaders = { "cache-control": "public, max-age=300" };

@@ -364,7 +364,7 @@ export class ApplicationService {
 }
 
 /** The application if the principal may see it; otherwise NotFoundError, exactly as if it did not exist. */
-function visibleOrAbsent<T extends { organizationId: string | null; isFirstParty: boolean }>(principal: Principal, app: T | null): T {
+function visibleOrAbsent<T extends { clientId: string; organizationId: string | null; isFirstParty: boolean }>(principal: Principal, app: T | null): T {
   if (!app || !maySeeApplication(principal, app)) throw new NotFoundError();
   return app;
 }

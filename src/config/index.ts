@@ -58,6 +58,8 @@ const envSchema = z.object({
   REFRESH_TOKEN_TTL: positiveInt(3600, 365 * 86400).default(30 * 86400),
   /** First-party applications skip the consent page (their users already trust the operator). */
   FIRST_PARTY_SKIP_CONSENT: z.enum(["true", "false"]).default("true"),
+  /** RFC 9126: every application's authorization requests only through /oauth/par (the console's own client excepted). */
+  REQUIRE_PAR: z.enum(["true", "false"]).default("false"),
   /**
    * Limits on one GraphQL document: a single request must not be able to exhaust the server.
    * Cost counts a list field's `first` as a multiplier: a page of 100 applications with their
@@ -171,6 +173,8 @@ export interface Config {
   sessionTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   firstPartySkipConsent: boolean;
+  /** REQUIRE_PAR: authorization requests only by reference to a pushed request (RFC 9126). */
+  requirePushedAuthorizationRequests: boolean;
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
   auditRetentionDays: number;
   metrics: { token: string | undefined; port: number | undefined; host: string };
@@ -243,6 +247,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sessionTtlSeconds: e.SESSION_TTL,
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL,
     firstPartySkipConsent: e.FIRST_PARTY_SKIP_CONSENT === "true",
+    requirePushedAuthorizationRequests: e.REQUIRE_PAR === "true",
     argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: e.ARGON2_PARALLELISM },
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,
     metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },
