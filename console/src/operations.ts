@@ -137,8 +137,12 @@ export const AuditEventsQuery = graphql(`
         node {
           id
           action
-          actorType
-          actorId
+          actor {
+            kind
+            id
+            name
+            email
+          }
           targetId
           details
           createdAt

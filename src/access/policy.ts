@@ -11,6 +11,7 @@
 //     the one MembershipDirectory (memberships.ts).
 import type { Catalog } from "../catalog/index.ts";
 import { ForbiddenError, NotFoundError, type FieldError } from "../errors.ts";
+import { CONSOLE_CLIENT_ID } from "../ids.ts";
 import type { MembershipDirectory, PersonRoles } from "./memberships.ts";
 import { MANAGE_SCOPE, READ_SCOPE, type Principal } from "./principal.ts";
 
@@ -27,7 +28,7 @@ export const RULES = {
     askedAt: "applications, members, identity providers, registration tokens, audit events, organizations, updateOrganization",
   },
   "application.see": {
-    who: "administers the app's organization; operator ADMIN also for first-party apps",
+    who: "administers the app's organization; operator ADMIN also for first-party apps; nobody the console's own client (the server's fixture, remade at every start)",
     askedAt: "application(s), node, every application mutation",
   },
   "viewer.own_organizations": {
@@ -107,8 +108,9 @@ export function actsInOrganization(principal: Principal, organizationId: string)
 }
 
 /** application.see */
-export function maySeeApplication(principal: Principal, app: { organizationId: string | null; isFirstParty: boolean }): boolean {
+export function maySeeApplication(principal: Principal, app: { clientId: string; organizationId: string | null; isFirstParty: boolean }): boolean {
   if (!hasRegistryScope(principal, "read")) return false;
+  if (app.clientId === CONSOLE_CLIENT_ID) return false;
   if (administers(principal, app.organizationId)) return true;
   return principal.isOperator && app.isFirstParty;
 }
@@ -122,7 +124,10 @@ export function visibleApplicationsWhere(principal: Principal): object {
   const admin = administeredOrganizationIds(principal);
   if (admin.length > 0) clauses.push({ organizationId: { in: admin } });
   if (principal.isOperator) clauses.push({ isFirstParty: true });
-  return clauses.length > 0 ? { OR: clauses } : NOTHING;
+  // The console's own client is the server's fixture, not a registry application: an operator
+  // ADMIN who edited, deleted or revoked it would lock every person out of the console until the
+  // next start put it back. It is left out of every list and lookup, so every change is NotFound.
+  return clauses.length > 0 ? { AND: [{ OR: clauses }, { clientId: { not: CONSOLE_CLIENT_ID } }] } : NOTHING;
 }
 
 /** organization.administer as a Prisma filter on organizations. */
