@@ -99,7 +99,7 @@ function shapeOf(input: IdentityProviderInput, base?: IdentityProviderRow): Iden
 export class IdentityProviderService {
   #db: Db;
   /** Told about every change so cached keys and discovery follow the new settings. */
-  #onChange: (provider: { organizationId: string; issuer: string; jwksUri: string | null }) => void;
+  #onChange: (provider: { organizationId: string; issuer: string; jwksUri: string | null }) => void | Promise<void>;
 
   readonly #allowLoopbackHttp: boolean;
   /** SCOPEKEEPER_KEY_ENCRYPTION_SECRET: seals sign-in client secrets at rest. */
@@ -110,7 +110,7 @@ export class IdentityProviderService {
     options: {
       allowLoopbackHttp: boolean;
       secretKey?: string | undefined;
-      onChange?: (provider: { organizationId: string; issuer: string; jwksUri: string | null }) => void;
+      onChange?: (provider: { organizationId: string; issuer: string; jwksUri: string | null }) => void | Promise<void>;
     },
   ) {
     this.#db = db;
@@ -157,7 +157,7 @@ export class IdentityProviderService {
       });
       return created;
     });
-    this.#onChange(row);
+    await this.#onChange(row);
     return row;
   }
 
@@ -179,8 +179,8 @@ export class IdentityProviderService {
       });
       return updated;
     });
-    this.#onChange(existing);
-    this.#onChange(row);
+    await this.#onChange(existing);
+    await this.#onChange(row);
     return row;
   }
 
@@ -190,7 +190,7 @@ export class IdentityProviderService {
       await tx.identityProvider.delete({ where: { id } });
       await audit(tx, principal, existing.organizationId, "identity_provider.removed", publicId("IdentityProvider", id), describe(existing));
     });
-    this.#onChange(existing);
+    await this.#onChange(existing);
     return existing;
   }
 

@@ -55,8 +55,8 @@ export interface OneTimeLink {
 export class MemberService {
   #db: Db;
   #config: Config;
-  /** Called after any membership change, so cached roles are dropped at once. */
-  #onMembershipChange: (userId: string) => void;
+  /** Called after any membership change (it announces it), so cached roles are dropped at once everywhere. */
+  #onMembershipChange: (userId: string) => void | Promise<void>;
   #revocations: RevocationNotes;
   #memberships: Pick<MembershipDirectory, "get">;
   /** Scopes flagged adminConsentRequired: they end with the ADMIN role (oauth.admin_consent). */
@@ -71,7 +71,7 @@ export class MemberService {
     memberships: Pick<MembershipDirectory, "get">;
     adminConsentScopes: ReadonlySet<string>;
     mailer?: Mailer;
-    onMembershipChange?: (userId: string) => void;
+    onMembershipChange?: (userId: string) => void | Promise<void>;
   }) {
     this.#db = deps.db;
     this.#config = deps.config;
@@ -224,7 +224,7 @@ export class MemberService {
       const revoked = membership.role === "ADMIN" ? await this.#endAdminConsent(tx, organizationId, userId) : 0;
       await audit(tx, principal, organizationId, "membership.role_changed", userId, { from: membership.role, to: role, refreshTokensRevoked: revoked });
     });
-    this.#onMembershipChange(userId);
+    await this.#onMembershipChange(userId);
   }
 
   /**
@@ -246,7 +246,7 @@ export class MemberService {
         (membership.role === "ADMIN" ? await this.#endAdminConsent(tx, organizationId, userId) : 0);
       await audit(tx, principal, organizationId, "membership.removed", userId, { role: membership.role, refreshTokensRevoked: revoked });
     });
-    this.#onMembershipChange(userId);
+    await this.#onMembershipChange(userId);
   }
 
   /** What a one-time link is for, or null when it is unknown, used or expired (all read the same). */
@@ -312,7 +312,7 @@ export class MemberService {
       return user.id;
     });
     if (!done) return { ok: false, gone: true, errors: [{ path: ["token"], code: "link_used", message: "This link was already used. Ask your administrator for a new one." }] };
-    this.#onMembershipChange(done);
+    await this.#onMembershipChange(done);
     return { ok: true, email: link.email };
   }
 

@@ -159,6 +159,9 @@ export const ConnectApplication = builder.prismaNode("ConnectApplication", {
     jwks: t.exposeString("jwks", { nullable: true, description: "PRIVATE_KEY_JWT: the registered JWK Set (public keys), as JSON text." }),
     jwksUri: t.exposeString("jwksUri", { nullable: true }),
     requireDpop: t.exposeBoolean("requireDpop", { description: "Tokens only with a DPoP proof (RFC 9449)." }),
+    requirePushedAuthorizationRequests: t.exposeBoolean("requirePushedAuthorizationRequests", {
+      description: "Authorization requests only through /oauth/par (RFC 9126); REQUIRE_PAR makes it so for every application.",
+    }),
     clientSecrets: t.relation("clientSecrets", { query: { orderBy: { createdAt: "asc" } } }),
     scopeGrants: t.relation("scopeGrants", { query: { orderBy: [{ scope: "asc" }, { kind: "asc" }] } }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),

@@ -15,13 +15,14 @@ import { introspectRoute } from "./introspect.ts";
 import { loginRoutes } from "./login.ts";
 import { logoutRoutes } from "./logout.ts";
 import { rejectMalformedInput } from "./params.ts";
+import { parRoute } from "./par.ts";
 import { registerRoutes } from "./register.ts";
 import { revokeRoute } from "./revoke.ts";
 import { tokenRoute } from "./token.ts";
 import { userinfoRoute } from "./userinfo.ts";
 
 /** Endpoints whose body must be a form (RFC 6749 §4.1.3, RFC 7009 §2.1, RFC 7662 §2.1). */
-const FORM_PATHS = /^\/oauth\/(token|revoke|introspect|device_authorization)(\?|$)/;
+const FORM_PATHS = /^\/oauth\/(token|revoke|introspect|device_authorization|par)(\?|$)/;
 const BROWSER_PATHS = /^\/oauth\/(authorize|login|login\/switch|logout|invitation|reset|forgot|sso\/start|sso\/callback|device|device\/confirm)(\?|$)/;
 
 export const oauthRouter: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
@@ -66,6 +67,7 @@ export const oauthRouter: FastifyPluginAsync<{ services: Services }> = async (ap
   await app.register(introspectRoute, { services });
   await app.register(registerRoutes, { services });
   await app.register(deviceAuthorizationRoute, { services });
+  await app.register(parRoute, { services });
   // These read query strings and forms by hand; the token, revocation and introspection
   // endpoints check their form themselves (params.ts: formParams, the token steps).
   await app.register(async (handRead) => {
