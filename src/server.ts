@@ -89,7 +89,7 @@ export async function buildServer(services: Services, options: { logStream?: Nod
 
   // The console's redirect URI follows ISSUER, so it is put right at every start.
   await ensureConsoleClient(services.db, config.issuer);
-  services.clients.invalidate("scopekeeper-console");
+  await services.changes.announce("application", "scopekeeper-console");
   await app.register(homeRoutes, { config, db: services.db });
   await app.register(oauthRouter, { prefix: "/oauth", services });
   await app.register(consoleRoutes, { prefix: "/console" });

@@ -113,6 +113,11 @@ const envSchema = z.object({
     .default("false"),
   /** Throttle counters go to Redis when set (several processes without PostgreSQL, or to spare the database). */
   REDIS_URL: z.string().regex(/^rediss?:\/\//, { message: "must start with redis:// or rediss://" }).optional(),
+  /**
+   * On PostgreSQL, changes reach every process's caches through LISTEN/NOTIFY (src/changes/feed.ts).
+   * "off" leaves only the caches' time bounds (for measuring the difference; never in production).
+   */
+  CHANGE_FEED: z.enum(["on", "off"]).default("on"),
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, { message: "must be 1-64 letters, digits, ':', '_' or '-'" }).default("scopekeeper"),
   /** Failed client authentications: per source address (IPv6 per /64) and per client_id, per window. */
   CLIENT_AUTH_THROTTLE_WINDOW_SECONDS: positiveInt(1, 86400).default(60),
@@ -180,6 +185,8 @@ export interface Config {
   graphqlLimits: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number; maxDirectives: number };
   /** 0 when the admin API's response cache is off. */
   graphqlResponseCacheTtlMs: number;
+  /** CHANGE_FEED: announce changes to other processes through PostgreSQL LISTEN/NOTIFY. */
+  changeFeed: boolean;
   http: { bodyLimit: number; oauthBodyLimit: number; requestTimeoutMs: number; keepAliveTimeoutMs: number; connectionTimeoutMs: number };
   shutdownTimeoutMs: number;
   /** Mail: smtpUrl undefined means nothing is mailed. */
@@ -272,6 +279,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
     },
     graphqlResponseCacheTtlMs: e.GRAPHQL_RESPONSE_CACHE_TTL_MS,
+    changeFeed: e.CHANGE_FEED === "on",
     http: {
       bodyLimit: e.HTTP_BODY_LIMIT,
       oauthBodyLimit: e.OAUTH_BODY_LIMIT,

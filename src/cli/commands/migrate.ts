@@ -25,9 +25,13 @@ Examples:
     // The console signs in as its own first-party client: migrate creates it (serve also puts it right).
     const { createDb } = await import("../../db/client.ts");
     const { ensureConsoleClient } = await import("../../applications/console-client.ts");
-    const { db } = await createDb(config.databaseUrl);
+    const { openChangeFeed } = await import("../../changes/feed.ts");
+    const { db, provider } = await createDb(config.databaseUrl);
     try {
       await ensureConsoleClient(db, config.issuer);
+      // Servers already running drop their view of it at once.
+      const changes = await openChangeFeed({ provider, enabled: config.changeFeed, listen: false, db, databaseUrl: config.databaseUrl });
+      await changes.announce("application", "scopekeeper-console");
     } finally {
       await db.$disconnect();
     }
