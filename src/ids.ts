@@ -17,6 +17,13 @@ export const ID_PREFIXES = {
 
 export type IdType = keyof typeof ID_PREFIXES;
 
+/**
+ * The console's own OAuth client (src/applications/console-client.ts): the server's fixture,
+ * made right again at every start, so it is no application of the registry (the policy's
+ * application.see leaves it out for everyone).
+ */
+export const CONSOLE_CLIENT_ID = "scopekeeper-console";
+
 const TYPE_BY_PREFIX = new Map<string, IdType>(Object.entries(ID_PREFIXES).map(([type, prefix]) => [prefix, type as IdType]));
 
 /** Database ids are cuids or hex: letters and digits only, bounded; anything else is not ours. */

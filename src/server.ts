@@ -67,7 +67,9 @@ export async function buildServer(services: Services, options: { logStream?: Nod
       endSession: "/oauth/logout",
       registration: "/oauth/register",
       deviceAuthorization: "/oauth/device_authorization",
+      pushedAuthorizationRequest: "/oauth/par",
     },
+    requirePushedAuthorizationRequests: config.requirePushedAuthorizationRequests,
   });
   // CORS for these documents comes from src/http/hardening.ts.
   const wellKnownHeaders = { "cache-control": "public, max-age=300" };
@@ -87,7 +89,7 @@ export async function buildServer(services: Services, options: { logStream?: Nod
 
   // The console's redirect URI follows ISSUER, so it is put right at every start.
   await ensureConsoleClient(services.db, config.issuer);
-  services.clients.invalidate("scopekeeper-console");
+  await services.changes.announce("application", "scopekeeper-console");
   await app.register(homeRoutes, { config, db: services.db });
   await app.register(oauthRouter, { prefix: "/oauth", services });
   await app.register(consoleRoutes, { prefix: "/console" });

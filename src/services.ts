@@ -27,11 +27,18 @@ import { DpopProofs } from "./auth/dpop.ts";
 import { openReplayStore, type ReplayStore } from "./auth/replay-store.ts";
 import { Mailer } from "./mail/mailer.ts";
 import { SsoSignIn } from "./auth/sso.ts";
+import { SecondFactors } from "./auth/second-factors.ts";
+import { Passkeys } from "./auth/passkeys.ts";
+import { CHANGE_KINDS, openChangeFeed, type ChangeFeed } from "./changes/feed.ts";
+import { forgetOperatorOrganizations } from "./access/operator-organizations.ts";
+import { registryChanges } from "./audit/changes.ts";
 
 export interface Services {
   config: Config;
   db: Db;
   provider: Provider;
+  /** Changes announced to every process's caches (src/changes/feed.ts). */
+  changes: ChangeFeed;
   /** The PostgreSQL connection pool (null on SQLite), watched by the metrics. */
   dbPool: PoolStats | null;
   catalog: Catalog;
@@ -54,12 +61,16 @@ export interface Services {
   members: MemberService;
   /** A person's roles per organization, cached briefly for the admin API. */
   memberships: MembershipDirectory;
-  /** Revoked access tokens: this process's revocations at once, other processes' within 1 s. */
+  /** Revoked access tokens: announced through the change feed; 1 s when a notice is missed. */
   revocations: RevocationList;
   /** This server's access tokens whose signature verified (src/auth/verified-jwts.ts). */
   verifiedAccessTokens: VerifiedJwtCache;
   sessions: SessionStore;
   passwordLogin: PasswordLogin;
+  /** Authenticator apps, recovery codes, and whether a person must use a second factor. */
+  secondFactors: SecondFactors;
+  /** Passkeys (WebAuthn): adding them, and signing in with them. */
+  passkeys: Passkeys;
   /** Failed client authentications and sign-ins, counted where every process sees them. */
   throttles: Throttles;
   /** One-time values (private_key_jwt and DPoP `jti`) seen by any process (src/oauth/replay-store.ts). */
@@ -86,36 +97,67 @@ export async function createServices(config: Config, options: { catalog?: Catalo
       ...(config.pluginsDir ? { pluginsDir: config.pluginsDir } : {}),
     }));
   const { db, provider, pool } = await createDb(config.databaseUrl, dbOptions);
+  let changes: ChangeFeed | null = null;
   try {
+    changes = await openChangeFeed({ provider, enabled: config.changeFeed, db, databaseUrl: config.databaseUrl });
     const keys = new SigningKeys({
       db,
       encryptionSecret: config.keyEncryptionSecret,
       // Retired keys stay published as long as any token they signed can still be valid.
       publishRetiredForSeconds: config.accessTokenTtlSeconds + 300,
+      changes,
     });
     await keys.init();
-    // Rotations made by `scopekeeper keys rotate` or another server process reach this one.
+    // Rotations reach every process through the change feed; this reload is the fallback for
+    // a notice that was missed (and publishes the end of retired keys' windows).
     const keyRefresh = setInterval(() => void keys.reload().catch(() => undefined), 30_000);
     keyRefresh.unref();
     const stopJanitor = startJanitor(db, provider, config.auditRetentionDays);
     const clients = new ClientDirectory(db);
     const memberships = new MembershipDirectory(db);
-    const revocations = new RevocationList(db);
+    const revocations = new RevocationList(db, changes);
     const lastUsed = new LastUsedRecorder(db);
     // Plain-http identity providers on loopback exist only in development and tests.
     const allowLoopbackHttp = config.env !== "production";
     const externalTokens = new ExternalTokenVerifier({ allowLoopbackHttp });
     const throttles = await createThrottles(config, db, provider);
     const replays = await openReplayStore(config, db);
-    const applications = new ApplicationService({ db, catalog: resolvedCatalog, config, directory: clients, provider });
+    const applications = new ApplicationService({ db, catalog: resolvedCatalog, config, changes, provider });
     const registrationTokens = new RegistrationTokenService(db);
     const identityProviderDirectory = new IdentityProviderDirectory(db);
     const mailer = new Mailer(config);
-    const sso = new SsoSignIn({ db, config, externalTokens, allowLoopbackHttp, onJoin: (userId) => memberships.invalidate(userId) });
+    const secondFactors = new SecondFactors({ db, config, throttle: throttles.signIn, mailer });
+    const feed = changes;
+    const sso = new SsoSignIn({ db, config, externalTokens, allowLoopbackHttp, onJoin: (userId) => feed.announce("membership", userId) });
+    // What each announced change drops, in this process and (through the feed) in every other.
+    feed.on("revocation", (jti) => revocations.forget(jti));
+    feed.on("application", (clientId) => clients.invalidate(clientId));
+    feed.on("membership", (userId) => memberships.invalidate(userId));
+    feed.on("identity-provider", (organizationId) => {
+      identityProviderDirectory.forget(organizationId);
+      externalTokens.forgetAll();
+      sso.forgetAll();
+    });
+    feed.on("signing-key", (kid) => void keys.learnOf(kid).catch(() => undefined));
+    // The admin API's response cache is keyed by the count of changes: any change ends its answers.
+    for (const kind of CHANGE_KINDS) feed.on(kind, () => registryChanges.record());
+    // Notices may have been missed while the listening connection was down: empty every cache.
+    feed.onReset(() => {
+      revocations.clear();
+      clients.clear();
+      memberships.clear();
+      identityProviderDirectory.clear();
+      externalTokens.forgetAll();
+      sso.forgetAll();
+      forgetOperatorOrganizations();
+      registryChanges.record();
+      void keys.reload().catch(() => undefined);
+    });
     return {
       config,
       db,
       provider,
+      changes: feed,
       dbPool: pool ?? null,
       catalog: resolvedCatalog,
       keys,
@@ -123,17 +165,13 @@ export async function createServices(config: Config, options: { catalog?: Catalo
       secretVerifier: new SecretVerifier(),
       lastUsed,
       applications,
-      publication: new PublicationService({ db, provider, directory: clients, revocations }),
+      publication: new PublicationService({ db, provider, changes: feed, revocations }),
       registrationTokens,
       registration: new RegistrationService({ db, applications, tokens: registrationTokens, catalog: resolvedCatalog, config }),
       identityProviders: new IdentityProviderService(db, {
         allowLoopbackHttp,
         secretKey: config.keyEncryptionSecret,
-        onChange: (provider) => {
-          externalTokens.forget(provider);
-          sso.forget(provider.issuer);
-          identityProviderDirectory.forget(provider.organizationId);
-        },
+        onChange: (provider) => feed.announce("identity-provider", provider.organizationId),
       }),
       externalTokens,
       identityProviderDirectory,
@@ -148,9 +186,11 @@ export async function createServices(config: Config, options: { catalog?: Catalo
         mailer,
         memberships,
         adminConsentScopes: new Set(resolvedCatalog.scopes.filter((s) => s.adminConsentRequired).map((s) => s.name)),
-        onMembershipChange: (userId) => memberships.invalidate(userId),
+        onMembershipChange: (userId) => feed.announce("membership", userId),
       }),
-      sessions: new SessionStore(db, config.sessionTtlSeconds),
+      sessions: new SessionStore(db, config.sessionTtlSeconds, revocations),
+      secondFactors,
+      passkeys: new Passkeys({ db, config, factors: secondFactors }),
       passwordLogin: new PasswordLogin(db, config.argon2, throttles.signIn),
       throttles,
       replays,
@@ -166,10 +206,12 @@ export async function createServices(config: Config, options: { catalog?: Catalo
         await lastUsed.close();
         await throttles.close();
         await replays.close();
+        await feed.close();
         await db.$disconnect();
       },
     };
   } catch (err) {
+    await changes?.close();
     await db.$disconnect();
     throw err;
   }

@@ -1,14 +1,16 @@
 // The command line as a newcomer meets it: every mistake of the first hour ends in one line on
 // stderr that names the cause and the next step, and a non-zero exit. Most cases run the
 // command line in this process (runCliInProcess: the binary's own entry point, minus Node's
-// start-up); the program itself, a database command and `serve` also run once each as a real
-// `scopekeeper` process (the README test runs bootstrap, user and pkce that way too).
+// start-up); the program itself, bootstrap, user, pkce and `serve` also run once each as a real
+// `scopekeeper` process (the README test runs them in process, and demo-idp as a real one).
 import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { createRemoteJWKSet, jwtVerify } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startDemoIdentityProvider } from "../src/cli/commands/demo-idp.ts";
 import { CLI, cliEnv, runCliInProcess, runCliProcess, type CliResult } from "./helpers/cli.ts";
 import { createTestDatabase, POSTGRES_URL, type TestDatabase } from "./helpers/database.ts";
 import { freePort } from "./helpers/server.ts";
@@ -53,7 +55,7 @@ describe("the program", () => {
   });
 
   it("prints full help with examples for every command", async () => {
-    for (const command of ["serve", "migrate", "bootstrap", "user", "admin", "keys", "catalog", "pkce"]) {
+    for (const command of ["serve", "migrate", "bootstrap", "user", "admin", "keys", "catalog", "pkce", "demo-idp"]) {
       const result = await run([command, "--help"]);
       expect(result.status, command).toBe(0);
       expect(result.stdout, command).toMatch(/Usage: scopekeeper/);
@@ -64,8 +66,8 @@ describe("the program", () => {
     expect(user).toContain("user remove --org ID --email EMAIL");
   });
 
-  it("prints PKCE values for eval", async () => {
-    const result = await run(["pkce"]);
+  it("prints PKCE values for eval, as a real process", () => {
+    const result = spawnCli(["pkce"]);
     expect(result.status).toBe(0);
     expect(result.stdout.trim()).toMatch(/^export VERIFIER=[\w-]{43} CHALLENGE=[\w-]{43} STATE=[\w-]+ NONCE=[\w-]+$/);
   });
@@ -99,8 +101,8 @@ describe("bootstrap, users and the admin secret", () => {
     expectOneLine(await run(["user", "add", "--org", "Acme", "--email", "a@acme.test", "--password", "a long password", "--role", "MEMBER"]), "--org takes the organization id printed by bootstrap (org_...), not its name", org);
   });
 
-  it("accepts roles in any case, refuses to overwrite a password silently, and resets it when asked", async () => {
-    const added = await run(["user", "add", "--org", org, "--email", "alice@acme.test", "--password", "a long password", "--role", "member"]);
+  it("accepts roles in any case, refuses to overwrite a password silently, and resets it when asked (the first as a real process)", async () => {
+    const added = spawnCli(["user", "add", "--org", org, "--email", "alice@acme.test", "--password", "a long password", "--role", "member"]);
     expect(added.status, added.stderr).toBe(0);
     expect(added.stdout).toContain("added alice@acme.test as MEMBER of Acme");
     expectOneLine(await run(["user", "add", "--org", org, "--email", "alice@acme.test", "--password", "another password", "--role", "admin"]), "already has an account", "--reset-password");
@@ -125,6 +127,43 @@ describe("bootstrap, users and the admin secret", () => {
     expect(first.stderr).toContain("Older secrets of this app are still active: sec_");
     expect(first.stderr).toContain("revokeClientSecret");
     expectOneLine(await run(["admin", "reset-secret", "--org", "org_doesnotexist"]), "no organization has the id org_doesnotexist");
+  });
+});
+
+describe("demo-idp", () => {
+  it("mints tokens that verify against its published keys, for the audience asked", async () => {
+    const idp = await startDemoIdentityProvider({ host: "127.0.0.1", port: 0 });
+    try {
+      const metadata = (await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json()) as { issuer: string; jwks_uri: string };
+      expect(metadata.issuer).toBe(idp.issuer);
+      const keys = createRemoteJWKSet(new URL(metadata.jwks_uri));
+      const res = await fetch(`${idp.issuer}/token`, { method: "POST", body: new URLSearchParams({ sub: "00u-alice", email: "alice@example.com", aud: "api://x", ttl: "60" }) });
+      expect(res.status).toBe(200);
+      const minted = (await res.json()) as { id_token: string; access_token: string; expires_in: number };
+      expect(minted.expires_in).toBe(60);
+      for (const token of [minted.id_token, minted.access_token]) {
+        const { payload } = await jwtVerify(token, keys, { issuer: idp.issuer, audience: "api://x" });
+        expect(payload).toMatchObject({ sub: "00u-alice", email: "alice@example.com", email_verified: true });
+        expect(payload.exp! - payload.iat!).toBe(60);
+      }
+      const refused = await fetch(`${idp.issuer}/token`, { method: "POST", body: new URLSearchParams({ sub: "00u-alice" }) });
+      expect(refused.status).toBe(400);
+      expect(await refused.json()).toMatchObject({ error: "invalid_request", error_description: expect.stringContaining("aud is required") });
+      expect((await fetch(`${idp.issuer}/token`, { method: "POST", body: "sub=a&aud=b&ttl=99999" })).status).toBe(400);
+    } finally {
+      await idp.close();
+    }
+  });
+
+  it("listens only on a loopback address, and names a port in use, each in one line", async () => {
+    expectOneLine(await run(["demo-idp", "--host", "0.0.0.0"]), "--host must be a loopback address");
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    try {
+      expectOneLine(await run(["demo-idp", "--port", String((blocker.address() as net.AddressInfo).port)]), "is in use", "--port");
+    } finally {
+      blocker.close();
+    }
   });
 });
 

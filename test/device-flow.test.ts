@@ -217,6 +217,24 @@ describe("the verification page, sign-in and consent", () => {
     expect(consentRow?.scopes.split(" ")).toContain("knowledge.portalmgr.read");
   });
 
+  it("takes RFC 8707 resource like the other grants: a hub none of the scopes belongs to is invalid_target, pending or approved, and spends nothing", async () => {
+    const { device_code, user_code } = await codes(tv.clientId, "openid knowledge.portalmgr.read");
+    const withResource = (resource: string) =>
+      postForm(`${server.url}/oauth/token`, { grant_type: DEVICE_GRANT, device_code, client_id: tv.clientId, resource });
+    const early = await withResource("https://elsewhere.example/api");
+    expect([early.status, early.body.error]).toEqual([400, "invalid_target"]);
+    // A refused poll does not move the polling clock.
+    expect((await rowOf(device_code)).lastPolledAt).toBeNull();
+    await approveAs(alice, user_code);
+    const wrong = await withResource(`${server.url}/hubs/conversation`);
+    expect([wrong.status, wrong.body.error]).toEqual([400, "invalid_target"]);
+    expect((await rowOf(device_code)).consumedAt).toBeNull();
+    const right = await withResource(`${server.url}/hubs/knowledge`);
+    expect(right.status, JSON.stringify(right.body)).toBe(200);
+    const claims = JSON.parse(Buffer.from((right.body.access_token as string).split(".")[1]!, "base64url").toString()) as Record<string, unknown>;
+    expect([claims.aud].flat()).toContain(`${server.url}/hubs/knowledge`);
+  });
+
   it("accepts the code in lower case, with spaces and without the dash", async () => {
     const { user_code } = await codes();
     const agent = new Agent(server.url);
@@ -339,7 +357,7 @@ describeWithChromium("the device flow in Chromium", () => {
       await p.waitForURL((u) => u.pathname === "/oauth/login");
       await p.getByLabel("Email").fill(alice.email);
       await p.getByLabel("Password").fill(alice.password);
-      await p.getByRole("button", { name: "Sign in" }).click();
+      await p.getByRole("button", { name: "Sign in", exact: true }).click();
       await p.waitForURL((u) => u.pathname === "/oauth/device/confirm");
       expect(await p.title()).toBe("Authorize Acme TV");
       await p.screenshot({ path: `${OUTPUT}device-consent-${width}.png`, fullPage: true });

@@ -1,14 +1,23 @@
 // The README's shell blocks run as written, in order, in one bash session, against the server
 // its first block starts. A command that fails, or a `# => VALUE` whose command prints
-// something else, fails the test. Three things differ from a person at a terminal, each
-// visible here: the port (the README's 4000 becomes a free one), blocks marked
-// `<!-- readme-test: skip ... -->` (installing and testing the project itself), and the
-// browser step, which this test performs over HTTP before the block that sets CODE.
+// something else, fails the test. Four things differ from a person at a terminal, each
+// visible here: the ports (the README's 4000 and the demo identity provider's 4001 become free
+// ones), blocks marked `<!-- readme-test: skip ... -->` (installing and testing the project
+// itself), the browser step, which this test performs over HTTP before the block that sets
+// CODE, and `npx scopekeeper COMMAND` for the commands that end (bootstrap, user, pkce), which
+// runs the same entry point inside this process (src/cli/main.ts's runCli, through a small
+// loopback endpoint) instead of starting Node and Prisma each time; `npm start` and `npx
+// scopekeeper demo-idp`, which keep running, are real processes. test/cli.test.ts spawns the
+// real binary for every command family.
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { readFileSync } from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
+import { decodeJwt } from "jose";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { Agent, authorize } from "./helpers/agent.ts";
+import { runCliInProcess } from "./helpers/cli.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { freePort, TEST_ARGON2_ENV } from "./helpers/server.ts";
 
@@ -65,15 +74,53 @@ function withExpectations(code: string): string {
   return out.join("\n");
 }
 
+/**
+ * `npx scopekeeper ARGS` in the README's bash: commands that end run in this process (their
+ * arguments NUL-separated in the body; stdout, stderr and the exit code come back as JSON);
+ * `serve` and `demo-idp`, which keep running, and everything else go to the real npx.
+ */
+const NPX_SHIM = `npx() {
+  if [ "$1" = scopekeeper ] && [ "$2" != serve ] && [ "$2" != demo-idp ]; then
+    shift
+    local __r
+    __r=$(printf '%s\\0' "$@" | curl -sf --data-binary @- "http://127.0.0.1:$README_CLI_PORT/") || return 98
+    printf '%s' "$__r" | jq -j .stdout
+    printf '%s' "$__r" | jq -j .stderr >&2
+    return "$(printf '%s' "$__r" | jq -r .status)"
+  fi
+  command npx "$@"
+}`;
+
+/** Serves NPX_SHIM's requests: one command at a time, with the README shell's environment. */
+async function startCliEndpoint(env: Record<string, string>): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const args = Buffer.concat(chunks).toString("utf8").split("\0").slice(0, -1);
+      runCliInProcess(args, env).then(
+        (r) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ status: r.status ?? 1, stdout: r.stdout, stderr: r.stderr })),
+        (err: unknown) => res.writeHead(500).end(String(err)),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return server;
+}
+
 let database: TestDatabase;
 let bash: ChildProcessWithoutNullStreams | undefined;
+let cliEndpoint: http.Server | undefined;
 let port: number;
+let idpPort: number;
 
 beforeAll(async () => {
   database = await createTestDatabase();
   port = await freePort();
+  idpPort = await freePort();
 });
 afterAll(async () => {
+  cliEndpoint?.close();
   if (bash?.pid) {
     // The README's `npm start &` runs in bash's process group: end the whole group.
     try {
@@ -94,19 +141,21 @@ it("runs every shell block of the README in order, with the documented outputs",
   expect(blocks.length).toBeGreaterThan(5);
   expect(README).toContain(CODE_PLACEHOLDER);
 
+  const env: Record<string, string> = {
+    PATH: process.env.PATH!,
+    HOME: process.env.HOME!,
+    NODE_ENV: "test",
+    LOG_LEVEL: "warn",
+    PORT: String(port),
+    DATABASE_URL: database.url,
+    npm_config_update_notifier: "false",
+    ...TEST_ARGON2_ENV,
+  };
+  cliEndpoint = await startCliEndpoint(env);
   bash = spawn("bash", ["--noprofile", "--norc"], {
     cwd: ROOT,
     detached: true,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      NODE_ENV: "test",
-      LOG_LEVEL: "warn",
-      PORT: String(port),
-      DATABASE_URL: database.url,
-      npm_config_update_notifier: "false",
-      ...TEST_ARGON2_ENV,
-    },
+    env: { ...env, README_CLI_PORT: String((cliEndpoint.address() as AddressInfo).port) },
   });
   let stdout = "";
   let stderr = "";
@@ -132,8 +181,12 @@ it("runs every shell block of the README in order, with the documented outputs",
     return (await until(DONE)).trim();
   };
 
+  bash.stdin.write(`${NPX_SHIM}\n`);
   for (const block of blocks) {
-    let code = block.code.replaceAll("127.0.0.1:4000", `127.0.0.1:${port}`);
+    let code = block.code
+      .replaceAll("127.0.0.1:4000", `127.0.0.1:${port}`)
+      .replaceAll("127.0.0.1:4001", `127.0.0.1:${idpPort}`)
+      .replaceAll("--port 4001", `--port ${idpPort}`);
     if (code.includes(CODE_PLACEHOLDER)) {
       // The person's browser: sign in as the README's user, allow, and read the code.
       const authorizeUrl = await variable("AUTHORIZE_URL");
@@ -153,4 +206,14 @@ it("runs every shell block of the README in order, with the documented outputs",
       throw new Error(`README.md block at line ${block.line} failed:\n${block.code}\n\n${(err as Error).message}`);
     }
   }
+
+  // The token-exchange block, beyond its printed outputs: every token is alice's (the `sub` of
+  // her token from the authorization code flow), and the on-behalf-of ones name the middle tier.
+  const alice = decodeJwt(JSON.parse(await variable("TOKENS")).access_token).sub;
+  expect(alice).toMatch(/^usr_/);
+  const oboClientId = await variable("OBO_CLIENT_ID");
+  const claims = async (name: string) => decodeJwt((JSON.parse(await variable(name)) as { access_token: string }).access_token);
+  expect(await claims("EXCHANGED")).toMatchObject({ sub: alice });
+  expect((await claims("EXCHANGED")).act).toBeUndefined();
+  for (const name of ["OBO", "ENTRA", "NAMED"]) expect(await claims(name), name).toMatchObject({ sub: alice, act: { sub: oboClientId } });
 });

@@ -51,3 +51,24 @@ it(`installs no runtime dependency whose engines exclude Node ${process.version}
   }
   expect(refused).toEqual([]);
 }, 60_000);
+
+// Issue 26 item 5: `npm install` on Node 20 printed 45 EBADENGINE lines (9 packages). The
+// development tools' dependencies that wanted Node 22 are pinned in package.json `overrides` to
+// the last releases that run on Node 20 (@whatwg-node/fetch 0.10.13, sync-fetch 0.6.0, listr2
+// 9.0.5). One is left: @prisma/streams-local, which every release requires Node 22 and which the
+// Prisma CLI loads only for `prisma dev` (never used here).
+const ACCEPTED = new Set(["@prisma/streams-local"]);
+
+it(`locks no package (development tools included) whose engines exclude Node ${process.version}, but the accepted one`, () => {
+  const lock = JSON.parse(readFileSync(path.join(ROOT, "package-lock.json"), "utf8")) as {
+    packages: Record<string, { version?: string; engines?: { node?: string } | string[] }>;
+  };
+  const refused: string[] = [];
+  for (const [dir, entry] of Object.entries(lock.packages)) {
+    const range = entry.engines && !Array.isArray(entry.engines) ? entry.engines.node : undefined;
+    if (!dir || !range || semver.satisfies(process.version, range, { includePrerelease: true })) continue;
+    const name = dir.slice(dir.lastIndexOf("node_modules/") + "node_modules/".length);
+    if (!ACCEPTED.has(name)) refused.push(`${name}@${entry.version} (node ${range})`);
+  }
+  expect(refused).toEqual([]);
+});

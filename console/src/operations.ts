@@ -137,8 +137,12 @@ export const AuditEventsQuery = graphql(`
         node {
           id
           action
-          actorType
-          actorId
+          actor {
+            kind
+            id
+            name
+            email
+          }
           targetId
           details
           createdAt
@@ -333,6 +337,13 @@ export const IdentityProvidersQuery = graphql(`
       audience
       subjectMapping
       clockSkewSeconds
+      signIn {
+        enabled
+        clientId
+        clientSecretSet
+        emailDomains
+        jitRole
+      }
     }
     organization(id: $organizationId) {
       id
@@ -393,6 +404,13 @@ export const UpdateIdentityProviderMutation = graphql(`
           audience
           subjectMapping
           clockSkewSeconds
+          signIn {
+            enabled
+            clientId
+            clientSecretSet
+            emailDomains
+            jitRole
+          }
         }
       }
       ...MutationProblem

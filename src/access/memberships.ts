@@ -1,8 +1,7 @@
 // A person's roles per organization: the ONE way the server reads memberships (the admin API, the
-// authorization endpoint, every grant). Changes made
-// in this process (role changes, removals, accepted invitations) invalidate at once; changes
-// made by another process sharing the database (the CLI, another server) are seen within
-// FRESH_MS, the same bound as the token endpoint's view of applications.
+// authorization endpoint, every grant). A change (role changes, removals, accepted invitations)
+// is announced through the change feed, which invalidates the person here and in every other
+// process sharing the database; a missed notice is made up for within FRESH_MS.
 import { LRUCache } from "lru-cache";
 import type { Db } from "../db/client.ts";
 import type { Role } from "./principal.ts";
@@ -29,6 +28,8 @@ export class MembershipDirectory {
    * bench/results/performance-history.md).
    */
   #byEmail = new LRUCache<string, string>({ max: 10_000 });
+  /** Bumped by every invalidation, so a read that started before one is not kept. */
+  #generation = 0;
 
   constructor(db: Db) {
     this.#db = db;
@@ -37,6 +38,7 @@ export class MembershipDirectory {
   async get(userId: string): Promise<PersonRoles> {
     const cached = this.#cache.get(userId);
     if (cached) return cached;
+    const generation = this.#generation;
     const memberships = await this.#db.membership.findMany({
       where: { userId },
       select: { organizationId: true, role: true, organization: { select: { isOperator: true } } },
@@ -45,7 +47,7 @@ export class MembershipDirectory {
       roles: new Map(memberships.map((m) => [m.organizationId, m.role === "ADMIN" ? "ADMIN" : "MEMBER"] as const)),
       operatorOrganizationId: memberships.find((m) => m.organization.isOperator)?.organizationId ?? null,
     };
-    this.#cache.set(userId, value);
+    if (generation === this.#generation) this.#cache.set(userId, value);
     return value;
   }
 
@@ -68,6 +70,13 @@ export class MembershipDirectory {
   }
 
   invalidate(userId: string): void {
+    this.#generation++;
     this.#cache.delete(userId);
+  }
+
+  /** Notices may have been missed: everyone's roles are read again. */
+  clear(): void {
+    this.#generation++;
+    this.#cache.clear();
   }
 }

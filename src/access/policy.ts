@@ -11,6 +11,7 @@
 //     the one MembershipDirectory (memberships.ts).
 import type { Catalog } from "../catalog/index.ts";
 import { ForbiddenError, NotFoundError, type FieldError } from "../errors.ts";
+import { CONSOLE_CLIENT_ID } from "../ids.ts";
 import type { MembershipDirectory, PersonRoles } from "./memberships.ts";
 import { MANAGE_SCOPE, READ_SCOPE, type Principal } from "./principal.ts";
 
@@ -24,10 +25,10 @@ export const RULES = {
   "registry.manage": { who: "a token with connect.applications.manage", askedAt: "GraphQL Mutation root (scope-auth)" },
   "organization.administer": {
     who: "ADMIN of the organization, in an organization the token acts in (an M2M admin app: its own)",
-    askedAt: "applications, members, identity providers, registration tokens, audit events, organizations",
+    askedAt: "applications, members, identity providers, registration tokens, audit events, organizations, updateOrganization",
   },
   "application.see": {
-    who: "administers the app's organization; operator ADMIN also for first-party apps",
+    who: "administers the app's organization; operator ADMIN also for first-party apps; nobody the console's own client (the server's fixture, remade at every start)",
     askedAt: "application(s), node, every application mutation",
   },
   "viewer.own_organizations": {
@@ -40,6 +41,10 @@ export const RULES = {
   "account.whole": {
     who: "ADMIN of every organization the person belongs to, or operator ADMIN",
     askedAt: "createPasswordResetLink, removeMember (ending every session)",
+  },
+  "account.second_factor": {
+    who: "a person who belongs to an organization with requireMfa signs in with a second factor (adding one at their next sign-in)",
+    askedAt: "sign-in after a password or an identity provider (src/oauth/sign-in-steps.ts)",
   },
   "oauth.authorize": {
     who: "members of a PRIVATE app's organization; anyone signed in for a PUBLIC or first-party app (outsiders get the approved revision)",
@@ -103,8 +108,9 @@ export function actsInOrganization(principal: Principal, organizationId: string)
 }
 
 /** application.see */
-export function maySeeApplication(principal: Principal, app: { organizationId: string | null; isFirstParty: boolean }): boolean {
+export function maySeeApplication(principal: Principal, app: { clientId: string; organizationId: string | null; isFirstParty: boolean }): boolean {
   if (!hasRegistryScope(principal, "read")) return false;
+  if (app.clientId === CONSOLE_CLIENT_ID) return false;
   if (administers(principal, app.organizationId)) return true;
   return principal.isOperator && app.isFirstParty;
 }
@@ -118,7 +124,10 @@ export function visibleApplicationsWhere(principal: Principal): object {
   const admin = administeredOrganizationIds(principal);
   if (admin.length > 0) clauses.push({ organizationId: { in: admin } });
   if (principal.isOperator) clauses.push({ isFirstParty: true });
-  return clauses.length > 0 ? { OR: clauses } : NOTHING;
+  // The console's own client is the server's fixture, not a registry application: an operator
+  // ADMIN who edited, deleted or revoked it would lock every person out of the console until the
+  // next start put it back. It is left out of every list and lookup, so every change is NotFound.
+  return clauses.length > 0 ? { AND: [{ OR: clauses }, { clientId: { not: CONSOLE_CLIENT_ID } }] } : NOTHING;
 }
 
 /** organization.administer as a Prisma filter on organizations. */
@@ -129,6 +138,11 @@ export function visibleOrganizationsWhere(principal: Principal): object {
 /** organization.administer as a Prisma filter on rows that carry an organizationId (audit events, requests). */
 export function administeredRowsWhere(principal: Principal): { organizationId: { in: string[] } } {
   return { organizationId: { in: hasRegistryScope(principal, "read") ? administeredOrganizationIds(principal) : [] } };
+}
+
+/** account.second_factor: any organization of the person that requires a second factor makes it required. */
+export function secondFactorRequired(organizations: readonly { requireMfa: boolean }[]): boolean {
+  return organizations.some((o) => o.requireMfa);
 }
 
 /** organization.create */

@@ -1,7 +1,7 @@
 // Who is calling the admin API: a verified access token becomes a Principal, once per request
 // (src/graphql/handler.ts). The tenancy rule (tenancy.ts) decides which organizations a person's
 // token acts in; an application's token acts in its own organization only.
-import { LRUCache } from "lru-cache";
+import { isOperatorOrganization } from "./operator-organizations.ts";
 import { publicId } from "../ids.ts";
 import { InvalidTokenError, presentedAccessToken, verifyAccessToken, type VerifiedAccessToken } from "../auth/access-tokens.ts";
 import type { Services } from "../services.ts";
@@ -59,18 +59,6 @@ export async function principalFor(services: Pick<Services, "memberships" | "db"
     organizationId: own,
     scopes: verified.scopes,
     roles: new Map<string, Role>(own ? [[own, "ADMIN"]] : []),
-    isOperator: own ? await isOperatorOrganization(services, own) : false,
+    isOperator: own ? await isOperatorOrganization(services.db, own) : false,
   };
-}
-
-// Whether an organization is the operator never changes after bootstrap.
-const operatorCache = new LRUCache<string, boolean>({ max: 10_000 });
-
-async function isOperatorOrganization(services: Pick<Services, "db">, organizationId: string): Promise<boolean> {
-  const cached = operatorCache.get(organizationId);
-  if (cached !== undefined) return cached;
-  const org = await services.db.organization.findUnique({ where: { id: organizationId }, select: { isOperator: true } });
-  const value = org?.isOperator ?? false;
-  if (org) operatorCache.set(organizationId, value);
-  return value;
 }

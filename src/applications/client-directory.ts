@@ -1,6 +1,8 @@
 // An in-memory view of applications as the token endpoint needs them, so the hot path does
-// not wait on the database. Changes made in this process invalidate at once; changes made
-// by other processes sharing the database are picked up within MAX_STALE_MS.
+// not wait on the database. A change to an application (settings, secrets, grants,
+// publication) is announced through the change feed (src/changes/feed.ts), which invalidates
+// the entry here and in every other process sharing the database; a notice that is missed is
+// made up for within MAX_STALE_MS.
 import { LRUCache } from "lru-cache";
 import type { Db } from "../db/client.ts";
 import { parseRevision } from "./revision.ts";
@@ -57,6 +59,8 @@ export class ClientDirectory {
   #db: Db;
   #cache = new LRUCache<string, Entry>({ max: 20_000 });
   #inflight = new Map<string, Promise<Entry>>();
+  /** Bumped by every invalidation, so a read that started before one is not kept. */
+  #generation = 0;
 
   constructor(db: Db) {
     this.#db = db;
@@ -73,21 +77,34 @@ export class ClientDirectory {
     return (await this.#load(clientId)).view;
   }
 
-  /** Called after every change to an application made in this process. */
+  /** The change feed's handler for a changed application, from this process or another. */
   invalidate(clientId: string): void {
+    this.#generation++;
     this.#cache.delete(clientId);
+    this.#inflight.delete(clientId);
+  }
+
+  /** Notices may have been missed: everything is read again. */
+  clear(): void {
+    this.#generation++;
+    this.#cache.clear();
+    this.#inflight.clear();
   }
 
   #load(clientId: string): Promise<Entry> {
     let pending = this.#inflight.get(clientId);
     if (!pending) {
-      pending = this.#fetch(clientId)
+      const generation = this.#generation;
+      const loading: Promise<Entry> = this.#fetch(clientId)
         .then((view) => {
           const entry = { view, loadedAt: Date.now() };
-          this.#cache.set(clientId, entry);
+          if (generation === this.#generation) this.#cache.set(clientId, entry);
           return entry;
         })
-        .finally(() => this.#inflight.delete(clientId));
+        .finally(() => {
+          if (this.#inflight.get(clientId) === loading) this.#inflight.delete(clientId);
+        });
+      pending = loading;
       this.#inflight.set(clientId, pending);
     }
     return pending;

@@ -99,6 +99,13 @@ export function parseClientMetadata(body: Record<string, unknown>): ParsedMetada
     fail("contacts", "contacts_invalid", `at most ${CONTACTS_MAX} contacts of 1-${CONTACT_LENGTH_MAX} characters`);
   }
 
+  // RFC 9126 §6: a boolean, false when absent.
+  const parValue = body.require_pushed_authorization_requests;
+  if (parValue !== undefined && parValue !== null && typeof parValue !== "boolean") {
+    fail("require_pushed_authorization_requests", "client_metadata_type", "must be a boolean");
+  }
+  const requirePushedAuthorizationRequests = parValue === true;
+
   const scope = str("scope");
   const redirectUris = list("redirect_uris");
   const postLogout = list("post_logout_redirect_uris");
@@ -115,6 +122,7 @@ export function parseClientMetadata(body: Record<string, unknown>): ParsedMetada
     tokenEndpointAuthMethod: method === "private_key_jwt" ? ("PRIVATE_KEY_JWT" as const) : null,
     jwks,
     jwksUri,
+    requirePushedAuthorizationRequests,
   };
   const extra: ExtraMetadata = {
     token_endpoint_auth_method: method,
@@ -142,6 +150,7 @@ const METADATA_NAMES: Record<string, string> = {
   kind: "scope",
   tokenEndpointAuthMethod: "token_endpoint_auth_method",
   jwksUri: "jwks_uri",
+  requirePushedAuthorizationRequests: "require_pushed_authorization_requests",
   organizationId: "initial_access_token",
 };
 

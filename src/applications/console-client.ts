@@ -4,8 +4,9 @@
 // http on a developer's machine, where the https rule for SPAs would refuse it), and it must be
 // made right again at every start, whatever an operator changed by hand.
 import type { Db } from "../db/client.ts";
+import { CONSOLE_CLIENT_ID } from "../ids.ts";
 
-export const CONSOLE_CLIENT_ID = "scopekeeper-console";
+export { CONSOLE_CLIENT_ID };
 export const CONSOLE_SCOPES = ["openid", "offline_access", "connect.applications.read", "connect.applications.manage"] as const;
 
 export function consoleRedirectUri(issuer: string): string {

@@ -222,6 +222,10 @@ export const APPLICATION_FIELDS = {
     column: true,
     default: false,
   }),
+  requirePushedAuthorizationRequests: field(
+    z.boolean().meta({ description: "Authorization requests only through /oauth/par (RFC 9126): /oauth/authorize takes a request_uri and nothing else." }),
+    { create: "optional", update: true, column: true, default: false },
+  ),
   tokenExchange: field(
     z
       .object({

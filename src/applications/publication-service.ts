@@ -8,7 +8,7 @@ import { publicId } from "../ids.ts";
 import type { Principal } from "../access/principal.ts";
 import { administers, hasRegistryScope, publicationRoles, visiblePublicationRequestsWhere as visibleRequestsWhere } from "../access/policy.ts";
 import { revokeRefreshTokensWhere, type RevocationNotes } from "../auth/revocation-notes.ts";
-import type { ClientDirectory } from "./client-directory.ts";
+import type { ChangeFeed } from "../changes/feed.ts";
 import { assertValid, ForbiddenError, NotFoundError, ValidationError } from "../errors.ts";
 import { textErrors } from "./text.ts";
 import { lockApplication } from "./locks.ts";
@@ -64,13 +64,13 @@ export function publicationBlockers(app: AppRow, pending: boolean): FieldError[]
 export class PublicationService {
   #db: Db;
   #provider: Provider;
-  #directory: ClientDirectory;
+  #changes: Pick<ChangeFeed, "announce">;
   #revocations: RevocationNotes;
 
-  constructor(deps: { db: Db; provider: Provider; directory: ClientDirectory; revocations: RevocationNotes }) {
+  constructor(deps: { db: Db; provider: Provider; changes: Pick<ChangeFeed, "announce">; revocations: RevocationNotes }) {
     this.#db = deps.db;
     this.#provider = deps.provider;
-    this.#directory = deps.directory;
+    this.#changes = deps.changes;
     this.#revocations = deps.revocations;
   }
 
@@ -157,7 +157,7 @@ export class PublicationService {
       });
       return latest;
     });
-    this.#directory.invalidate(app.clientId);
+    await this.#changes.announce("application", app.clientId);
     return result;
   }
 
@@ -213,7 +213,7 @@ export class PublicationService {
       });
       return current;
     });
-    this.#directory.invalidate(app.clientId);
+    await this.#changes.announce("application", app.clientId);
     return requestId;
   }
 

@@ -253,6 +253,7 @@ export class RegistrationService {
       contacts: extra.contacts,
       jwks: app.jwks ? (JSON.parse(app.jwks) as unknown) : undefined,
       jwks_uri: app.jwksUri ?? undefined,
+      require_pushed_authorization_requests: app.requirePushedAuthorizationRequests || undefined,
       scope: scopes.length > 0 ? scopes.join(" ") : undefined,
     };
     return Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined));

@@ -13,7 +13,7 @@ import { randomId } from "../crypto/random.ts";
 import { publicId } from "../ids.ts";
 import type { Principal } from "../access/principal.ts";
 import { administers, connectGrantProblems, mayMarkFirstParty, maySeeApplication } from "../access/policy.ts";
-import type { ClientDirectory } from "./client-directory.ts";
+import type { ChangeFeed } from "../changes/feed.ts";
 import { assertValid, NotFoundError, ValidationError } from "../errors.ts";
 import { COLUMN_FIELDS, type ColumnValues } from "./fields.ts";
 import { audit } from "../audit/record.ts";
@@ -53,16 +53,17 @@ export class ApplicationService {
   #db: Db;
   #catalog: Catalog;
   #config: Config;
-  #directory: ClientDirectory;
+  /** Announces every change to an application (the client directories of every process drop it). */
+  #changes: Pick<ChangeFeed, "announce">;
 
   #provider: Provider;
 
-  constructor(deps: { db: Db; catalog: Catalog; config: Config; directory: ClientDirectory; provider: Provider }) {
+  constructor(deps: { db: Db; catalog: Catalog; config: Config; changes: Pick<ChangeFeed, "announce">; provider: Provider }) {
     this.#db = deps.db;
     this.#provider = deps.provider;
     this.#catalog = deps.catalog;
     this.#config = deps.config;
-    this.#directory = deps.directory;
+    this.#changes = deps.changes;
   }
 
   /** An application the principal may see, or NotFoundError exactly as if it did not exist. */
@@ -106,6 +107,8 @@ export class ApplicationService {
       });
       return created;
     }));
+    // Nothing caches an application before it exists; the admin API's answers in every process do list it.
+    await this.#changes.announce("application", app.clientId);
     return app;
   }
 
@@ -152,7 +155,7 @@ export class ApplicationService {
       await reviewCriticalChange(tx, principal, id);
       return updated;
     }));
-    this.#directory.invalidate(app.clientId);
+    await this.#changes.announce("application", app.clientId);
     return app;
   }
 
@@ -167,7 +170,7 @@ export class ApplicationService {
         clientId: existing.clientId,
       });
     });
-    this.#directory.invalidate(existing.clientId);
+    await this.#changes.announce("application", existing.clientId);
     return existing;
   }
 
@@ -218,7 +221,7 @@ export class ApplicationService {
       });
       return created;
     });
-    this.#directory.invalidate(app.clientId);
+    await this.#changes.announce("application", app.clientId);
     return { secret, plaintext };
   }
 
@@ -236,7 +239,7 @@ export class ApplicationService {
       });
       return updated;
     });
-    this.#directory.invalidate(secret.application.clientId);
+    await this.#changes.announce("application", secret.application.clientId);
     return revoked;
   }
 
@@ -255,7 +258,7 @@ export class ApplicationService {
       await audit(tx, principal, app.organizationId, "scopes.granted", applicationId, { scopes: added, kind });
       if (kind === "DELEGATED") await reviewCriticalChange(tx, principal, applicationId);
     });
-    this.#directory.invalidate(app.clientId);
+    await this.#changes.announce("application", app.clientId);
     return app;
   }
 
@@ -269,7 +272,7 @@ export class ApplicationService {
       if (count > 0) await audit(tx, principal, app.organizationId, "scopes.revoked", applicationId, { scopes, kinds });
       if (count > 0 && kinds.includes("DELEGATED")) await reviewCriticalChange(tx, principal, applicationId);
     });
-    this.#directory.invalidate(app.clientId);
+    await this.#changes.announce("application", app.clientId);
     return app;
   }
 
@@ -361,7 +364,7 @@ export class ApplicationService {
 }
 
 /** The application if the principal may see it; otherwise NotFoundError, exactly as if it did not exist. */
-function visibleOrAbsent<T extends { organizationId: string | null; isFirstParty: boolean }>(principal: Principal, app: T | null): T {
+function visibleOrAbsent<T extends { clientId: string; organizationId: string | null; isFirstParty: boolean }>(principal: Principal, app: T | null): T {
   if (!app || !maySeeApplication(principal, app)) throw new NotFoundError();
   return app;
 }

@@ -63,6 +63,13 @@ export class ExternalTokenVerifier {
     this.#verified.clear();
   }
 
+  /** Drops every provider's discovery and keys (a change announced by another process, or a reconnect). */
+  forgetAll(): void {
+    this.#discovered.clear();
+    this.#keySets.clear();
+    this.#verified.clear();
+  }
+
   /**
    * Signature, `iss`, `aud`, `exp`, `nbf` and `iat` (within the provider's clock skew). Throws
    * ExternalTokenError with a message that helps and never repeats the token.

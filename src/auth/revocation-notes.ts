@@ -7,6 +7,8 @@ type Tx = Prisma.TransactionClient;
 /** This process's view of revocations (src/auth/revocations.ts), told before the commit. */
 export interface RevocationNotes {
   noteRevoked(jti: string, expiresAt: Date): void;
+  /** Tells every other process (the change feed), when `tx` commits. */
+  announceRevoked(tx: Pick<Tx, "$executeRawUnsafe">, jti: string): Promise<void>;
 }
 
 /** Revokes every refresh token of a family and the access tokens issued with them. */
@@ -24,6 +26,7 @@ export async function revokeAccessTokenId(tx: Tx, notes: RevocationNotes, jti: s
   // revocation then rolls back is the safe side of that race.
   notes.noteRevoked(jti, expiresAt);
   await tx.revokedAccessToken.upsert({ where: { jti }, create: { jti, expiresAt }, update: {} });
+  await notes.announceRevoked(tx, jti);
 }
 
 /** Revokes the live refresh tokens `where` selects and the access tokens issued with them; returns how many. */

@@ -111,10 +111,10 @@ export class SsoSignIn {
   readonly #config: Config;
   readonly #tokens: ExternalTokenVerifier;
   readonly #allowLoopbackHttp: boolean;
-  readonly #onJoin: (userId: string) => void;
+  readonly #onJoin: (userId: string) => void | Promise<void>;
   #metadata = new Map<string, UpstreamMetadata>();
 
-  constructor(deps: { db: Db; config: Config; externalTokens: ExternalTokenVerifier; allowLoopbackHttp: boolean; onJoin?: (userId: string) => void }) {
+  constructor(deps: { db: Db; config: Config; externalTokens: ExternalTokenVerifier; allowLoopbackHttp: boolean; onJoin?: (userId: string) => void | Promise<void> }) {
     this.#db = deps.db;
     this.#config = deps.config;
     this.#tokens = deps.externalTokens;
@@ -258,7 +258,7 @@ export class SsoSignIn {
       });
       return user.id;
     });
-    this.#onJoin(userId);
+    await this.#onJoin(userId);
     return { userId, returnTo: login.returnTo };
   }
 
@@ -328,6 +328,11 @@ export class SsoSignIn {
   /** A provider's settings changed: its metadata is fetched again. */
   forget(issuer: string): void {
     this.#metadata.delete(issuer);
+  }
+
+  /** Every provider's metadata is fetched again (a change elsewhere, or a reconnect of the change feed). */
+  forgetAll(): void {
+    this.#metadata.clear();
   }
 }
 

@@ -7,6 +7,7 @@ import { CliError, explainFailure, type FailureContext } from "./errors.ts";
 import { admin } from "./commands/admin.ts";
 import { bootstrap } from "./commands/bootstrap.ts";
 import { catalog } from "./commands/catalog.ts";
+import { demoIdp } from "./commands/demo-idp.ts";
 import type { Command } from "./commands/command.ts";
 import { keys } from "./commands/keys.ts";
 import { migrate } from "./commands/migrate.ts";
@@ -19,7 +20,7 @@ import { user } from "./commands/user.ts";
 import { join } from "node:path";
 import { PACKAGE_ROOT } from "../package-root.ts";
 
-const COMMANDS: Command[] = [serve, migrate, bootstrap, user, admin, keys, secrets, audit, catalog, pkce, backup, restore];
+const COMMANDS: Command[] = [serve, migrate, bootstrap, user, admin, keys, secrets, audit, catalog, pkce, backup, restore, demoIdp];
 
 const version = (): string =>
   (JSON.parse(readFileSync(join(PACKAGE_ROOT, "package.json"), "utf8")) as { version: string }).version;

@@ -58,6 +58,8 @@ const envSchema = z.object({
   REFRESH_TOKEN_TTL: positiveInt(3600, 365 * 86400).default(30 * 86400),
   /** First-party applications skip the consent page (their users already trust the operator). */
   FIRST_PARTY_SKIP_CONSENT: z.enum(["true", "false"]).default("true"),
+  /** RFC 9126: every application's authorization requests only through /oauth/par (the console's own client excepted). */
+  REQUIRE_PAR: z.enum(["true", "false"]).default("false"),
   /**
    * Limits on one GraphQL document: a single request must not be able to exhaust the server.
    * Cost counts a list field's `first` as a multiplier: a page of 100 applications with their
@@ -111,6 +113,11 @@ const envSchema = z.object({
     .default("false"),
   /** Throttle counters go to Redis when set (several processes without PostgreSQL, or to spare the database). */
   REDIS_URL: z.string().regex(/^rediss?:\/\//, { message: "must start with redis:// or rediss://" }).optional(),
+  /**
+   * On PostgreSQL, changes reach every process's caches through LISTEN/NOTIFY (src/changes/feed.ts).
+   * "off" leaves only the caches' time bounds (for measuring the difference; never in production).
+   */
+  CHANGE_FEED: z.enum(["on", "off"]).default("on"),
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, { message: "must be 1-64 letters, digits, ':', '_' or '-'" }).default("scopekeeper"),
   /** Failed client authentications: per source address (IPv6 per /64) and per client_id, per window. */
   CLIENT_AUTH_THROTTLE_WINDOW_SECONDS: positiveInt(1, 86400).default(60),
@@ -166,6 +173,8 @@ export interface Config {
   sessionTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   firstPartySkipConsent: boolean;
+  /** REQUIRE_PAR: authorization requests only by reference to a pushed request (RFC 9126). */
+  requirePushedAuthorizationRequests: boolean;
   argon2: { memoryCost: number; timeCost: number; parallelism: number };
   auditRetentionDays: number;
   metrics: { token: string | undefined; port: number | undefined; host: string };
@@ -176,6 +185,8 @@ export interface Config {
   graphqlLimits: { maxDepth: number; maxAliases: number; maxCost: number; maxTokens: number; maxDirectives: number };
   /** 0 when the admin API's response cache is off. */
   graphqlResponseCacheTtlMs: number;
+  /** CHANGE_FEED: announce changes to other processes through PostgreSQL LISTEN/NOTIFY. */
+  changeFeed: boolean;
   http: { bodyLimit: number; oauthBodyLimit: number; requestTimeoutMs: number; keepAliveTimeoutMs: number; connectionTimeoutMs: number };
   shutdownTimeoutMs: number;
   /** Mail: smtpUrl undefined means nothing is mailed. */
@@ -236,6 +247,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     sessionTtlSeconds: e.SESSION_TTL,
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL,
     firstPartySkipConsent: e.FIRST_PARTY_SKIP_CONSENT === "true",
+    requirePushedAuthorizationRequests: e.REQUIRE_PAR === "true",
     argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST, parallelism: e.ARGON2_PARALLELISM },
     auditRetentionDays: e.AUDIT_RETENTION_DAYS,
     metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },
@@ -267,6 +279,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxDirectives: e.GRAPHQL_MAX_DIRECTIVES,
     },
     graphqlResponseCacheTtlMs: e.GRAPHQL_RESPONSE_CACHE_TTL_MS,
+    changeFeed: e.CHANGE_FEED === "on",
     http: {
       bodyLimit: e.HTTP_BODY_LIMIT,
       oauthBodyLimit: e.OAUTH_BODY_LIMIT,

@@ -15,6 +15,7 @@ import {
   type JWTPayload,
   type JWTVerifyOptions,
 } from "jose";
+import type { ChangeFeed } from "../changes/feed.ts";
 import type { Db } from "../db/client.ts";
 import { decryptPrivateKey, encryptPrivateKey } from "./key-encryption.ts";
 
@@ -39,6 +40,8 @@ export interface SigningKeysOptions {
   encryptionSecret: string | undefined;
   /** A retired key stays published this long: the longest lifetime of anything it signed. */
   publishRetiredForSeconds: number;
+  /** A rotation is announced here, so every process signs with the new key at once. */
+  changes?: Pick<ChangeFeed, "announce">;
 }
 
 export class SigningKeys {
@@ -75,6 +78,7 @@ export class SigningKeys {
       return { created, retired: current.map((k) => k.kid) };
     });
     await this.reload();
+    await this.#opts.changes?.announce("signing-key", kid.created);
     return { kid: kid.created, retired: kid.retired };
   }
 
@@ -166,6 +170,12 @@ export class SigningKeys {
     }
     if (!key) throw new errors.JWKSNoMatchingKey();
     return key.publicKey;
+  }
+
+  /** The change feed's handler: another process rotated to `kid`; load it unless already loaded. */
+  async learnOf(kid: string): Promise<void> {
+    if (this.#keys.some((k) => k.kid === kid)) return;
+    await this.reload();
   }
 
   /** Whether a token signed with this kid may still be honoured, from what this process has loaded. */

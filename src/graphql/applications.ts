@@ -3,7 +3,8 @@
 import { actsInOrganization, administeredRowsWhere, administers, visibleApplicationsWhere, visibleOrganizationsWhere } from "../access/policy.ts";
 import { APPLICATION_TYPES, PLATFORMS, TOKEN_ENDPOINT_AUTH_METHODS, type TokenEndpointAuthMethod } from "../applications/fields.ts";
 import type { CatalogScope } from "../catalog/index.ts";
-import { publicId } from "../ids.ts";
+import type { Db } from "../db/client.ts";
+import { publicId, rawIdOf } from "../ids.ts";
 import { builder } from "./builder.ts";
 import { PermissionKindEnum, ScopeRef } from "./catalog.ts";
 
@@ -44,6 +45,7 @@ export const Organization = builder.prismaNode("Organization", {
   fields: (t) => ({
     name: t.exposeString("name"),
     isOperator: t.exposeBoolean("isOperator"),
+    requireMfa: t.exposeBoolean("requireMfa", { description: "Its people sign in with a second factor (asked to add one at their next sign-in)." }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     // Who belongs to an organization is for its admins only.
     members: t.relation("memberships", {
@@ -158,12 +160,90 @@ export const ConnectApplication = builder.prismaNode("ConnectApplication", {
     jwks: t.exposeString("jwks", { nullable: true, description: "PRIVATE_KEY_JWT: the registered JWK Set (public keys), as JSON text." }),
     jwksUri: t.exposeString("jwksUri", { nullable: true }),
     requireDpop: t.exposeBoolean("requireDpop", { description: "Tokens only with a DPoP proof (RFC 9449)." }),
+    requirePushedAuthorizationRequests: t.exposeBoolean("requirePushedAuthorizationRequests", {
+      description: "Authorization requests only through /oauth/par (RFC 9126); REQUIRE_PAR makes it so for every application.",
+    }),
     clientSecrets: t.relation("clientSecrets", { query: { orderBy: { createdAt: "asc" } } }),
     scopeGrants: t.relation("scopeGrants", { query: { orderBy: [{ scope: "asc" }, { kind: "asc" }] } }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     updatedAt: t.expose("updatedAt", { type: "DateTime" }),
   }),
 });
+
+/** Who did something, for people to read: a person's name and email, an application's name. */
+interface AuditActor {
+  kind: string;
+  id: string | null;
+  name: string | null;
+  email: string | null;
+}
+
+const AuditActorRef = builder.objectRef<AuditActor>("AuditActor").implement({
+  description: "Who did it, named for people (the usr_ id or clientId stays in id).",
+  fields: (t) => ({
+    kind: t.exposeString("kind", { description: "USER, APPLICATION or SYSTEM." }),
+    id: t.exposeString("id", { nullable: true, description: "A person's usr_ id or an application's clientId." }),
+    name: t.exposeString("name", { nullable: true, description: "The person's name, or the application's name." }),
+    email: t.exposeString("email", { nullable: true, description: "The person's email." }),
+  }),
+});
+
+type ActorLoader = (kind: string, id: string) => Promise<{ name: string | null; email: string | null } | null>;
+const actorLoaders = new WeakMap<object, ActorLoader>();
+
+/**
+ * One query for the people and one for the applications of a whole page of events: the ids
+ * asked for in the same tick are read together (the events of a list resolve together).
+ */
+function actorLoader(ctx: { db: Db }): ActorLoader {
+  const existing = actorLoaders.get(ctx);
+  if (existing) return existing;
+  const cache = new Map<string, Promise<{ name: string | null; email: string | null } | null>>();
+  type Named = { name: string | null; email: string | null } | null;
+  type Batch = { users: Map<string, (v: Named) => void>; apps: Map<string, (v: Named) => void> };
+  let pending: Batch | null = null;
+  const flush = async (batch: Batch) => {
+    const [users, apps] = await Promise.all([
+      batch.users.size ? ctx.db.user.findMany({ where: { id: { in: [...batch.users.keys()] } }, select: { id: true, name: true, email: true } }) : [],
+      batch.apps.size ? ctx.db.connectApplication.findMany({ where: { clientId: { in: [...batch.apps.keys()] } }, select: { clientId: true, name: true } }) : [],
+    ]).catch(() => [[], []] as const);
+    const userById = new Map(users.map((u) => [u.id, u]));
+    const appByClientId = new Map(apps.map((a) => [a.clientId, a]));
+    for (const [id, done] of batch.users) {
+      const u = userById.get(id);
+      done(u ? { name: u.name, email: u.email } : null);
+    }
+    for (const [clientId, done] of batch.apps) {
+      const a = appByClientId.get(clientId);
+      done(a ? { name: a.name, email: null } : null);
+    }
+  };
+  const load: ActorLoader = (kind, id) => {
+    const key = `${kind}:${id}`;
+    const known = cache.get(key);
+    if (known) return known;
+    const raw = kind === "USER" ? rawIdOf(id, "User") : id;
+    if (!raw || (kind !== "USER" && kind !== "APPLICATION")) {
+      const none = Promise.resolve(null);
+      cache.set(key, none);
+      return none;
+    }
+    if (!pending) {
+      const batch: Batch = { users: new Map(), apps: new Map() };
+      pending = batch;
+      queueMicrotask(() => {
+        pending = null;
+        void flush(batch);
+      });
+    }
+    const batch = pending;
+    const promise = new Promise<Named>((resolve) => (kind === "USER" ? batch.users : batch.apps).set(raw, resolve));
+    cache.set(key, promise);
+    return promise;
+  };
+  actorLoaders.set(ctx, load);
+  return load;
+}
 
 export const AuditEvent = builder.prismaNode("AuditEvent", {
   id: { field: "id" },
@@ -176,6 +256,15 @@ export const AuditEvent = builder.prismaNode("AuditEvent", {
     action: t.exposeString("action"),
     actorType: t.exposeString("actorType"),
     actorId: t.exposeString("actorId", { nullable: true }),
+    actor: t.field({
+      type: AuditActorRef,
+      description: "Who did it, with the person's name and email (or the application's name), for people to read.",
+      select: { actorType: true, actorId: true },
+      resolve: async (e, _args, ctx) => {
+        const named = e.actorId ? await actorLoader(ctx)(e.actorType, e.actorId) : null;
+        return { kind: e.actorType, id: e.actorId, name: named?.name ?? null, email: named?.email ?? null };
+      },
+    }),
     targetType: t.exposeString("targetType", { nullable: true }),
     targetId: t.exposeString("targetId", { nullable: true }),
     details: t.exposeString("details", { description: "JSON; never contains secrets." }),

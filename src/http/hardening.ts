@@ -46,6 +46,7 @@ export function httpServerOptions(config: Config): {
  */
 const CORS_PATHS = new Set([
   "/oauth/token",
+  "/oauth/par",
   "/oauth/revoke",
   "/oauth/userinfo",
   "/.well-known/oauth-authorization-server",

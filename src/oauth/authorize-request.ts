@@ -6,6 +6,28 @@ import type { ConsentApp } from "../ui/pages.ts";
 import { isConfidential, type ApplicationType, type Platform } from "../applications/rules.ts";
 import { approvedRevisionOf } from "../applications/revision.ts";
 import type { RevisionChoice } from "../access/policy.ts";
+import { CONSOLE_CLIENT_ID } from "../applications/console-client.ts";
+import { sha256 } from "../crypto/random.ts";
+
+/** RFC 9126 §2.2: the request_uri a push answers with, and how long a client has to use it. */
+export const REQUEST_URI_PREFIX = "urn:ietf:params:oauth:request_uri:";
+export const PUSHED_REQUEST_TTL_SECONDS = 60;
+/** Once a browser brings the request_uri to /oauth/authorize, the person has this long to sign in and decide. */
+export const PUSHED_SIGN_IN_WINDOW_MS = 10 * 60_000;
+
+/** The stored key of a request_uri (its random part hashed), or null when it is not one of ours. */
+export function requestUriKey(requestUri: string): string | null {
+  if (!requestUri.startsWith(REQUEST_URI_PREFIX)) return null;
+  const reference = requestUri.slice(REQUEST_URI_PREFIX.length);
+  return /^[A-Za-z0-9_-]{22,128}$/.test(reference) ? sha256(reference) : null;
+}
+
+/** A request that came by reference (RFC 9126): which pushed row, and when it was pushed. */
+export interface PushedReference {
+  requestUri: string;
+  key: string;
+  pushedAt: Date;
+}
 
 /** What the consent page shows, plus what the flow decides with. */
 export interface AuthorizationApplication extends ConsentApp {
@@ -29,8 +51,10 @@ export interface AuthorizationRequest {
   codeChallenge: string | undefined;
   nonce: string | undefined;
   prompt: Set<string>;
-  /** The request's own parameters, to carry it across login and consent unchanged. */
+  /** The request's own parameters, to carry it across login and consent unchanged (for a pushed request: client_id and request_uri). */
   params: Record<string, string>;
+  /** Set when the request came as a request_uri: consumed when its code is issued. */
+  pushed: PushedReference | null;
 }
 
 export type AuthorizationCheck =
@@ -39,9 +63,29 @@ export type AuthorizationCheck =
   | { kind: "ok"; request: AuthorizationRequest };
 
 const CODE_CHALLENGE = /^[A-Za-z0-9._~-]{43,128}$/;
-const PARAMETERS = ["client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge", "code_challenge_method", "nonce", "prompt", "login_hint"];
+/** The authorization parameters this server reads; a push keeps only these. */
+export const AUTHORIZATION_PARAMETERS = ["client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge", "code_challenge_method", "nonce", "prompt", "login_hint"];
+const PARAMETERS = AUTHORIZATION_PARAMETERS;
+
+// The parameter's value is shown only for client_id and redirect_uri: neither is a secret.
+const page = (message: string, error: string, parameter: string, value?: string): AuthorizationCheck => ({
+  kind: "page",
+  status: 400,
+  title: "This sign-in link is not valid",
+  message,
+  error,
+  parameter,
+  ...(value !== undefined ? { value } : {}),
+});
 
 /**
+ * How the parameters arrived: `authorize` at /oauth/authorize (a request_uri is resolved to
+ * the pushed request), `push` at /oauth/par (RFC 9126 §2.1: no request_uri inside a push).
+ */
+export type RequestArrival = "authorize" | "push";
+
+/**
+ * The one validation of an authorization request, at /oauth/authorize and at /oauth/par alike.
  * `revision` says whose view of the application to check against: before sign-in, who asks is
  * unknown, so a redirect URI or scope of either revision passes ("either"); once signed in, the
  * request is checked again against the revision that person gets (visibility.ts).
@@ -50,17 +94,49 @@ export async function checkAuthorizationRequest(
   raw: Record<string, unknown>,
   services: Services,
   revision: RevisionChoice | "either" = "either",
+  arrival: RequestArrival = "authorize",
 ): Promise<AuthorizationCheck> {
-  // The parameter's value is shown only for client_id and redirect_uri: neither is a secret.
-  const page = (message: string, error: string, parameter: string, value?: string): AuthorizationCheck => ({
-    kind: "page",
-    status: 400,
-    title: "This sign-in link is not valid",
-    message,
-    error,
-    parameter,
-    ...(value !== undefined ? { value } : {}),
-  });
+  if (raw.request_uri !== undefined) {
+    if (arrival === "push") return page("A pushed authorization request cannot refer to another one (request_uri).", "invalid_request", "request_uri");
+    return checkPushedReference(raw, services, revision);
+  }
+  return checkParameters(raw, services, revision, arrival, null);
+}
+
+/**
+ * RFC 9126 §4: `client_id` and `request_uri` name a request pushed by that very client, not yet
+ * expired nor used; its parameters are then validated again (the application may have changed
+ * since). The first arrival of a browser opens the sign-in window, so a person who takes more
+ * than the push's 60 seconds to sign in, or reloads the page meanwhile, still gets through.
+ */
+async function checkPushedReference(raw: Record<string, unknown>, services: Services, revision: RevisionChoice | "either"): Promise<AuthorizationCheck> {
+  const { client_id: clientId, request_uri: requestUri } = raw;
+  if (Array.isArray(clientId) || Array.isArray(requestUri)) return page("client_id or request_uri was given more than once.", "invalid_request", Array.isArray(clientId) ? "client_id" : "request_uri");
+  if (typeof clientId !== "string" || clientId === "") return page("The request names no application (client_id is missing).", "invalid_request", "client_id");
+  const key = typeof requestUri === "string" ? requestUriKey(requestUri) : null;
+  const now = new Date();
+  const row = key
+    ? await services.db.pushedAuthorizationRequest.findUnique({ where: { requestUriHash: key }, include: { application: { select: { clientId: true } } } })
+    : null;
+  if (!key || !row || row.expiresAt <= now || row.application.clientId !== clientId) {
+    return page("This sign-in link has expired or was already used. Go back to the application and start again.", "invalid_request_uri", "request_uri");
+  }
+  if (!row.startedAt) {
+    await services.db.pushedAuthorizationRequest.updateMany({
+      where: { requestUriHash: key, startedAt: null },
+      data: { startedAt: now, expiresAt: new Date(now.getTime() + PUSHED_SIGN_IN_WINDOW_MS) },
+    });
+  }
+  return checkParameters(JSON.parse(row.params) as Record<string, string>, services, revision, "authorize", { requestUri: requestUri as string, key, pushedAt: row.createdAt });
+}
+
+async function checkParameters(
+  raw: Record<string, unknown>,
+  services: Services,
+  revision: RevisionChoice | "either",
+  arrival: RequestArrival,
+  pushed: PushedReference | null,
+): Promise<AuthorizationCheck> {
   const params: Record<string, string> = {};
   for (const name of PARAMETERS) {
     const value = raw[name];
@@ -120,6 +196,11 @@ export async function checkAuthorizationRequest(
       : { kind: "page", status: 400, title: "This sign-in link is not valid", message: description, error };
   const duplicate = Object.entries(params).find(([, v]) => v === "\u0000duplicate");
   if (duplicate) return fail("invalid_request", `the parameter ${duplicate[0]} was given more than once`);
+  // RFC 9126 §5-6: per application, or server-wide (REQUIRE_PAR; the console signs in as before).
+  const parRequired = app.requirePushedAuthorizationRequests || (services.config.requirePushedAuthorizationRequests && app.clientId !== CONSOLE_CLIENT_ID);
+  if (arrival === "authorize" && !pushed && parRequired) {
+    return fail("invalid_request", "this application must push its authorization requests to /oauth/par first and send only client_id and request_uri here");
+  }
   if (params.response_type !== "code") {
     return fail("unsupported_response_type", params.response_type ? `response_type ${params.response_type} is not supported; use code` : "response_type is required (code)");
   }
@@ -174,7 +255,9 @@ export async function checkAuthorizationRequest(
       codeChallenge: params.code_challenge,
       nonce: params.nonce,
       prompt,
-      params,
+      // A pushed request travels across sign-in and consent as its reference only.
+      params: pushed ? { client_id: app.clientId, request_uri: pushed.requestUri } : params,
+      pushed,
     },
   };
 }

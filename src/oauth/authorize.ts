@@ -44,6 +44,23 @@ export const authorizeRoutes: FastifyPluginAsync<{ services: Services }> = async
   }
 
   async function issueCode(reply: FastifyReply, req: AuthorizationRequest, session: ActiveSession) {
+    // RFC 9126 §4: a pushed request is used once, when its code is issued; of two tabs racing,
+    // one gets the code and the other the error.
+    if (req.pushed) {
+      const used = await db.pushedAuthorizationRequest.deleteMany({ where: { requestUriHash: req.pushed.key, expiresAt: { gt: new Date() } } });
+      if (used.count === 0) {
+        return sendPage(
+          reply,
+          400,
+          authorizationErrorPage({
+            title: "This sign-in link is not valid",
+            message: "This sign-in link has expired or was already used. Go back to the application and start again.",
+            error: "invalid_request_uri",
+            parameter: "request_uri",
+          }),
+        );
+      }
+    }
     const code = randomBytes(32).toString("base64url");
     await db.authorizationCode.create({
       data: {
@@ -56,6 +73,7 @@ export const authorizeRoutes: FastifyPluginAsync<{ services: Services }> = async
         codeChallenge: req.codeChallenge ?? null,
         nonce: req.nonce ?? null,
         authTime: session.authTime,
+        sessionId: session.id,
         expiresAt: new Date(Date.now() + CODE_TTL_MS),
       },
     });
@@ -66,7 +84,10 @@ export const authorizeRoutes: FastifyPluginAsync<{ services: Services }> = async
   async function proceed(request: FastifyRequest, reply: FastifyReply, requested: AuthorizationRequest, decision?: string) {
     let req = requested;
     const session = await services.sessions.get(sessionToken(request));
-    if (!session || (req.prompt.has("login") && decision === undefined)) {
+    // prompt=login asks for a fresh sign-in. A plain request drops prompt on its way back from
+    // the sign-in page; a pushed one comes back unchanged, so a sign-in after the push counts.
+    const freshSignIn = req.pushed !== null && session !== null && session.authTime.getTime() >= req.pushed.pushedAt.getTime();
+    if (!session || (req.prompt.has("login") && decision === undefined && !freshSignIn)) {
       if (req.prompt.has("none")) {
         if (!req.errorRedirectTrusted) {
           return sendPage(reply, 400, authorizationErrorPage({ title: "Sign-in required", message: "the user is not signed in", error: "login_required" }));

@@ -50,6 +50,20 @@ export class InvalidClient extends OAuthError {
   }
 }
 
+/**
+ * RFC 9126 §2.3: a pushed authorization request refused with the code /oauth/authorize would
+ * have given it (invalid_request, invalid_scope, unsupported_response_type, ...), answered 400.
+ */
+export class AuthorizationRequestRefused extends OAuthError {
+  readonly status = 400;
+  constructor(
+    readonly code: string,
+    description: string,
+  ) {
+    super(description);
+  }
+}
+
 export class InvalidGrant extends OAuthError {
   readonly code = "invalid_grant";
   readonly status = 400;

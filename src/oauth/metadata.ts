@@ -8,7 +8,9 @@ export interface MetadataInput {
   grantTypes: readonly string[];
   tokenEndpointAuthMethods: readonly string[];
   scopes: readonly string[];
-  endpoints: Partial<Record<"authorization" | "token" | "revocation" | "introspection" | "userinfo" | "endSession" | "registration" | "deviceAuthorization", string>>;
+  endpoints: Partial<Record<"authorization" | "token" | "revocation" | "introspection" | "userinfo" | "endSession" | "registration" | "deviceAuthorization" | "pushedAuthorizationRequest", string>>;
+  /** RFC 9126 §5: REQUIRE_PAR. */
+  requirePushedAuthorizationRequests?: boolean;
 }
 
 export function authorizationServerMetadata(m: MetadataInput): Record<string, unknown> {
@@ -43,6 +45,9 @@ export function authorizationServerMetadata(m: MetadataInput): Record<string, un
     end_session_endpoint: url(m.endpoints.endSession),
     // RFC 8628 §4: where a device asks for its codes (the person goes to /oauth/device).
     device_authorization_endpoint: url(m.endpoints.deviceAuthorization),
+    // RFC 9126 §5: where a client pushes its authorization requests, and whether every client must.
+    pushed_authorization_request_endpoint: url(m.endpoints.pushedAuthorizationRequest),
+    require_pushed_authorization_requests: m.endpoints.pushedAuthorizationRequest ? (m.requirePushedAuthorizationRequests ?? false) : undefined,
     // RFC 7591: open only to holders of an initial access token an ADMIN created.
     registration_endpoint: url(m.endpoints.registration),
     // RFC 8693 defines no metadata names; these say which token types exchange accepts and issues.

@@ -67,6 +67,30 @@ export function createMetrics(services: Services): Metrics {
       for (const [throttle, count] of services.throttles.storeFailures) this.inc({ throttle }, count);
     },
   });
+  // The change feed (src/changes/feed.ts): alert when a process is not listening (its caches
+  // fall back to their time bounds, 1-4 s and 30 s for keys) or when failures grow.
+  new Gauge({
+    name: "scopekeeper_change_feed_listening",
+    help: "1 while this process receives other processes' changes (PostgreSQL LISTEN; always 1 in process), else 0",
+    registers: [registry],
+    collect() {
+      this.set(services.changes.stats.listening ? 1 : 0);
+    },
+  });
+  new Counter({
+    name: "scopekeeper_change_feed_events_total",
+    help: "Change feed events: announced (by this process), received (from others), reset (every cache emptied after the listening connection came back), failure (a notice not sent, or the connection lost)",
+    labelNames: ["event"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const { announced, received, resets, failures } = services.changes.stats;
+      this.inc({ event: "announced" }, announced);
+      this.inc({ event: "received" }, received);
+      this.inc({ event: "reset" }, resets);
+      this.inc({ event: "failure" }, failures);
+    },
+  });
   // Hashes and verifications of secrets and passwords share a bounded pool (src/crypto/secrets.ts):
   // a growing queue is the first sign of a flood of sign-ins or of new client secrets.
   new Gauge({

@@ -3,6 +3,7 @@
 import type { Config } from "../../config/index.ts";
 import { providerOf } from "../../db/url.ts";
 import type { Db } from "../../db/client.ts";
+import type { ChangeFeed } from "../../changes/feed.ts";
 import type { Services } from "../../services.ts";
 import { checkDatabase } from "../preflight.ts";
 
@@ -26,12 +27,15 @@ export async function openServices<T>(config: Config, work: (services: Services)
   }
 }
 
-export async function openDb<T>(config: Config, work: (db: Db) => Promise<T>): Promise<T> {
+/** The database, and the change feed to tell running servers what the command changed. */
+export async function openDb<T>(config: Config, work: (db: Db, changes: ChangeFeed) => Promise<T>): Promise<T> {
   await ready(config);
   const { createDb } = await import("../../db/client.ts");
-  const { db } = await createDb(config.databaseUrl);
+  const { openChangeFeed } = await import("../../changes/feed.ts");
+  const { db, provider } = await createDb(config.databaseUrl);
   try {
-    return await work(db);
+    const changes = await openChangeFeed({ provider, enabled: config.changeFeed, listen: false, db, databaseUrl: config.databaseUrl });
+    return await work(db, changes);
   } finally {
     await db.$disconnect();
   }

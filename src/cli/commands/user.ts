@@ -71,7 +71,7 @@ async function add(args: string[], ctx: CommandContext): Promise<number> {
   if (values.password !== undefined && values.password.length < 8) throw new CliError("--password must be at least 8 characters");
   if (values["reset-password"] && values.password === undefined) throw new CliError("--reset-password needs --password with the new password");
   const config = ctx.config();
-  return openDb(config, async (db) => {
+  return openDb(config, async (db, changes) => {
     const org = await findOrganization(db, orgId);
     const existing = await db.user.findUnique({ where: { email: address } });
     if (existing && values.password !== undefined && !values["reset-password"]) {
@@ -81,7 +81,7 @@ async function add(args: string[], ctx: CommandContext): Promise<number> {
     }
     if (!existing && values.password === undefined) throw new CliError(`--password is required for a new person (${address} has no account yet)`);
     const passwordHash = values.password !== undefined ? await hashPassword(values.password, config.argon2) : null;
-    await db.$transaction(async (tx) => {
+    const userId = await db.$transaction(async (tx) => {
       const person = existing
         ? passwordHash
           ? await tx.user.update({ where: { id: existing.id }, data: { passwordHash } })
@@ -94,7 +94,9 @@ async function add(args: string[], ctx: CommandContext): Promise<number> {
       });
       await audit(tx, null, org.id, existing ? "membership.updated" : "user.created", person.id, { email: address, role });
       if (existing && passwordHash) await audit(tx, null, org.id, "user.password_reset", person.id, { email: address });
+      return person.id;
     });
+    await changes.announce("membership", userId);
     if (!existing) console.log(`added ${address} as ${role} of ${org.name}`);
     else console.log(`${address} is ${role} of ${org.name}${passwordHash ? "; password replaced" : " (existing account; password unchanged)"}`);
     return 0;
@@ -108,7 +110,7 @@ async function remove(args: string[], ctx: CommandContext): Promise<number> {
   });
   const orgId = required(values.org, "org", ORG_ID_HELP);
   const address = email(values.email);
-  return openDb(ctx.config(), async (db) => {
+  return openDb(ctx.config(), async (db, changes) => {
     const org = await findOrganization(db, orgId);
     const person = await db.user.findUnique({ where: { email: address } });
     const membership = person
@@ -119,6 +121,7 @@ async function remove(args: string[], ctx: CommandContext): Promise<number> {
       await tx.membership.delete({ where: { organizationId_userId: { organizationId: org.id, userId: person.id } } });
       await audit(tx, null, org.id, "membership.removed", person.id, { email: address });
     });
+    await changes.announce("membership", person.id);
     console.log(`removed ${address} from ${org.name}`);
     return 0;
   });

@@ -4,11 +4,15 @@
 //   (otherwise a device that polls too fast would push its own next slot away for ever).
 // - Pending: authorization_pending; denied: access_denied; expired: expired_token; all 400.
 // - Approved: tokens once, to the client that asked; after that the device_code is invalid_grant.
+// - RFC 8707 `resource`, as at the other grants: one no requested scope belongs to is
+//   invalid_target, at once (even while pending, without moving the polling clock) and again
+//   against what the person approved.
 import { z } from "zod";
 import { grantsFor, personTokenScopes } from "../../access/policy.ts";
 import { sha256 } from "../../crypto/random.ts";
 import { AccessDenied, AuthorizationPending, ExpiredToken, InvalidGrant, InvalidScope, SlowDown } from "../errors.ts";
 import { SLOW_DOWN_STEP_SECONDS } from "../device/codes.ts";
+import { checkResource } from "../exchange/target.ts";
 import { defineGrant } from "./types.ts";
 
 export const DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
@@ -18,7 +22,7 @@ class AlreadyRedeemed extends Error {}
 
 export const deviceCode = defineGrant({
   grantType: DEVICE_CODE_GRANT,
-  parameters: z.object({ device_code: z.string() }),
+  parameters: z.object({ device_code: z.string(), resource: z.string().optional() }),
   allowsPublicClients: true,
   needs: ["db", "issuance", "memberships", "catalog"],
   async handler({ client, params, deps: { db, issuance, memberships, catalog } }) {
@@ -29,6 +33,7 @@ export const deviceCode = defineGrant({
     const now = Date.now();
     if (row.expiresAt.getTime() <= now) throw new ExpiredToken("the device_code has expired: start again with a new device authorization request");
     if (row.status === "DENIED") throw new AccessDenied("the person denied the request");
+    checkResource(catalog, row.scopes.split(" "), params.resource);
 
     if (row.status === "PENDING") {
       const intervalMs = row.intervalSeconds * 1000;
@@ -53,6 +58,7 @@ export const deviceCode = defineGrant({
     const granted = row.scopes.split(" ").filter((s) => delegatedScopes.has(s));
     const { allowed: scopes } = await personTokenScopes({ memberships, catalog }, { app: client.view, userId, scopes: granted, grant: "device_code" });
     if (scopes.length === 0) throw new InvalidScope("none of the approved scopes is still granted to this application");
+    checkResource(catalog, scopes, params.resource);
     try {
       return await db.$transaction(async (tx) => {
         const claimed = await tx.deviceAuthorization.updateMany({ where: { id: row.id, consumedAt: null }, data: { consumedAt: new Date() } });
@@ -64,6 +70,7 @@ export const deviceCode = defineGrant({
           userId,
           scopes,
           authTime: row.authTime ?? row.decidedAt ?? new Date(),
+          sessionId: row.sessionId,
         });
         return issued.response;
       });

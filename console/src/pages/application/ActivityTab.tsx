@@ -1,8 +1,20 @@
 import { useQuery } from "urql";
-import { AuditEventsQuery, MembersQuery } from "../../operations.ts";
+import { AuditEventsQuery } from "../../operations.ts";
 import { EmptyState, ErrorNotice } from "../../components/Notice.tsx";
 import { formatDate } from "../../labels.ts";
-import type { ConsoleApplicationFieldsFragment } from "../../gql/graphql.ts";
+import type { AuditEventsQuery as AuditEventsResult, ConsoleApplicationFieldsFragment } from "../../gql/graphql.ts";
+
+type Actor = AuditEventsResult["auditEvents"]["edges"][number]["node"]["actor"];
+
+/** People by name and email, applications by name: ids only when nothing else is known. */
+function actorText(actor: Actor): string {
+  if (actor.kind === "SYSTEM" || !actor.id) return "the system";
+  if (actor.kind === "USER") {
+    if (actor.name && actor.email) return `${actor.name} (${actor.email})`;
+    return actor.email ?? actor.name ?? "a person who no longer exists";
+  }
+  return actor.name ? `${actor.name} (${actor.id})` : `application ${actor.id}`;
+}
 
 /** Public ids carry a type prefix (app_...); audit details may hold either form. */
 const bare = (id: string | null | undefined) => (id ?? "").replace(/^[a-z]+_/, "");
@@ -33,9 +45,6 @@ function summary(details: string): string {
 
 export function ActivityTab({ app }: { app: ConsoleApplicationFieldsFragment }) {
   const [{ data, error }] = useQuery({ query: AuditEventsQuery, variables: { applicationId: app.id }, requestPolicy: "network-only" });
-  // People are named by their email rather than their usr_ id, when they are members here.
-  const [members] = useQuery({ query: MembersQuery, variables: { organizationId: app.organization?.id ?? "" }, pause: !app.organization });
-  const emailOf = new Map((members.data?.organization?.members ?? []).map((m) => [m.userId, m.email]));
   if (error) return <ErrorNotice error={error} />;
   if (!data) return <p aria-live="polite">Loading activity…</p>;
   const mine = data.auditEvents.edges
@@ -60,9 +69,7 @@ export function ActivityTab({ app }: { app: ConsoleApplicationFieldsFragment }) 
               <time dateTime={e.createdAt}>{formatDate(e.createdAt)}</time>
               <strong>{ACTION_LABEL[e.action] ?? e.action}</strong>
               <span className="muted">{summary(e.details)}</span>
-              <span className="muted actor">
-                by {e.actorType === "USER" ? (emailOf.get(e.actorId ?? "") ?? e.actorId) : `${e.actorType.toLowerCase()} ${e.actorId ?? ""}`}
-              </span>
+              <span className="muted actor">by {actorText(e.actor)}</span>
             </li>
           ))}
         </ol>

@@ -1,0 +1,49 @@
+// POST /oauth/par: pushed authorization requests (RFC 9126). The client authenticates as at the
+// token endpoint (every method it accepts, public clients by client_id), its authorization
+// parameters are validated by the one check /oauth/authorize uses, and it gets a request_uri to
+// send the browser with. The reference is 256 random bits; only its hash is stored, so every
+// process sharing the database resolves it and a leaked database holds no usable request_uri.
+import { randomBytes } from "node:crypto";
+import type { FastifyPluginAsync } from "fastify";
+import { sha256 } from "../crypto/random.ts";
+import type { Services } from "../services.ts";
+import { AUTHORIZATION_PARAMETERS, checkAuthorizationRequest, PUSHED_REQUEST_TTL_SECONDS, REQUEST_URI_PREFIX } from "./authorize-request.ts";
+import { authenticateClient } from "./client-auth.ts";
+import { AuthorizationRequestRefused, UnauthorizedClient } from "./errors.ts";
+import { formParams } from "./params.ts";
+
+export const PAR_PATH = "/oauth/par";
+
+export const parRoute: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
+  app.post("/par", async (request, reply) => {
+    const body = formParams(request);
+    const client = await authenticateClient(request, body, services, { allowPublic: true });
+    // The authenticated client is the request's client, whatever else the body says.
+    const raw: Record<string, unknown> = { client_id: client.view.clientId };
+    for (const name of AUTHORIZATION_PARAMETERS) if (name !== "client_id" && body[name] !== undefined) raw[name] = body[name];
+    if (body.request_uri !== undefined) raw.request_uri = body.request_uri;
+
+    const check = await checkAuthorizationRequest(raw, services, "either", "push");
+    if (check.kind === "page") {
+      if (check.error === "invalid_client") throw new UnauthorizedClient("authorization requests are for OAUTH applications acting for a person");
+      throw new AuthorizationRequestRefused(check.error, check.message);
+    }
+    if (check.kind === "redirect") throw new AuthorizationRequestRefused(check.error, check.description);
+
+    const reference = randomBytes(32).toString("base64url");
+    const now = new Date();
+    await services.db.pushedAuthorizationRequest.create({
+      data: {
+        requestUriHash: sha256(reference),
+        applicationId: check.request.app.id,
+        params: JSON.stringify(check.request.params),
+        createdAt: now,
+        expiresAt: new Date(now.getTime() + PUSHED_REQUEST_TTL_SECONDS * 1000),
+      },
+    });
+    return reply
+      .status(201)
+      .headers({ "cache-control": "no-store", pragma: "no-cache" })
+      .send({ request_uri: `${REQUEST_URI_PREFIX}${reference}`, expires_in: PUSHED_REQUEST_TTL_SECONDS });
+  });
+};
