@@ -54,12 +54,18 @@ describeWithChromium("the console's identity providers page", () => {
     await page.getByText("No identity providers yet").waitFor();
     expect(await page.locator(".empty").textContent()).toMatch(/Okta or Entra ID.*exchanged here for this server's tokens/);
 
-    // Broken rules come back as ValidationError fieldErrors and show at their own fields.
+    // The form's own rules (the server's limits) first, then the server's at their own fields.
     await page.getByLabel("Issuer").fill("http://idp.example.test");
     await page.getByLabel("Audience").fill("api://scopekeeper");
     await page.getByRole("button", { name: "Register identity provider" }).click();
+    await expect.poll(() => errorAt(page, "Name")).toBe("Give the provider a name.");
+    await page.getByLabel("Name").fill("x".repeat(101));
+    await page.getByRole("button", { name: "Register identity provider" }).click();
+    await expect.poll(() => errorAt(page, "Name")).toBe("At most 100 characters.");
+    await page.getByLabel("Name").fill("Okta");
+    await page.getByRole("button", { name: "Register identity provider" }).click();
     await expect.poll(() => errorAt(page, "Issuer")).toBe("Must use https (http only on a loopback address)");
-    expect(await errorAt(page, "Name")).toMatch(/^Must be 1 to \d+ characters$/);
+    expect(await errorAt(page, "Name")).toBeNull();
     expect(await errorAt(page, "Audience")).toBeNull();
     expect(await db.identityProvider.count()).toBe(0);
     await page.getByLabel("Issuer").scrollIntoViewIfNeeded();
@@ -115,6 +121,45 @@ describeWithChromium("the console's identity providers page", () => {
       jwksUri: "https://login.acme.example.test/keys",
       clockSkewSeconds: 30,
     });
+
+    // Single sign-on: turned on without a client ID or secret, the form says where; saved, the
+    // secret is stored and never shown back; saved again untouched, it is kept.
+    await row.getByRole("button", { name: "Edit Okta" }).click();
+    const sso = page.getByRole("dialog", { name: "Edit Okta" });
+    expect(await sso.getByLabel("Sign people in with this provider").isChecked()).toBe(false);
+    await sso.getByText(`${server.url}/oauth/sso/callback`).waitFor();
+    await sso.getByLabel("Sign people in with this provider").check();
+    await sso.getByRole("button", { name: "Save changes" }).click();
+    await expect.poll(() => errorAt(sso, "Client ID")).toBe("Required to sign people in through this provider.");
+    expect(await errorAt(sso, "Client secret")).toBe("Required to sign people in through this provider.");
+    await sso.getByLabel("Client ID").fill("0oa-scopekeeper");
+    await sso.getByLabel("Client secret").fill("upstream-secret-value-1");
+    await sso.getByLabel("Email domains").fill("acme.example\nnot a domain");
+    await sso.getByRole("button", { name: "Save changes" }).click();
+    await expect.poll(() => errorAt(sso, "Email domains")).toBe("One domain name a line, such as example.com.");
+    await sso.getByLabel("Email domains").fill("Acme.example\n\nlabs.acme.example");
+    await sso.getByLabel("Newcomers").selectOption({ label: "Add them as Member" });
+    await page.screenshot({ path: `${OUT}console-identity-providers-sso.png` });
+    await sso.getByRole("button", { name: "Save changes" }).click();
+    await sso.waitFor({ state: "detached" });
+    const withSso = await db.identityProvider.findUniqueOrThrow({ where: { id: stored.id }, include: { emailDomains: { orderBy: { domain: "asc" } } } });
+    expect(withSso).toMatchObject({ signInEnabled: true, signInClientId: "0oa-scopekeeper", signInJitRole: "MEMBER" });
+    expect(withSso.emailDomains.map((d) => d.domain)).toEqual(["acme.example", "labs.acme.example"]);
+    expect(withSso.signInClientSecret).toBeTruthy();
+    await row.getByRole("button", { name: "Edit Okta" }).click();
+    expect(await sso.getByLabel("Client ID").inputValue()).toBe("0oa-scopekeeper");
+    expect(await sso.getByLabel("Client secret").inputValue()).toBe("");
+    expect(await sso.textContent()).toContain("A secret is stored and never shown");
+    expect(await page.content()).not.toContain("upstream-secret-value-1");
+    expect(await sso.getByLabel("Email domains").inputValue()).toBe("acme.example\nlabs.acme.example");
+    expect(await sso.getByLabel("Newcomers").inputValue()).toBe("MEMBER");
+    await page.screenshot({ path: `${OUT}console-identity-providers-sso-stored.png` });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: `${OUT}console-identity-providers-sso-390.png` });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await sso.getByRole("button", { name: "Save changes" }).click();
+    await sso.waitFor({ state: "detached" });
+    expect((await db.identityProvider.findUniqueOrThrow({ where: { id: stored.id } })).signInClientSecret).toBe(withSso.signInClientSecret);
 
     // Remove asks first; Cancel keeps it, the confirmation removes it.
     await row.getByRole("button", { name: "Remove Okta" }).click();

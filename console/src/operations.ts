@@ -337,6 +337,13 @@ export const IdentityProvidersQuery = graphql(`
       audience
       subjectMapping
       clockSkewSeconds
+      signIn {
+        enabled
+        clientId
+        clientSecretSet
+        emailDomains
+        jitRole
+      }
     }
     organization(id: $organizationId) {
       id
@@ -397,6 +404,13 @@ export const UpdateIdentityProviderMutation = graphql(`
           audience
           subjectMapping
           clockSkewSeconds
+          signIn {
+            enabled
+            clientId
+            clientSecretSet
+            emailDomains
+            jitRole
+          }
         }
       }
       ...MutationProblem

@@ -9,23 +9,19 @@ import { sealProviderSecret } from "../crypto/key-encryption.ts";
 import { assertValid, NotFoundError, ValidationError } from "../errors.ts";
 import type { FieldError } from "./rules.ts";
 import { textErrors } from "./text.ts";
-import { checkProviderUrl, PROVIDER_URL_MAX } from "../auth/provider-urls.ts";
+import { checkProviderUrl } from "../auth/provider-urls.ts";
+import { DOMAIN_PATTERN, IDP_LIMITS } from "./limits.ts";
 import { audit } from "../audit/record.ts";
 
 export type SubjectMapping = "EMAIL" | "SUB";
 export const SUBJECT_MAPPINGS: readonly SubjectMapping[] = ["EMAIL", "SUB"];
 
-export const IDP_LIMITS = {
-  nameMax: 100,
-  uriMax: PROVIDER_URL_MAX,
-  audienceMax: 500,
-  clockSkewMax: 300,
-  clockSkewDefault: 60,
-  providersPerOrganization: 20,
-  clientIdMax: 255,
-  clientSecretMax: 1000,
-  emailDomainsMax: 20,
-} as const;
+export { IDP_LIMITS };
+
+/** A linked external subject: 1 to IDP_LIMITS.subjectMax characters. */
+export function isSubjectLength(subject: string): boolean {
+  return subject.length > 0 && subject.length <= IDP_LIMITS.subjectMax;
+}
 
 export type JitRole = "ADMIN" | "MEMBER";
 
@@ -41,7 +37,7 @@ export interface SignInInput {
   jitRole?: JitRole | null;
 }
 
-const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const DOMAIN = DOMAIN_PATTERN;
 
 import type { IdentityProviderRow } from "./identity-provider-directory.ts";
 
@@ -214,7 +210,7 @@ export class IdentityProviderService {
     if (provider.subjectMapping !== "SUB") {
       errors.push({ path: ["identityProviderId"], code: "identity_provider_maps_by_email", message: "this provider maps people by their verified email; links are for providers with subjectMapping SUB" });
     }
-    if (subject.length === 0 || subject.length > 255) errors.push({ path: ["subject"], code: "subject_length", message: "must be 1 to 255 characters" });
+    if (!isSubjectLength(subject)) errors.push({ path: ["subject"], code: "subject_length", message: `must be 1 to ${IDP_LIMITS.subjectMax} characters` });
     errors.push(...textErrors({ subject }));
     const member = userId
       ? await this.#db.membership.findUnique({ where: { organizationId_userId: { organizationId: provider.organizationId, userId } } })
@@ -236,7 +232,7 @@ export class IdentityProviderService {
   }
 }
 
-interface SignInShape {
+export interface SignInShape {
   enabled: boolean;
   clientId: string | null;
   /** A new secret to seal, or null to keep what is stored (`storedSecret`). */
@@ -267,7 +263,7 @@ function signInShapeOf(input: SignInInput | null | undefined, base: IdentityProv
   };
 }
 
-function validateSignIn(s: SignInShape): FieldError[] {
+export function validateSignIn(s: SignInShape): FieldError[] {
   const errors: FieldError[] = [];
   const fail = (path: string[], code: string, message: string) => errors.push({ path: ["signIn", ...path], code, message });
   if (s.clientId !== null && (s.clientId.length === 0 || s.clientId.length > IDP_LIMITS.clientIdMax)) fail(["clientId"], "sign_in_client_id_invalid", `must be 1 to ${IDP_LIMITS.clientIdMax} characters`);

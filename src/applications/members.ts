@@ -18,6 +18,7 @@ import type { Mailer } from "../mail/mailer.ts";
 import { invitationMail, passwordResetMail } from "../mail/templates.ts";
 import { LIMITS, type FieldError } from "./rules.ts";
 import { textErrors } from "./text.ts";
+import { EMAIL_MAX, EMAIL_PATTERN } from "./limits.ts";
 
 type Tx = Prisma.TransactionClient;
 export type Role = "ADMIN" | "MEMBER";
@@ -26,7 +27,17 @@ export const ROLES: readonly Role[] = ["ADMIN", "MEMBER"];
 export const INVITATION_TTL_MS = 7 * 24 * 3600_000;
 export const PASSWORD_RESET_TTL_MS = 24 * 3600_000;
 export const PASSWORD_MIN_LENGTH = 10;
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const EMAIL = EMAIL_PATTERN;
+
+/** An email address an invitation accepts (already trimmed and lower-cased). */
+export function isInvitableEmail(email: string): boolean {
+  return EMAIL.test(email) && email.length <= EMAIL_MAX;
+}
+
+/** An organization's name (already trimmed): 1 to LIMITS.nameMax characters. */
+export function isOrganizationNameLength(name: string): boolean {
+  return name.length > 0 && name.length <= LIMITS.nameMax;
+}
 
 export type LinkPurpose = "INVITE" | "PASSWORD_RESET";
 
@@ -76,7 +87,7 @@ export class MemberService {
     requireOrganizationAdmin(principal, organizationId);
     const email = input.email.trim().toLowerCase();
     const errors: FieldError[] = textErrors({ email });
-    if (errors.length === 0 && (!EMAIL.test(email) || email.length > 254)) errors.push({ path: ["email"], code: "email_invalid", message: "is not an email address" });
+    if (errors.length === 0 && !isInvitableEmail(email)) errors.push({ path: ["email"], code: "email_invalid", message: "is not an email address" });
     if (!ROLES.includes(input.role as Role)) errors.push({ path: ["role"], code: "role_invalid", message: "must be ADMIN or MEMBER" });
     assertValid(errors);
     const already = await this.#db.membership.findFirst({ where: { organizationId, user: { email } }, select: { id: true } });
@@ -96,8 +107,8 @@ export class MemberService {
     const name = input.name.trim();
     const email = input.adminEmail.trim().toLowerCase();
     const errors: FieldError[] = textErrors({ name, adminEmail: email });
-    if (!name || name.length > LIMITS.nameMax) errors.push({ path: ["name"], code: "name_length", message: `must be 1-${LIMITS.nameMax} characters` });
-    if (!EMAIL.test(email) || email.length > 254) errors.push({ path: ["adminEmail"], code: "email_invalid", message: "is not an email address" });
+    if (!isOrganizationNameLength(name)) errors.push({ path: ["name"], code: "name_length", message: `must be 1-${LIMITS.nameMax} characters` });
+    if (!isInvitableEmail(email)) errors.push({ path: ["adminEmail"], code: "email_invalid", message: "is not an email address" });
     assertValid(errors);
     if (await this.#db.organization.findUnique({ where: { name }, select: { id: true } })) {
       throw new ValidationError([{ path: ["name"], code: "name_taken", message: "is the name of another organization" }]);
@@ -116,6 +127,26 @@ export class MemberService {
     }
     const { invitationUrl } = await this.#invitation(principal, organization.id, email, "ADMIN");
     return { organization, invitationUrl };
+  }
+
+  /**
+   * An organization's own settings, by its ADMINs (organization.administer): requireMfa asks
+   * its people for a second factor from their next sign-in (account.second_factor).
+   */
+  async updateOrganization(
+    principal: Principal,
+    organizationId: string,
+    input: { requireMfa?: boolean | null },
+  ): Promise<{ id: string; name: string; isOperator: boolean; requireMfa: boolean; createdAt: Date }> {
+    requireOrganizationAdmin(principal, organizationId);
+    return this.#db.$transaction(async (tx) => {
+      const before = await tx.organization.findUnique({ where: { id: organizationId } });
+      if (!before) throw new NotFoundError("organization");
+      if (input.requireMfa === undefined || input.requireMfa === null || input.requireMfa === before.requireMfa) return before;
+      const updated = await tx.organization.update({ where: { id: organizationId }, data: { requireMfa: input.requireMfa } });
+      await audit(tx, principal, organizationId, "organization.updated", organizationId, { requireMfa: input.requireMfa });
+      return updated;
+    });
   }
 
   async #invitation(principal: Principal, organizationId: string, email: string, role: string): Promise<{ invitationUrl: string }> {
@@ -166,7 +197,7 @@ export class MemberService {
    */
   async requestPasswordReset(emailInput: string): Promise<void> {
     const email = emailInput.trim().toLowerCase();
-    if (!this.#mailer?.enabled || !EMAIL.test(email) || email.length > 254) return;
+    if (!this.#mailer?.enabled || !EMAIL.test(email) || email.length > EMAIL_MAX) return;
     const user = await this.#db.user.findUnique({
       where: { email },
       select: { id: true, email: true, memberships: { orderBy: { createdAt: "asc" }, take: 1, include: { organization: { select: { name: true } } } } },

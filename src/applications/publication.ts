@@ -2,6 +2,7 @@
 // take them, and what they do to the application's visibility and to the request. The use
 // cases (publication-service.ts) ask this table and never decide on their own.
 import type { FieldError } from "./rules.ts";
+import { PUBLICATION_LIMITS } from "./limits.ts";
 
 export type Visibility = "PRIVATE" | "PUBLIC";
 export type PublicationStatus = "PENDING" | "APPROVED" | "REJECTED" | "WITHDRAWN";
@@ -116,5 +117,5 @@ export function publicationRequirements(app: ReadinessSource): FieldError[] {
   return missing;
 }
 
-export const NOTES_MAX = 2000;
-export const REASON_MAX = 2000;
+export const NOTES_MAX = PUBLICATION_LIMITS.notesMax;
+export const REASON_MAX = PUBLICATION_LIMITS.reasonMax;

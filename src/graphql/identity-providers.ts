@@ -15,12 +15,13 @@ export const SubjectMappingEnum = builder.enumType("SubjectMapping", {
 });
 
 const IdentityProviderSignIn = builder
-  .objectRef<{ enabled: boolean; clientId: string | null; emailDomains: string[]; jitRole: JitRole | null }>("IdentityProviderSignIn")
+  .objectRef<{ enabled: boolean; clientId: string | null; clientSecretSet: boolean; emailDomains: string[]; jitRole: JitRole | null }>("IdentityProviderSignIn")
   .implement({
     description: "Sign-in through the provider (OpenID Connect code flow, redirect URI {issuer}/oauth/sso/callback). The client secret is never shown.",
     fields: (t) => ({
       enabled: t.exposeBoolean("enabled"),
       clientId: t.exposeString("clientId", { nullable: true, description: "This server's client_id at the provider: its ID tokens' aud." }),
+      clientSecretSet: t.exposeBoolean("clientSecretSet", { description: "Whether a client secret is stored (the secret itself is never shown)." }),
       emailDomains: t.exposeStringList("emailDomains", { description: "People whose email is in one of these domains are sent to this provider from the sign-in page." }),
       jitRole: t.field({ type: MemberRoleEnum, nullable: true, resolve: (s) => s.jitRole, description: "An unknown person joins the organization with this role; null: refused." }),
     }),
@@ -38,13 +39,20 @@ export const IdentityProvider = builder.prismaObject("IdentityProvider", {
     clockSkewSeconds: t.exposeInt("clockSkewSeconds"),
     signIn: t.field({
       type: IdentityProviderSignIn,
-      select: { signInEnabled: true, signInClientId: true, signInJitRole: true, emailDomains: { select: { domain: true }, orderBy: { domain: "asc" } } },
-      resolve: (p) => ({
-        enabled: p.signInEnabled,
-        clientId: p.signInClientId,
-        emailDomains: p.emailDomains.map((d) => d.domain),
-        jitRole: p.signInJitRole as JitRole | null,
-      }),
+      select: { id: true, signInEnabled: true, signInClientId: true, signInClientSecret: true, signInJitRole: true, emailDomains: { select: { domain: true }, orderBy: { domain: "asc" } } },
+      resolve: async (p, _args, ctx) => {
+        // Rows the services return (the list, a mutation's result) come without the selection.
+        const loaded = (p as { emailDomains?: { domain: string }[] }).emailDomains;
+        const domains =
+          loaded ?? (await ctx.db.identityProviderDomain.findMany({ where: { identityProviderId: p.id }, select: { domain: true }, orderBy: { domain: "asc" } }));
+        return {
+          enabled: p.signInEnabled,
+          clientId: p.signInClientId,
+          clientSecretSet: p.signInClientSecret !== null,
+          emailDomains: domains.map((d) => d.domain),
+          jitRole: p.signInJitRole as JitRole | null,
+        };
+      },
     }),
     organizationId: t.id({ resolve: (p) => publicId("Organization", p.organizationId) }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),

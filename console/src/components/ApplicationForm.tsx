@@ -6,11 +6,11 @@ import { useEffect, useRef, useState } from "react";
 import { useForm, type Resolver, type UseFormSetError } from "react-hook-form";
 import * as z from "zod/mini";
 import { CheckField, Field } from "./Field.tsx";
-import { LIMITS } from "../../../src/applications/limits.ts";
+import { applicationDescription, applicationName, LIMITS, tokenExchangeTtl } from "../rules.ts";
 
 const schema = z.object({
-  name: z.string().check(z.trim(), z.minLength(1, "Give the application a name."), z.maxLength(LIMITS.nameMax, `At most ${LIMITS.nameMax} characters.`)),
-  description: z.string().check(z.maxLength(LIMITS.descriptionMax, `At most ${LIMITS.descriptionMax} characters.`)),
+  name: applicationName,
+  description: applicationDescription,
   applicationType: z.enum(["OAUTH", "M2M"]),
   platform: z.enum(["WEB", "SPA", "NATIVE"]),
   isFirstParty: z.boolean(),
@@ -25,11 +25,7 @@ const schema = z.object({
   clientCode: z.string(),
   onBehalfOfEnabled: z.boolean(),
   tokenExchangeEnabled: z.boolean(),
-  tokenExchangeTtl: z.string().check(
-    z.refine((t) => t === "" || (/^\d+$/.test(t) && Number(t) >= LIMITS.tokenExchangeTtlMin && Number(t) <= LIMITS.tokenExchangeTtlMax), {
-      message: `Seconds, a whole number from ${LIMITS.tokenExchangeTtlMin} to ${LIMITS.tokenExchangeTtlMax}.`,
-    }),
-  ),
+  tokenExchangeTtl,
 });
 
 export type ApplicationFormValues = z.infer<typeof schema>;

@@ -1,4 +1,6 @@
-import { useMemo, useState, type FormEvent } from "react";
+import { zodResolver } from "@hookform/resolvers/zod";
+import { useEffect, useMemo, useState } from "react";
+import { useForm } from "react-hook-form";
 import { useMutation, useQuery } from "urql";
 import {
   IdentityProvidersQuery,
@@ -8,28 +10,18 @@ import {
   UpdateIdentityProviderMutation,
 } from "../operations.ts";
 import { useSession } from "../session.tsx";
-import { Field } from "../components/Field.tsx";
+import { authorizationServer } from "../auth.ts";
+import { CopyButton } from "../components/CopyButton.tsx";
+import { CheckField, Field } from "../components/Field.tsx";
+import { placeServerErrors } from "../components/form.ts";
+import { IDP_LIMITS, identityProviderForm, lines, linkSubjectForm, type IdentityProviderFormValues, type LinkSubjectFormValues } from "../rules.ts";
 import { CloseButton, Modal } from "../components/Modal.tsx";
 import { ConfirmDialog, failureOf } from "../components/ConfirmDialog.tsx";
 import { EmptyState, ErrorNotice } from "../components/Notice.tsx";
-import type { SubjectMapping } from "../gql/graphql.ts";
+import type { IdentityProvidersQuery as IdentityProvidersResult, SubjectMapping } from "../gql/graphql.ts";
 
-type Provider = { id: string; name: string; issuer: string; jwksUri?: string | null; audience: string; subjectMapping: SubjectMapping; clockSkewSeconds: number };
-type FieldErrors = Record<string, string>;
-
+type Provider = IdentityProvidersResult["identityProviders"][number];
 const MAPPING_LABELS: Record<SubjectMapping, string> = { EMAIL: "Verified email", SUB: "Linked subject" };
-// The server words field errors as fragments ("must use https"); under a label they read as sentences.
-const sentence = (message: string) => message.charAt(0).toUpperCase() + message.slice(1);
-
-/** Turns a mutation outcome that is not a success into messages keyed by the field they belong to. */
-function problemsOf(outcome: { __typename?: string; message?: string; fieldErrors?: readonly { path: readonly string[]; message: string }[] } | undefined, fallback: string, networkMessage?: string): FieldErrors {
-  if (outcome?.__typename === "ValidationError" && outcome.fieldErrors?.length) {
-    const errors: FieldErrors = {};
-    for (const fe of outcome.fieldErrors) errors[fe.path[0] ?? "form"] ??= sentence(fe.message);
-    return errors;
-  }
-  return { form: networkMessage ?? outcome?.message ?? fallback };
-}
 
 export function IdentityProvidersPage() {
   const { organization } = useSession();
@@ -120,103 +112,206 @@ function ProviderList({ organizationId, organizationName }: { organizationId: st
   );
 }
 
-const EMPTY = { name: "", issuer: "", jwksUri: "", audience: "", subjectMapping: "EMAIL" as SubjectMapping, clockSkewSeconds: "60" };
-type FormValues = typeof EMPTY;
-type Setter = (key: keyof FormValues) => (e: { target: { value: string } }) => void;
+const EMPTY: IdentityProviderFormValues = {
+  name: "",
+  issuer: "",
+  jwksUri: "",
+  audience: "",
+  subjectMapping: "EMAIL",
+  clockSkewSeconds: String(IDP_LIMITS.clockSkewDefault),
+  signInEnabled: false,
+  signInClientId: "",
+  signInClientSecret: "",
+  signInEmailDomains: "",
+  signInJitRole: "",
+  signInSecretStored: false,
+};
 
-/** The form's values as the mutation's input fields, or a field error the server could not word (a non-number is a GraphQL type error). */
-function inputOf(values: FormValues): { input: { name: string; issuer: string; audience: string; subjectMapping: SubjectMapping; clockSkewSeconds?: number; jwksUri: string | null } } | { errors: FieldErrors } {
-  const skew = values.clockSkewSeconds.trim();
-  if (skew !== "" && !/^\d+$/.test(skew)) return { errors: { clockSkewSeconds: "Must be a whole number of seconds from 0 to 300" } };
-  const jwksUri = values.jwksUri.trim();
+/** Where each server fieldError is shown. */
+const FIELD_OF: Partial<Record<string, keyof IdentityProviderFormValues>> = {
+  name: "name",
+  issuer: "issuer",
+  jwksUri: "jwksUri",
+  audience: "audience",
+  subjectMapping: "subjectMapping",
+  clockSkewSeconds: "clockSkewSeconds",
+  "signIn.enabled": "signInEnabled",
+  "signIn.clientId": "signInClientId",
+  "signIn.clientSecret": "signInClientSecret",
+  "signIn.emailDomains": "signInEmailDomains",
+  "signIn.jitRole": "signInJitRole",
+};
+
+function valuesOf(p: Provider): IdentityProviderFormValues {
   return {
-    input: {
-      name: values.name.trim(),
-      issuer: values.issuer.trim(),
-      jwksUri: jwksUri || null,
-      audience: values.audience.trim(),
-      subjectMapping: values.subjectMapping,
-      ...(skew ? { clockSkewSeconds: Number(skew) } : {}),
+    name: p.name,
+    issuer: p.issuer,
+    jwksUri: p.jwksUri ?? "",
+    audience: p.audience,
+    subjectMapping: p.subjectMapping,
+    clockSkewSeconds: String(p.clockSkewSeconds),
+    signInEnabled: p.signIn.enabled,
+    signInClientId: p.signIn.clientId ?? "",
+    signInClientSecret: "",
+    signInEmailDomains: p.signIn.emailDomains.join("\n"),
+    signInJitRole: p.signIn.jitRole ?? "",
+    signInSecretStored: p.signIn.clientSecretSet,
+  };
+}
+
+/** The form's values as the mutation's input fields. The secret is sent only when typed: empty keeps the stored one. */
+function inputOf(v: IdentityProviderFormValues) {
+  const skew = v.clockSkewSeconds.trim();
+  const clientId = v.signInClientId.trim();
+  return {
+    name: v.name.trim(),
+    issuer: v.issuer.trim(),
+    jwksUri: v.jwksUri.trim() || null,
+    audience: v.audience.trim(),
+    subjectMapping: v.subjectMapping,
+    ...(skew ? { clockSkewSeconds: Number(skew) } : {}),
+    signIn: {
+      enabled: v.signInEnabled,
+      clientId: clientId || null,
+      ...(v.signInClientSecret ? { clientSecret: v.signInClientSecret } : {}),
+      emailDomains: lines(v.signInEmailDomains).map((d) => d.toLowerCase()),
+      jitRole: v.signInJitRole || null,
     },
   };
 }
 
+function useProviderForm(initial: IdentityProviderFormValues) {
+  return useForm<IdentityProviderFormValues>({ defaultValues: initial, resolver: zodResolver(identityProviderForm) });
+}
+type ProviderForm = ReturnType<typeof useProviderForm>;
+
+/** The redirect URI to register at the provider: one for every provider of this server. */
+function useSsoCallback(): string | null {
+  const [uri, setUri] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    void authorizationServer().then((as) => live && setUri(`${as.issuer.replace(/\/+$/, "")}/oauth/sso/callback`));
+    return () => {
+      live = false;
+    };
+  }, []);
+  return uri;
+}
+
 /** The fields shared by the register form and the edit dialog. */
-function ProviderFields({ values, set, errors }: { values: FormValues; set: Setter; errors: FieldErrors }) {
+function ProviderFields({ form }: { form: ProviderForm }) {
+  const { register, watch, formState } = form;
+  const errors = formState.errors;
+  const mapping = watch("subjectMapping");
+  const signIn = watch("signInEnabled");
+  const stored = watch("signInSecretStored");
+  const callback = useSsoCallback();
   return (
     <>
       <div className="row top">
-        <Field label="Name" hint="Unique in this organization, e.g. Okta." error={errors.name}>
-          <input type="text" autoComplete="off" value={values.name} onChange={set("name")} />
+        <Field label="Name" hint="Unique in this organization, e.g. Okta." error={errors.name?.message}>
+          <input type="text" autoComplete="off" {...register("name")} />
         </Field>
-        <Field label="Issuer" hint="The iss its tokens carry; https." error={errors.issuer}>
-          <input type="text" inputMode="url" autoComplete="off" placeholder="https://example.okta.com" value={values.issuer} onChange={set("issuer")} />
+        <Field label="Issuer" hint="The iss its tokens carry; https." error={errors.issuer?.message}>
+          <input type="text" inputMode="url" autoComplete="off" placeholder="https://example.okta.com" {...register("issuer")} />
         </Field>
       </div>
       <div className="row top">
-        <Field label="JWKS URI" hint="Optional: discovered from the issuer when empty." error={errors.jwksUri}>
-          <input type="text" inputMode="url" autoComplete="off" value={values.jwksUri} onChange={set("jwksUri")} />
+        <Field label="JWKS URI" hint="Optional: discovered from the issuer when empty." error={errors.jwksUri?.message}>
+          <input type="text" inputMode="url" autoComplete="off" {...register("jwksUri")} />
         </Field>
-        <Field label="Audience" hint="The aud its tokens must carry." error={errors.audience}>
-          <input type="text" autoComplete="off" value={values.audience} onChange={set("audience")} />
+        <Field label="Audience" hint="The aud its tokens must carry." error={errors.audience?.message}>
+          <input type="text" autoComplete="off" {...register("audience")} />
         </Field>
       </div>
       <div className="row top">
         <Field
           label="Subject mapping"
-          hint={values.subjectMapping === "EMAIL" ? "The token's verified email names the member." : "Its sub names the member, once linked below."}
-          error={errors.subjectMapping}
+          hint={mapping === "EMAIL" ? "The token's verified email names the member." : "Its sub names the member, once linked below."}
+          error={errors.subjectMapping?.message}
         >
-          <select value={values.subjectMapping} onChange={set("subjectMapping")}>
+          <select {...register("subjectMapping")}>
             <option value="EMAIL">{MAPPING_LABELS.EMAIL}</option>
             <option value="SUB">{MAPPING_LABELS.SUB}</option>
           </select>
         </Field>
-        <Field label="Clock skew (seconds)" hint="0 to 300." error={errors.clockSkewSeconds}>
-          <input type="text" inputMode="numeric" value={values.clockSkewSeconds} onChange={set("clockSkewSeconds")} />
+        <Field label="Clock skew (seconds)" hint={`0 to ${IDP_LIMITS.clockSkewMax}.`} error={errors.clockSkewSeconds?.message}>
+          <input type="text" inputMode="numeric" {...register("clockSkewSeconds")} />
         </Field>
       </div>
+      <fieldset className="sign-in">
+        <legend>Single sign-on</legend>
+        <CheckField
+          label="Sign people in with this provider"
+          hint="OpenID Connect: people whose email is in one of the domains below go to this provider from the sign-in page, without a password here."
+          error={errors.signInEnabled?.message}
+        >
+          <input type="checkbox" {...register("signInEnabled")} />
+        </CheckField>
+        {callback && (
+          <div className="field">
+            <span className="label-like">Redirect URI to register at the provider</span>
+            <div className="copy-row">
+              <code>{callback}</code>
+              <CopyButton value={callback} label="Copy" />
+            </div>
+          </div>
+        )}
+        <div className="row top">
+          <Field label="Client ID" hint="This server's client ID at the provider." error={errors.signInClientId?.message}>
+            <input type="text" autoComplete="off" {...register("signInClientId")} />
+          </Field>
+          <Field
+            label="Client secret"
+            hint={stored ? "A secret is stored and never shown. Type a new one to replace it, or leave empty to keep it." : "Stored sealed; never shown again."}
+            error={errors.signInClientSecret?.message}
+          >
+            <input type="password" autoComplete="new-password" placeholder={stored ? "•••••••• (stored)" : ""} {...register("signInClientSecret")} />
+          </Field>
+        </div>
+        <div className="row top">
+          <Field label="Email domains" hint={`One a line, e.g. acme.example; at most ${IDP_LIMITS.emailDomainsMax}.`} error={errors.signInEmailDomains?.message}>
+            <textarea rows={2} spellCheck={false} {...register("signInEmailDomains")} />
+          </Field>
+          <Field label="Newcomers" hint={signIn ? "A person the provider vouches for who is not in this organization yet." : "Applies once sign-in is on."} error={errors.signInJitRole?.message}>
+            <select {...register("signInJitRole")}>
+              <option value="">Refuse them</option>
+              <option value="MEMBER">Add them as Member</option>
+              <option value="ADMIN">Add them as Admin</option>
+            </select>
+          </Field>
+        </div>
+      </fieldset>
     </>
   );
 }
 
 function EditDialog({ provider, onClose }: { provider: Provider; onClose(): void }) {
-  const [values, setValues] = useState<FormValues>({
-    name: provider.name,
-    issuer: provider.issuer,
-    jwksUri: provider.jwksUri ?? "",
-    audience: provider.audience,
-    subjectMapping: provider.subjectMapping,
-    clockSkewSeconds: String(provider.clockSkewSeconds),
-  });
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [{ fetching }, update] = useMutation(UpdateIdentityProviderMutation);
-  const set: Setter = (key) => (e) => setValues((v) => ({ ...v, [key]: e.target.value }));
-
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    const parsed = inputOf(values);
-    if ("errors" in parsed) return setErrors(parsed.errors);
-    const r = await update({ input: { id: provider.id, ...parsed.input } }, { additionalTypenames: ["IdentityProvider"] });
+  const form = useProviderForm(valuesOf(provider));
+  const [problem, setProblem] = useState<string | null>(null);
+  const [, update] = useMutation(UpdateIdentityProviderMutation);
+  const submit = form.handleSubmit(async (values) => {
+    setProblem(null);
+    const r = await update({ input: { id: provider.id, ...inputOf(values) } }, { additionalTypenames: ["IdentityProvider"] });
     const o = r.data?.updateIdentityProvider;
-    if (o?.__typename === "UpdateIdentityProviderSuccess") onClose();
-    else setErrors(problemsOf(o, "The identity provider could not be saved.", r.error?.message));
-  }
+    if (o?.__typename === "UpdateIdentityProviderSuccess") return onClose();
+    setProblem(placeServerErrors(r, o, form.setError, FIELD_OF, "The identity provider could not be saved."));
+  });
 
   return (
-    <Modal open onOpenChange={(open) => !open && onClose()} title={`Edit ${provider.name}`} description="Changes apply to the next token exchanged.">
+    <Modal open onOpenChange={(open) => !open && onClose()} title={`Edit ${provider.name}`} description="Changes apply to the next token exchanged and the next sign-in.">
       <form className="provider-edit" noValidate onSubmit={submit}>
-        {errors.form && (
+        {problem && (
           <div className="notice error" role="alert">
-            {errors.form}
+            {problem}
           </div>
         )}
-        <ProviderFields values={values} set={set} errors={errors} />
+        <ProviderFields form={form} />
         <div className="actions">
           <CloseButton asChild>
             <button type="button">Cancel</button>
           </CloseButton>
-          <button type="submit" className="primary" disabled={fetching}>
+          <button type="submit" className="primary" disabled={form.formState.isSubmitting}>
             Save changes
           </button>
         </div>
@@ -226,35 +321,38 @@ function EditDialog({ provider, onClose }: { provider: Provider; onClose(): void
 }
 
 function RegisterForm({ organizationId }: { organizationId: string }) {
-  const [values, setValues] = useState(EMPTY);
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [{ fetching }, register] = useMutation(RegisterIdentityProviderMutation);
-  const set: Setter = (key) => (e) => setValues((v) => ({ ...v, [key]: e.target.value }));
-
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    const parsed = inputOf(values);
-    if ("errors" in parsed) return setErrors(parsed.errors);
-    const { jwksUri, ...rest } = parsed.input;
-    const r = await register({ input: { organizationId, ...rest, ...(jwksUri ? { jwksUri } : {}) } }, { additionalTypenames: ["IdentityProvider"] });
+  const form = useProviderForm(EMPTY);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [status, setStatus] = useState("");
+  const [, registerProvider] = useMutation(RegisterIdentityProviderMutation);
+  const submit = form.handleSubmit(async (values) => {
+    setProblem(null);
+    setStatus("");
+    const { jwksUri, signIn, ...rest } = inputOf(values);
+    const input = { organizationId, ...rest, ...(jwksUri ? { jwksUri } : {}), ...(signIn.enabled || signIn.clientId ? { signIn } : {}) };
+    const r = await registerProvider({ input }, { additionalTypenames: ["IdentityProvider"] });
     const o = r.data?.registerIdentityProvider;
     if (o?.__typename === "RegisterIdentityProviderSuccess") {
-      setErrors({});
-      setValues(EMPTY);
-    } else setErrors(problemsOf(o, "The identity provider could not be registered.", r.error?.message));
-  }
+      setStatus(`${values.name.trim()} registered.`);
+      return form.reset(EMPTY);
+    }
+    setProblem(placeServerErrors(r, o, form.setError, FIELD_OF, "The identity provider could not be registered."));
+  });
 
   return (
     <form className="invite" noValidate onSubmit={submit}>
       <h2>Register an identity provider</h2>
-      {errors.form && (
+      <p role="status" className="saved">
+        {status}
+      </p>
+      {problem && (
         <div className="notice error" role="alert">
-          {errors.form}
+          {problem}
         </div>
       )}
-      <ProviderFields values={values} set={set} errors={errors} />
+      <ProviderFields form={form} />
       <div className="actions">
-        <button type="submit" className="primary" disabled={fetching}>
+        <button type="submit" className="primary" disabled={form.formState.isSubmitting}>
           Register identity provider
         </button>
       </div>
@@ -263,32 +361,28 @@ function RegisterForm({ organizationId }: { organizationId: string }) {
 }
 
 function LinkForm({ provider, members }: { provider: Provider; members: readonly { userId: string; email: string }[] }) {
-  const [subject, setSubject] = useState("");
-  const [userId, setUserId] = useState("");
-  const [errors, setErrors] = useState<FieldErrors>({});
+  const [problem, setProblem] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
-  const [{ fetching }, link] = useMutation(LinkExternalIdentityMutation);
+  const [, link] = useMutation(LinkExternalIdentityMutation);
+  const { register, handleSubmit, setError, reset, formState } = useForm<LinkSubjectFormValues>({ defaultValues: { subject: "", userId: "" }, resolver: zodResolver(linkSubjectForm) });
+  const submit = handleSubmit(async (values) => {
+    setDone(null);
+    setProblem(null);
+    const r = await link({ input: { identityProviderId: provider.id, subject: values.subject.trim(), userId: values.userId } });
+    const o = r.data?.linkExternalIdentity;
+    if (o?.__typename === "LinkExternalIdentitySuccess") {
+      setDone(`${o.subject} now signs in as ${members.find((m) => m.userId === o.userId)?.email ?? o.userId}.`);
+      return reset({ subject: "", userId: values.userId });
+    }
+    setProblem(placeServerErrors(r, o, setError, { subject: "subject", userId: "userId" }, "The identity could not be linked."));
+  });
   return (
-    <form
-      className="invite"
-      noValidate
-      onSubmit={async (e) => {
-        e.preventDefault();
-        setDone(null);
-        const r = await link({ input: { identityProviderId: provider.id, subject: subject.trim(), userId } });
-        const o = r.data?.linkExternalIdentity;
-        if (o?.__typename === "LinkExternalIdentitySuccess") {
-          setErrors({});
-          setDone(`${o.subject} now signs in as ${members.find((m) => m.userId === o.userId)?.email ?? o.userId}.`);
-          setSubject("");
-        } else setErrors(problemsOf(o, "The identity could not be linked.", r.error?.message));
-      }}
-    >
+    <form className="invite" noValidate onSubmit={submit}>
       <h2>Link people to {provider.name}</h2>
       <p className="muted">{provider.name} names people by their subject (sub); link each one to a member.</p>
-      {errors.form && (
+      {problem && (
         <div className="notice error" role="alert">
-          {errors.form}
+          {problem}
         </div>
       )}
       {done && (
@@ -297,11 +391,11 @@ function LinkForm({ provider, members }: { provider: Provider; members: readonly
         </div>
       )}
       <div className="row">
-        <Field label="External subject" error={errors.subject}>
-          <input type="text" autoComplete="off" value={subject} onChange={(e) => setSubject(e.target.value)} />
+        <Field label="External subject" error={formState.errors.subject?.message}>
+          <input type="text" autoComplete="off" {...register("subject")} />
         </Field>
-        <Field label="Member" error={errors.userId}>
-          <select value={userId} onChange={(e) => setUserId(e.target.value)}>
+        <Field label="Member" error={formState.errors.userId?.message}>
+          <select {...register("userId")}>
             <option value="">Choose a member…</option>
             {members.map((m) => (
               <option key={m.userId} value={m.userId}>
@@ -311,7 +405,7 @@ function LinkForm({ provider, members }: { provider: Provider; members: readonly
           </select>
         </Field>
         <div className="field">
-          <button type="submit" className="primary" disabled={fetching}>
+          <button type="submit" className="primary" disabled={formState.isSubmitting}>
             Link
           </button>
         </div>

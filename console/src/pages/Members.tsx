@@ -1,4 +1,6 @@
+import { zodResolver } from "@hookform/resolvers/zod";
 import { useState } from "react";
+import { useForm } from "react-hook-form";
 import { useMutation, useQuery } from "urql";
 import { InviteMemberMutation, MembersQuery, PasswordResetLinkMutation, RemoveMemberMutation, UpdateMemberRoleMutation } from "../operations.ts";
 import { useSession } from "../session.tsx";
@@ -8,6 +10,8 @@ import { CloseButton, Modal } from "../components/Modal.tsx";
 import { ConfirmDialog, failureOf } from "../components/ConfirmDialog.tsx";
 import { EmptyState, ErrorNotice } from "../components/Notice.tsx";
 import { formatDate } from "../labels.ts";
+import { placeServerErrors } from "../components/form.ts";
+import { inviteForm, type InviteFormValues } from "../rules.ts";
 import type { MemberRole } from "../gql/graphql.ts";
 
 type Link = { title: string; label: string; url: string; note: string };
@@ -153,45 +157,41 @@ function MemberList({ organizationId, organizationName }: { organizationId: stri
 }
 
 function InviteForm({ organizationId, onLink }: { organizationId: string; onLink(link: Link): void }) {
-  const [email, setEmail] = useState("");
-  const [role, setRole] = useState<MemberRole>("MEMBER");
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [{ fetching }, invite] = useMutation(InviteMemberMutation);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [, invite] = useMutation(InviteMemberMutation);
+  const { register, handleSubmit, setError, reset, formState } = useForm<InviteFormValues>({ defaultValues: { email: "", role: "MEMBER" }, resolver: zodResolver(inviteForm) });
+  const submit = handleSubmit(async (values) => {
+    setProblem(null);
+    const email = values.email.trim();
+    const r = await invite({ input: { organizationId, email, role: values.role } });
+    const o = r.data?.inviteMember;
+    if (o?.__typename === "InviteMemberSuccess") {
+      onLink({ title: `Invitation for ${email}`, label: "Invitation link", url: o.invitationUrl, note: "Send this link to the person. It works once, for 7 days: they choose a password and join." });
+      reset({ email: "", role: values.role });
+      return;
+    }
+    setProblem(placeServerErrors(r, o, setError, { email: "email", role: "role" }, "The invitation failed."));
+  });
   return (
-    <form
-      className="invite"
-      noValidate
-      onSubmit={async (e) => {
-        e.preventDefault();
-        const r = await invite({ input: { organizationId, email: email.trim(), role } });
-        const o = r.data?.inviteMember;
-        if (o?.__typename === "InviteMemberSuccess") {
-          setErrors({});
-          onLink({ title: `Invitation for ${email.trim()}`, label: "Invitation link", url: o.invitationUrl, note: "Send this link to the person. It works once, for 7 days: they choose a password and join." });
-          setEmail("");
-        } else if (o?.__typename === "ValidationError") {
-          setErrors(Object.fromEntries(o.fieldErrors.map((f) => [f.path[0] ?? "form", f.message])));
-        } else setErrors({ form: r.error?.message ?? (o && "message" in o ? o.message : "The invitation failed.") });
-      }}
-    >
+    <form className="invite" noValidate onSubmit={submit}>
       <h2>Invite someone</h2>
-      {errors.form && (
+      {problem && (
         <div className="notice error" role="alert">
-          {errors.form}
+          {problem}
         </div>
       )}
       <div className="row">
-        <Field label="Email" error={errors.email}>
-          <input type="email" autoComplete="off" value={email} onChange={(e) => setEmail(e.target.value)} />
+        <Field label="Email" error={formState.errors.email?.message}>
+          <input type="email" autoComplete="off" {...register("email")} />
         </Field>
-        <Field label="Role" error={errors.role}>
-          <select value={role} onChange={(e) => setRole(e.target.value as MemberRole)}>
+        <Field label="Role" error={formState.errors.role?.message}>
+          <select {...register("role")}>
             <option value="MEMBER">Member</option>
             <option value="ADMIN">Admin</option>
           </select>
         </Field>
         <div className="field">
-          <button type="submit" className="primary" disabled={fetching}>
+          <button type="submit" className="primary" disabled={formState.isSubmitting}>
             Invite
           </button>
         </div>

@@ -5,8 +5,7 @@ import { zodResolver } from "@hookform/resolvers/zod";
 import { useState } from "react";
 import { useForm } from "react-hook-form";
 import { useMutation } from "urql";
-import * as z from "zod/mini";
-import { LIMITS } from "../../../src/applications/limits.ts";
+import { organizationForm as schema, type OrganizationFormValues as Values } from "../rules.ts";
 import { CopyButton } from "../components/CopyButton.tsx";
 import { Field } from "../components/Field.tsx";
 import { CloseButton, Modal } from "../components/Modal.tsx";
@@ -14,11 +13,6 @@ import { CreateOrganizationMutation } from "../operations.ts";
 import { useSession } from "../session.tsx";
 import { EmptyState } from "../components/Notice.tsx";
 
-const schema = z.object({
-  name: z.string().check(z.trim(), z.minLength(1, "Give the organization a name."), z.maxLength(LIMITS.nameMax, `At most ${LIMITS.nameMax} characters.`)),
-  adminEmail: z.string().check(z.trim(), z.regex(/^[^\s@]+@[^\s@]+$/, "An email address, e.g. ada@acme.example.")),
-});
-type Values = z.infer<typeof schema>;
 
 export function OrganizationsPage() {
   const { isOperatorAdmin } = useSession();

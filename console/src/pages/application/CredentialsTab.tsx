@@ -1,4 +1,6 @@
+import { zodResolver } from "@hookform/resolvers/zod";
 import { useState } from "react";
+import { useForm } from "react-hook-form";
 import { useMutation } from "urql";
 import { AddSecretMutation, RevokeSecretMutation } from "../../operations.ts";
 import { CopyButton } from "../../components/CopyButton.tsx";
@@ -8,6 +10,8 @@ import { ConfirmDialog, failureOf } from "../../components/ConfirmDialog.tsx";
 import { EmptyState } from "../../components/Notice.tsx";
 import { formatDate } from "../../labels.ts";
 import { Endpoints } from "./Endpoints.tsx";
+import { placeServerErrors } from "../../components/form.ts";
+import { LIMITS, secretForm, type SecretFormValues } from "../../rules.ts";
 import type { ConsoleApplicationFieldsFragment } from "../../gql/graphql.ts";
 
 type Secret = ConsoleApplicationFieldsFragment["clientSecrets"][number];
@@ -102,22 +106,28 @@ function expiresSoon(expiresAt: string | null | undefined): boolean {
 }
 
 function AddSecretDialog({ applicationId, open, onOpenChange }: { applicationId: string; open: boolean; onOpenChange(open: boolean): void }) {
-  const [description, setDescription] = useState("");
-  const [days, setDays] = useState("180");
   const [plaintext, setPlaintext] = useState<string | null>(null);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [{ fetching }, add] = useMutation(AddSecretMutation);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [, add] = useMutation(AddSecretMutation);
+  const { register, handleSubmit, setError, reset, formState } = useForm<SecretFormValues>({ defaultValues: SECRET_DEFAULTS, resolver: zodResolver(secretForm) });
 
   const close = (next: boolean) => {
     onOpenChange(next);
     if (!next) {
       // The plaintext exists only in this dialog: closing it forgets it for good.
       setPlaintext(null);
-      setDescription("");
-      setDays("180");
-      setErrors({});
+      setProblem(null);
+      reset(SECRET_DEFAULTS);
     }
   };
+  const submit = handleSubmit(async (values) => {
+    setProblem(null);
+    const expiresInDays = values.expiresInDays.trim() === "" ? null : Number(values.expiresInDays);
+    const result = await add({ input: { applicationId, description: values.description.trim() || null, expiresInDays } }, { additionalTypenames: ["ClientSecret"] });
+    const outcome = result.data?.addClientSecret;
+    if (outcome?.__typename === "AddClientSecretSuccess") return setPlaintext(outcome.plaintext);
+    setProblem(placeServerErrors(result, outcome, setError, { description: "description", expiresInDays: "expiresInDays" }, "The secret could not be created."));
+  });
 
   return (
     <Modal
@@ -147,43 +157,27 @@ function AddSecretDialog({ applicationId, open, onOpenChange }: { applicationId:
           </div>
         </div>
       ) : (
-        <form
-          noValidate
-          onSubmit={async (e) => {
-            e.preventDefault();
-            const expiresInDays = days.trim() === "" ? null : Number(days);
-            if (expiresInDays !== null && (!Number.isInteger(expiresInDays) || expiresInDays < 1 || expiresInDays > 730)) {
-              setErrors({ expiresInDays: "Between 1 and 730 days, or empty for a secret that never expires." });
-              return;
-            }
-            const result = await add({ input: { applicationId, description: description.trim() || null, expiresInDays } }, { additionalTypenames: ["ClientSecret"] });
-            const outcome = result.data?.addClientSecret;
-            if (outcome?.__typename === "AddClientSecretSuccess") {
-              setErrors({});
-              setPlaintext(outcome.plaintext);
-            } else if (outcome?.__typename === "ValidationError") {
-              setErrors(Object.fromEntries(outcome.fieldErrors.map((f) => [f.path[0] === "applicationId" ? "form" : (f.path[0] ?? "form"), f.message])));
-            } else {
-              setErrors({ form: result.error?.message ?? (outcome && "message" in outcome ? outcome.message : "The secret could not be created.") });
-            }
-          }}
-        >
-          {errors.form && (
+        <form noValidate onSubmit={submit}>
+          {problem && (
             <div className="notice error" role="alert">
-              {errors.form}
+              {problem}
             </div>
           )}
-          <Field label="Description" error={errors.description}>
-            <input type="text" autoComplete="off" value={description} onChange={(e) => setDescription(e.target.value)} placeholder="e.g. Production API server" />
+          <Field label="Description" hint={`At most ${LIMITS.secretDescriptionMax} characters.`} error={formState.errors.description?.message}>
+            <input type="text" autoComplete="off" placeholder="e.g. Production API server" {...register("description")} />
           </Field>
-          <Field label="Expires in days" hint="1 to 730; leave empty for a secret that never expires." error={errors.expiresInDays}>
-            <input type="text" inputMode="numeric" value={days} onChange={(e) => setDays(e.target.value)} />
+          <Field
+            label="Expires in days"
+            hint={`1 to ${LIMITS.secretExpiresInDaysMax}; leave empty for a secret that never expires.`}
+            error={formState.errors.expiresInDays?.message}
+          >
+            <input type="text" inputMode="numeric" {...register("expiresInDays")} />
           </Field>
           <div className="actions">
             <CloseButton asChild>
               <button type="button">Cancel</button>
             </CloseButton>
-            <button type="submit" className="primary" disabled={fetching}>
+            <button type="submit" className="primary" disabled={formState.isSubmitting}>
               Create secret
             </button>
           </div>
@@ -192,6 +186,8 @@ function AddSecretDialog({ applicationId, open, onOpenChange }: { applicationId:
     </Modal>
   );
 }
+
+const SECRET_DEFAULTS: SecretFormValues = { description: "", expiresInDays: "180" };
 
 function RevokeSecretDialog({ secret, onClose }: { secret: Secret | null; onClose(): void }) {
   const [{ fetching }, revoke] = useMutation(RevokeSecretMutation);

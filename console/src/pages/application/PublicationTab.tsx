@@ -1,7 +1,9 @@
 // The application's publication: its visibility, the latest request and its outcome, what it
 // lacks, the request form, the diff under review, withdrawing and unpublishing. The rules are the
 // server's (publicationReadiness, the mutations' ValidationErrors); this page only shows them.
+import { zodResolver } from "@hookform/resolvers/zod";
 import { useId, useState } from "react";
+import { useForm } from "react-hook-form";
 import { Link } from "react-router";
 import { useMutation, useQuery } from "urql";
 import {
@@ -11,6 +13,8 @@ import {
   WithdrawPublicationMutation,
 } from "../../operations.ts";
 import { ConfirmDialog, failureOf } from "../../components/ConfirmDialog.tsx";
+import { Field } from "../../components/Field.tsx";
+import { PUBLICATION_LIMITS, publicationRequestForm, type PublicationRequestFormValues } from "../../rules.ts";
 import { ErrorNotice } from "../../components/Notice.tsx";
 import { PublicationDiff } from "../../components/PublicationDiff.tsx";
 import { PUBLICATION_ORIGIN_LABEL, PUBLICATION_STATUS_BADGE, PUBLICATION_STATUS_LABEL, formatDate } from "../../labels.ts";
@@ -225,11 +229,24 @@ function RequestForm({
   missing: readonly { path: readonly string[]; code: string; message: string }[];
   onRequested(): void;
 }) {
-  const [notes, setNotes] = useState("");
   const [problems, setProblems] = useState<string[]>([]);
-  const [{ fetching }, request] = useMutation(RequestPublicationMutation);
-  const notesId = useId();
+  const [, request] = useMutation(RequestPublicationMutation);
+  const { register, handleSubmit, setError, reset, formState } = useForm<PublicationRequestFormValues>({ defaultValues: { notes: "" }, resolver: zodResolver(publicationRequestForm) });
   const blockedId = useId();
+  const submit = handleSubmit(async (values) => {
+    const result = await request({ input: { applicationId, notes: values.notes.trim() || null } }, PUBLICATION_TYPENAMES);
+    const outcome = result.data?.requestPublication;
+    if (outcome?.__typename === "RequestPublicationSuccess") {
+      setProblems([]);
+      reset({ notes: "" });
+      onRequested();
+    } else if (outcome?.__typename === "ValidationError") {
+      // The notes' own rule at the field; what the application lacks in the list above the form.
+      const atNotes = outcome.fieldErrors.filter((f) => f.path[0] === "notes");
+      for (const f of atNotes) setError("notes", { type: "server", message: f.message.charAt(0).toUpperCase() + f.message.slice(1) }, { shouldFocus: true });
+      setProblems(outcome.fieldErrors.filter((f) => f.path[0] !== "notes").map((f) => f.message));
+    } else setProblems([failureOf(result, outcome, "The request could not be sent.")]);
+  });
   const ready = missing.length === 0;
   return (
     <section aria-labelledby="request-title">
@@ -270,27 +287,12 @@ function RequestForm({
           )}
         </div>
       )}
-      <form
-        className="request-form"
-        onSubmit={async (e) => {
-          e.preventDefault();
-          const result = await request({ input: { applicationId, notes: notes.trim() || null } }, PUBLICATION_TYPENAMES);
-          const outcome = result.data?.requestPublication;
-          if (outcome?.__typename === "RequestPublicationSuccess") {
-            setProblems([]);
-            setNotes("");
-            onRequested();
-          } else if (outcome?.__typename === "ValidationError") {
-            setProblems(outcome.fieldErrors.map((f) => f.message));
-          } else setProblems([failureOf(result, outcome, "The request could not be sent.")]);
-        }}
-      >
-        <div className="field">
-          <label htmlFor={notesId}>Notes for the reviewers</label>
-          <textarea id={notesId} className="prose" rows={3} maxLength={2000} value={notes} onChange={(e) => setNotes(e.target.value)} placeholder="What the application does, who will use it" />
-        </div>
+      <form className="request-form" noValidate onSubmit={submit}>
+        <Field label="Notes for the reviewers" hint={`Optional; at most ${PUBLICATION_LIMITS.notesMax} characters.`} error={formState.errors.notes?.message}>
+          <textarea className="prose" rows={3} placeholder="What the application does, who will use it" {...register("notes")} />
+        </Field>
         <div className="actions start">
-          <button type="submit" className="primary" disabled={!ready || fetching} aria-describedby={ready ? undefined : blockedId}>
+          <button type="submit" className="primary" disabled={!ready || formState.isSubmitting} aria-describedby={ready ? undefined : blockedId}>
             Request publication
           </button>
         </div>

@@ -1,6 +1,8 @@
 import { useEffect, useState } from "react";
 import { useNavigate, useSearchParams } from "react-router";
+import { useForm } from "react-hook-form";
 import { useMutation } from "urql";
+import { failureOf } from "../../components/ConfirmDialog.tsx";
 import { ApplicationForm, toUpdateInput, type ApplicationFormValues } from "../../components/ApplicationForm.tsx";
 import { DeleteApplicationMutation, UpdateApplicationMutation } from "../../operations.ts";
 import { useSession } from "../../session.tsx";
@@ -66,9 +68,16 @@ export function SettingsTab({ app }: { app: ConsoleApplicationFieldsFragment }) 
 
 function DangerZone({ app }: { app: ConsoleApplicationFieldsFragment }) {
   const navigate = useNavigate();
-  const [typed, setTyped] = useState("");
   const [error, setError] = useState<string | null>(null);
-  const [{ fetching }, remove] = useMutation(DeleteApplicationMutation);
+  const [, remove] = useMutation(DeleteApplicationMutation);
+  // The name typed to confirm, Logto's way: the button stays off until it matches.
+  const { register, handleSubmit, watch, formState } = useForm<{ typed: string }>({ defaultValues: { typed: "" } });
+  const submit = handleSubmit(async () => {
+    const result = await remove({ id: app.id }, { additionalTypenames: ["ConnectApplication"] });
+    const outcome = result.data?.deleteConnectApplication;
+    if (outcome?.__typename === "DeleteConnectApplicationSuccess") navigate("/applications", { replace: true });
+    else setError(failureOf(result, outcome, "The application could not be deleted."));
+  });
   return (
     <section className="danger" aria-labelledby="danger-title">
       <h2 id="danger-title">Danger zone</h2>
@@ -80,21 +89,12 @@ function DangerZone({ app }: { app: ConsoleApplicationFieldsFragment }) {
           {error}
         </div>
       )}
-      <form
-        className="inline-form"
-        onSubmit={async (e) => {
-          e.preventDefault();
-          const result = await remove({ id: app.id }, { additionalTypenames: ["ConnectApplication"] });
-          const outcome = result.data?.deleteConnectApplication;
-          if (outcome?.__typename === "DeleteConnectApplicationSuccess") navigate("/applications", { replace: true });
-          else setError(result.error?.message ?? (outcome && "message" in outcome ? outcome.message : "The application could not be deleted."));
-        }}
-      >
+      <form className="inline-form" noValidate onSubmit={submit}>
         <label>
           Deletion confirmation
-          <input type="text" autoComplete="off" value={typed} onChange={(e) => setTyped(e.target.value)} />
+          <input type="text" autoComplete="off" {...register("typed")} />
         </label>
-        <button type="submit" className="danger-button" disabled={typed !== app.name || fetching}>
+        <button type="submit" className="danger-button" disabled={watch("typed") !== app.name || formState.isSubmitting}>
           Delete application
         </button>
       </form>

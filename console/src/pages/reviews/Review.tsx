@@ -1,13 +1,17 @@
 // One publication request under review: the application and its organization, the notes, the
 // diff against the approved revision, and the decision (Approve, or Reject with a reason the
 // organization will read).
+import { zodResolver } from "@hookform/resolvers/zod";
 import { useMemo, useState } from "react";
+import { useForm } from "react-hook-form";
 import { AppLogo } from "../../components/AppLogo.tsx";
 import { Link, useParams } from "react-router";
 import { useMutation, useQuery } from "urql";
 import { ApprovePublicationMutation, PublicationRequestQuery, RejectPublicationMutation } from "../../operations.ts";
 import { ConfirmDialog, failureOf } from "../../components/ConfirmDialog.tsx";
 import { Field } from "../../components/Field.tsx";
+import { placeServerErrors } from "../../components/form.ts";
+import { PUBLICATION_LIMITS, rejectForm, type RejectFormValues } from "../../rules.ts";
 import { CloseButton, Modal } from "../../components/Modal.tsx";
 import { ErrorNotice } from "../../components/Notice.tsx";
 import { PublicationDiff } from "../../components/PublicationDiff.tsx";
@@ -176,42 +180,39 @@ function RejectDialog({
   onClose(): void;
   onRejected(): void;
 }) {
-  const [reason, setReason] = useState("");
-  const [error, setError] = useState<string | null>(null);
-  const [{ fetching }, reject] = useMutation(RejectPublicationMutation);
+  const [problem, setProblem] = useState<string | null>(null);
+  const [, reject] = useMutation(RejectPublicationMutation);
+  const { register, handleSubmit, setError, reset, formState } = useForm<RejectFormValues>({ defaultValues: { reason: "" }, resolver: zodResolver(rejectForm) });
   const close = () => {
-    setReason("");
-    setError(null);
+    reset({ reason: "" });
+    setProblem(null);
     onClose();
   };
+  const submit = handleSubmit(async (values) => {
+    setProblem(null);
+    const result = await reject({ requestId, reason: values.reason.trim() }, DECISION_TYPENAMES);
+    const outcome = result.data?.rejectPublication;
+    if (outcome?.__typename === "RejectPublicationSuccess") {
+      close();
+      onRejected();
+    } else setProblem(placeServerErrors(result, outcome, setError, { reason: "reason" }, "The request could not be rejected."));
+  });
   return (
     <Modal open={open} onOpenChange={(next) => !next && close()} title={`Reject ${appName}?`} description={`${organization} reads the reason on the application's Publication tab and may request again.`}>
-      <form
-        noValidate
-        onSubmit={async (e) => {
-          e.preventDefault();
-          if (!reason.trim()) {
-            setError("Say why, so the organization knows what to change.");
-            return;
-          }
-          const result = await reject({ requestId, reason: reason.trim() }, DECISION_TYPENAMES);
-          const outcome = result.data?.rejectPublication;
-          if (outcome?.__typename === "RejectPublicationSuccess") {
-            close();
-            onRejected();
-          } else if (outcome?.__typename === "ValidationError" && outcome.fieldErrors.some((f) => f.path[0] === "reason")) {
-            setError(outcome.fieldErrors.find((f) => f.path[0] === "reason")!.message);
-          } else setError(failureOf(result, outcome, "The request could not be rejected."));
-        }}
-      >
-        <Field label="Reason" hint="Required. At most 2000 characters." error={error ?? undefined}>
-          <textarea className="prose" rows={4} maxLength={2000} value={reason} onChange={(e) => setReason(e.target.value)} />
+      <form noValidate onSubmit={submit}>
+        {problem && (
+          <div className="notice error" role="alert">
+            {problem}
+          </div>
+        )}
+        <Field label="Reason" hint={`Required. At most ${PUBLICATION_LIMITS.reasonMax} characters.`} error={formState.errors.reason?.message}>
+          <textarea className="prose" rows={4} {...register("reason")} />
         </Field>
         <div className="actions">
           <CloseButton asChild>
             <button type="button">Cancel</button>
           </CloseButton>
-          <button type="submit" className="danger-button" disabled={fetching}>
+          <button type="submit" className="danger-button" disabled={formState.isSubmitting}>
             Reject request
           </button>
         </div>
