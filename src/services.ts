@@ -27,6 +27,8 @@ import { DpopProofs } from "./auth/dpop.ts";
 import { openReplayStore, type ReplayStore } from "./auth/replay-store.ts";
 import { Mailer } from "./mail/mailer.ts";
 import { SsoSignIn } from "./auth/sso.ts";
+import { SecondFactors } from "./auth/second-factors.ts";
+import { Passkeys } from "./auth/passkeys.ts";
 import { CHANGE_KINDS, openChangeFeed, type ChangeFeed } from "./changes/feed.ts";
 import { forgetOperatorOrganizations } from "./access/operator-organizations.ts";
 import { registryChanges } from "./audit/changes.ts";
@@ -65,6 +67,10 @@ export interface Services {
   verifiedAccessTokens: VerifiedJwtCache;
   sessions: SessionStore;
   passwordLogin: PasswordLogin;
+  /** Authenticator apps, recovery codes, and whether a person must use a second factor. */
+  secondFactors: SecondFactors;
+  /** Passkeys (WebAuthn): adding them, and signing in with them. */
+  passkeys: Passkeys;
   /** Failed client authentications and sign-ins, counted where every process sees them. */
   throttles: Throttles;
   /** One-time values (private_key_jwt and DPoP `jti`) seen by any process (src/oauth/replay-store.ts). */
@@ -120,6 +126,7 @@ export async function createServices(config: Config, options: { catalog?: Catalo
     const registrationTokens = new RegistrationTokenService(db);
     const identityProviderDirectory = new IdentityProviderDirectory(db);
     const mailer = new Mailer(config);
+    const secondFactors = new SecondFactors({ db, config, throttle: throttles.signIn, mailer });
     const feed = changes;
     const sso = new SsoSignIn({ db, config, externalTokens, allowLoopbackHttp, onJoin: (userId) => feed.announce("membership", userId) });
     // What each announced change drops, in this process and (through the feed) in every other.
@@ -181,7 +188,9 @@ export async function createServices(config: Config, options: { catalog?: Catalo
         adminConsentScopes: new Set(resolvedCatalog.scopes.filter((s) => s.adminConsentRequired).map((s) => s.name)),
         onMembershipChange: (userId) => feed.announce("membership", userId),
       }),
-      sessions: new SessionStore(db, config.sessionTtlSeconds),
+      sessions: new SessionStore(db, config.sessionTtlSeconds, revocations),
+      secondFactors,
+      passkeys: new Passkeys({ db, config, factors: secondFactors }),
       passwordLogin: new PasswordLogin(db, config.argon2, throttles.signIn),
       throttles,
       replays,

@@ -154,7 +154,7 @@ describeWithChromium("the pages in Chromium", () => {
     await p.goto(`${server.url}${request()}`);
     await p.getByLabel("Email").fill(who.email);
     await p.getByLabel("Password").fill(who.password);
-    await p.getByRole("button", { name: "Sign in" }).click();
+    await p.getByRole("button", { name: "Sign in", exact: true }).click();
     await p.waitForURL((url) => url.pathname === "/oauth/authorize");
   }
 
@@ -171,7 +171,7 @@ describeWithChromium("the pages in Chromium", () => {
     expect(await p.locator("main").textContent()).toContain("to continue to Acme Reports");
     await p.getByLabel("Email").fill(member.email);
     await p.getByLabel("Password").fill(member.password);
-    await p.getByRole("button", { name: "Sign in" }).click();
+    await p.getByRole("button", { name: "Sign in", exact: true }).click();
     await p.waitForURL((url) => url.pathname === "/oauth/authorize");
     expect(await p.title()).toBe("Authorize Acme Reports");
     await p.screenshot({ path: `${OUTPUT}consent-page-details.png`, fullPage: true });

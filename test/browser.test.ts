@@ -71,7 +71,7 @@ function startAuthorization(page: Page) {
 async function submitSignIn(page: Page, email: string, password: string) {
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
 }
 
 /** After a successful sign-in the browser is sent back into the authorization request. */

@@ -39,7 +39,7 @@ describeWithChromium("console sign-in", () => {
     await page.waitForURL((u) => u.pathname === "/oauth/login");
     await page.getByLabel("Email").fill("ada@acme.example");
     await page.getByLabel("Password").fill("correct horse battery staple");
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
     await page.waitForURL((u) => u.pathname === "/oauth/authorize" || u.pathname === "/console/applications");
     if (new URL(page.url()).pathname === "/oauth/authorize") await page.getByRole("button", { name: "Allow" }).click();
     await page.getByRole("link", { name: "Acme admin" }).waitFor();

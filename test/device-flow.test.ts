@@ -357,7 +357,7 @@ describeWithChromium("the device flow in Chromium", () => {
       await p.waitForURL((u) => u.pathname === "/oauth/login");
       await p.getByLabel("Email").fill(alice.email);
       await p.getByLabel("Password").fill(alice.password);
-      await p.getByRole("button", { name: "Sign in" }).click();
+      await p.getByRole("button", { name: "Sign in", exact: true }).click();
       await p.waitForURL((u) => u.pathname === "/oauth/device/confirm");
       expect(await p.title()).toBe("Authorize Acme TV");
       await p.screenshot({ path: `${OUTPUT}device-consent-${width}.png`, fullPage: true });

@@ -552,7 +552,7 @@ describeWithChromium("authorizing across organizations in Chromium", () => {
     await p.goto(url);
     await p.getByLabel("Email").fill(who.email);
     await p.getByLabel("Password").fill(who.password);
-    await p.getByRole("button", { name: "Sign in" }).click();
+    await p.getByRole("button", { name: "Sign in", exact: true }).click();
     await p.waitForURL((u) => u.pathname === "/oauth/authorize" || u.hostname === "client.example.test");
   }
 

@@ -277,7 +277,7 @@ describeWithChromium("single sign-on in Chromium against node-oidc-provider", ()
     await p.setViewportSize({ width: 390, height: 860 });
     await p.screenshot({ path: `${OUTPUT}sso-sign-in-390.png`, fullPage: true });
     await p.getByLabel("Email").fill("Ada@Acme.example");
-    await p.getByRole("button", { name: "Sign in" }).click();
+    await p.getByRole("button", { name: "Sign in", exact: true }).click();
     await p.waitForURL((u) => u.origin === okta.issuer);
     // login_hint carried the email to the provider.
     expect(await p.locator('input[name="login"]').inputValue()).toBe("Ada@Acme.example");

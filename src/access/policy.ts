@@ -25,7 +25,7 @@ export const RULES = {
   "registry.manage": { who: "a token with connect.applications.manage", askedAt: "GraphQL Mutation root (scope-auth)" },
   "organization.administer": {
     who: "ADMIN of the organization, in an organization the token acts in (an M2M admin app: its own)",
-    askedAt: "applications, members, identity providers, registration tokens, audit events, organizations",
+    askedAt: "applications, members, identity providers, registration tokens, audit events, organizations, updateOrganization",
   },
   "application.see": {
     who: "administers the app's organization; operator ADMIN also for first-party apps; nobody the console's own client (the server's fixture, remade at every start)",
@@ -41,6 +41,10 @@ export const RULES = {
   "account.whole": {
     who: "ADMIN of every organization the person belongs to, or operator ADMIN",
     askedAt: "createPasswordResetLink, removeMember (ending every session)",
+  },
+  "account.second_factor": {
+    who: "a person who belongs to an organization with requireMfa signs in with a second factor (adding one at their next sign-in)",
+    askedAt: "sign-in after a password or an identity provider (src/oauth/sign-in-steps.ts)",
   },
   "oauth.authorize": {
     who: "members of a PRIVATE app's organization; anyone signed in for a PUBLIC or first-party app (outsiders get the approved revision)",
@@ -134,6 +138,11 @@ export function visibleOrganizationsWhere(principal: Principal): object {
 /** organization.administer as a Prisma filter on rows that carry an organizationId (audit events, requests). */
 export function administeredRowsWhere(principal: Principal): { organizationId: { in: string[] } } {
   return { organizationId: { in: hasRegistryScope(principal, "read") ? administeredOrganizationIds(principal) : [] } };
+}
+
+/** account.second_factor: any organization of the person that requires a second factor makes it required. */
+export function secondFactorRequired(organizations: readonly { requireMfa: boolean }[]): boolean {
+  return organizations.some((o) => o.requireMfa);
 }
 
 /** organization.create */

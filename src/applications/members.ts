@@ -129,6 +129,26 @@ export class MemberService {
     return { organization, invitationUrl };
   }
 
+  /**
+   * An organization's own settings, by its ADMINs (organization.administer): requireMfa asks
+   * its people for a second factor from their next sign-in (account.second_factor).
+   */
+  async updateOrganization(
+    principal: Principal,
+    organizationId: string,
+    input: { requireMfa?: boolean | null },
+  ): Promise<{ id: string; name: string; isOperator: boolean; requireMfa: boolean; createdAt: Date }> {
+    requireOrganizationAdmin(principal, organizationId);
+    return this.#db.$transaction(async (tx) => {
+      const before = await tx.organization.findUnique({ where: { id: organizationId } });
+      if (!before) throw new NotFoundError("organization");
+      if (input.requireMfa === undefined || input.requireMfa === null || input.requireMfa === before.requireMfa) return before;
+      const updated = await tx.organization.update({ where: { id: organizationId }, data: { requireMfa: input.requireMfa } });
+      await audit(tx, principal, organizationId, "organization.updated", organizationId, { requireMfa: input.requireMfa });
+      return updated;
+    });
+  }
+
   async #invitation(principal: Principal, organizationId: string, email: string, role: string): Promise<{ invitationUrl: string }> {
     const token = randomBytes(32).toString("base64url");
     const organization = await this.#db.$transaction(async (tx) => {

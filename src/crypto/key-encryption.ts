@@ -4,7 +4,7 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from "node:cr
 const VERSION = "v1";
 
 /** What a key is for (HKDF info): a signing key's envelope never opens as a provider's secret. */
-type Purpose = "signing-key-encryption" | "identity-provider-secret";
+type Purpose = "signing-key-encryption" | "identity-provider-secret" | "totp-secret";
 
 function deriveKey(secret: string, purpose: Purpose = "signing-key-encryption"): Buffer {
   return Buffer.from(hkdfSync("sha256", secret, "scopekeeper", purpose, 32));
@@ -36,15 +36,29 @@ const PLAIN = "plain:";
  * when it is set (as signing keys are), kept as is otherwise (development), marked either way.
  */
 export function sealProviderSecret(plaintext: string, secret: string | undefined): string {
-  return secret ? encryptPrivateKey(plaintext, secret, "identity-provider-secret") : `${PLAIN}${plaintext}`;
+  return sealSecret(plaintext, secret, "identity-provider-secret");
 }
 
 export function openProviderSecret(sealed: string, secret: string | undefined): string {
+  return openSecret(sealed, secret, "identity-provider-secret");
+}
+
+const WHAT: Record<Exclude<Purpose, "signing-key-encryption">, string> = {
+  "identity-provider-secret": "an identity provider's client secret",
+  "totp-secret": "an authenticator app's secret",
+};
+
+/** A secret the server must read back (a provider's client secret, a TOTP key), sealed for one purpose. */
+export function sealSecret(plaintext: string, secret: string | undefined, purpose: Exclude<Purpose, "signing-key-encryption">): string {
+  return secret ? encryptPrivateKey(plaintext, secret, purpose) : `${PLAIN}${plaintext}`;
+}
+
+export function openSecret(sealed: string, secret: string | undefined, purpose: Exclude<Purpose, "signing-key-encryption">): string {
   if (sealed.startsWith(PLAIN)) return sealed.slice(PLAIN.length);
-  if (!secret) throw new Error("an identity provider's client secret is sealed but SCOPEKEEPER_KEY_ENCRYPTION_SECRET is not set");
+  if (!secret) throw new Error(`${WHAT[purpose]} is sealed but SCOPEKEEPER_KEY_ENCRYPTION_SECRET is not set`);
   try {
-    return decryptPrivateKey(sealed, secret, "identity-provider-secret");
+    return decryptPrivateKey(sealed, secret, purpose);
   } catch {
-    throw new Error("cannot open an identity provider's client secret: SCOPEKEEPER_KEY_ENCRYPTION_SECRET differs from the one it was sealed with");
+    throw new Error(`cannot open ${WHAT[purpose]}: SCOPEKEEPER_KEY_ENCRYPTION_SECRET differs from the one it was sealed with`);
   }
 }

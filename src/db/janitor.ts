@@ -26,6 +26,7 @@ export async function sweepExpired(db: Db | Prisma.TransactionClient, now = new 
     db.refreshToken.deleteMany({ where: { expiresAt: { lt: before } } }),
     db.revokedAccessToken.deleteMany({ where: { expiresAt: { lt: now } } }),
     db.usedJti.deleteMany({ where: { expiresAt: { lt: now } } }),
+    db.webAuthnChallenge.deleteMany({ where: { expiresAt: { lt: now } } }),
     db.pushedAuthorizationRequest.deleteMany({ where: { expiresAt: { lt: now } } }),
   ]);
   return results.reduce((n, r) => n + r.count, 0);

@@ -45,6 +45,7 @@ export const Organization = builder.prismaNode("Organization", {
   fields: (t) => ({
     name: t.exposeString("name"),
     isOperator: t.exposeBoolean("isOperator"),
+    requireMfa: t.exposeBoolean("requireMfa", { description: "Its people sign in with a second factor (asked to add one at their next sign-in)." }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
     // Who belongs to an organization is for its admins only.
     members: t.relation("memberships", {

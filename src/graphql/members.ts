@@ -83,7 +83,28 @@ const CreateOrganizationSuccess = builder
     }),
   });
 
+const UpdateOrganizationInput = builder.inputType("UpdateOrganizationInput", {
+  description: "Omitted fields keep their value.",
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    requireMfa: t.boolean({ required: false, description: "Ask every member for a second factor (an authenticator app or a passkey) from their next sign-in." }),
+  }),
+});
+
+const UpdateOrganizationSuccess = builder.objectRef<{ organization: { id: string } }>("UpdateOrganizationSuccess").implement({
+  fields: (t) => ({ organization: t.field({ type: Organization, resolve: (r) => r.organization as never }) }),
+});
+
 builder.mutationFields((t) => ({
+  updateOrganization: t.field({
+    type: UpdateOrganizationSuccess,
+    errors: errorsFor("UpdateOrganization"),
+    description: "ADMINs of the organization: its settings (requireMfa).",
+    args: { input: t.arg({ type: UpdateOrganizationInput, required: true }) },
+    resolve: async (_root, { input }, ctx) => ({
+      organization: await ctx.services.members.updateOrganization(ctx.principal, organizationIdOf(input.id), { requireMfa: input.requireMfa ?? null }),
+    }),
+  }),
   createOrganization: t.field({
     type: CreateOrganizationSuccess,
     errors: errorsFor("CreateOrganization"),

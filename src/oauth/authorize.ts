@@ -73,6 +73,7 @@ export const authorizeRoutes: FastifyPluginAsync<{ services: Services }> = async
         codeChallenge: req.codeChallenge ?? null,
         nonce: req.nonce ?? null,
         authTime: session.authTime,
+        sessionId: session.id,
         expiresAt: new Date(Date.now() + CODE_TTL_MS),
       },
     });

@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Config } from "../config/index.ts";
 import { constantTimeEqual } from "../crypto/random.ts";
 import { CSRF_COOKIE, SESSION_COOKIE } from "../auth/sessions.ts";
-import { PAGE_SECURITY_HEADERS } from "../ui/html.ts";
+import { hasScripts, PAGE_SECURITY_HEADERS, SCRIPTED_PAGE_SECURITY_HEADERS } from "../ui/html.ts";
 import { messagePage } from "../ui/pages.ts";
 
 export function cookieOptions(config: Config, maxAgeSeconds?: number) {
@@ -37,7 +37,8 @@ export function sessionToken(request: FastifyRequest): string | undefined {
 }
 
 export function sendPage(reply: FastifyReply, status: number, htmlText: string) {
-  return reply.status(status).headers(PAGE_SECURITY_HEADERS).send(htmlText);
+  // Only pages that load this origin's passkey scripts may run scripts at all.
+  return reply.status(status).headers(hasScripts(htmlText) ? SCRIPTED_PAGE_SECURITY_HEADERS : PAGE_SECURITY_HEADERS).send(htmlText);
 }
 
 export function sendMessage(reply: FastifyReply, status: number, title: string, message: string) {

@@ -12,15 +12,12 @@ import { SsoError } from "../auth/sso.ts";
 import { publicId } from "../ids.ts";
 import { safeReturnTo } from "./return-to.ts";
 import { sendSsoError } from "./sso.ts";
+import { beginSession, tooManyAttempts } from "./sign-in-steps.ts";
 
 export { safeReturnTo };
 import { cookieOptions, csrfToken, csrfValid, formFields, sendPage, sessionToken } from "./browser.ts";
 
-/** The sign-in page's message when the throttle refuses: when to try again, in words. */
-export function tooManyAttempts(retryAfterSeconds: number): string {
-  const wait = retryAfterSeconds < 90 ? `${retryAfterSeconds} seconds` : `${Math.ceil(retryAfterSeconds / 60)} minutes`;
-  return `Too many failed sign-in attempts. Please try again in ${wait}.`;
-}
+export { tooManyAttempts };
 
 
 export const loginRoutes: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
@@ -97,10 +94,7 @@ export const loginRoutes: FastifyPluginAsync<{ services: Services }> = async (ap
         await signInPage({ appName: app?.name ?? null, returnTo, csrf: csrfToken(request, reply, config), email: form.email ?? "", error: LOGIN_FAILED }),
       );
     }
-    // A fresh session id on every sign-in (no session fixation).
-    await services.sessions.destroy(sessionToken(request));
-    const token = await services.sessions.create(user.id);
-    reply.setCookie(SESSION_COOKIE, token, cookieOptions(config, services.sessions.ttlSeconds));
-    return reply.redirect(returnTo, 303);
+    // A fresh session id on every sign-in (no session fixation), then a second factor if due.
+    return reply.redirect(await beginSession(services, request, reply, user.id, returnTo, "password"), 303);
   });
 };

@@ -3,8 +3,12 @@
 
 import { DEVICE_CONFIRM_PATH } from "./device/verification.ts";
 
-/** Only paths back into /oauth/authorize or the device flow's confirmation are followed after sign-in (no open redirect). */
+/** Where a person manages their second factors and sessions ("Security"). */
+export const ACCOUNT_PATH = "/oauth/account";
+
+/** Only paths back into /oauth/authorize, the device flow's confirmation or the account page are followed after sign-in (no open redirect). */
 export function safeReturnTo(value: string | undefined): string {
+  if (value === ACCOUNT_PATH) return value;
   const known = value && (value.startsWith("/oauth/authorize?") || value.startsWith(`${DEVICE_CONFIRM_PATH}?`));
   return known && !value.includes("\\") ? value : "/oauth/authorize";
 }

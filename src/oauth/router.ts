@@ -10,6 +10,8 @@ import { deviceAuthorizationRoute } from "./device/authorization-endpoint.ts";
 import { deviceVerificationRoutes } from "./device/verification.ts";
 import { forgotPasswordRoutes } from "./forgot-password.ts";
 import { ssoRoutes } from "./sso.ts";
+import { securityRoutes } from "./security.ts";
+import { signInStepRoutes } from "./sign-in-steps.ts";
 import { authorizeRoutes } from "./authorize.ts";
 import { introspectRoute } from "./introspect.ts";
 import { loginRoutes } from "./login.ts";
@@ -23,7 +25,7 @@ import { userinfoRoute } from "./userinfo.ts";
 
 /** Endpoints whose body must be a form (RFC 6749 §4.1.3, RFC 7009 §2.1, RFC 7662 §2.1). */
 const FORM_PATHS = /^\/oauth\/(token|revoke|introspect|device_authorization|par)(\?|$)/;
-const BROWSER_PATHS = /^\/oauth\/(authorize|login|login\/switch|logout|invitation|reset|forgot|sso\/start|sso\/callback|device|device\/confirm)(\?|$)/;
+const BROWSER_PATHS = /^\/oauth\/(authorize|login|login\/switch|logout|invitation|reset|forgot|sso\/start|sso\/callback|device|device\/confirm|login\/second-factor|account|account\/[a-z/-]+)(\?|$)/;
 
 export const oauthRouter: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
   // Its limit is each route's bodyLimit (OAUTH_BODY_LIMIT, set in src/http/hardening.ts).
@@ -80,5 +82,7 @@ export const oauthRouter: FastifyPluginAsync<{ services: Services }> = async (ap
     await handRead.register(deviceVerificationRoutes, { services });
     await handRead.register(forgotPasswordRoutes, { services });
     await handRead.register(ssoRoutes, { services });
+    await handRead.register(signInStepRoutes, { services });
+    await handRead.register(securityRoutes, { services });
   });
 };

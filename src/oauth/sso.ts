@@ -10,6 +10,7 @@ import type { Services } from "../services.ts";
 import { ssoErrorPage } from "../ui/pages.ts";
 import { cookieOptions, csrfToken, csrfValid, formFields, sendPage, sessionToken } from "./browser.ts";
 import { safeReturnTo } from "./return-to.ts";
+import { beginSession } from "./sign-in-steps.ts";
 
 export function sendSsoError(reply: FastifyReply, err: SsoError, returnTo: string) {
   return sendPage(reply, err.status, ssoErrorPage({ title: err.title, message: err.message, signInUrl: `/oauth/login?return_to=${encodeURIComponent(returnTo)}` }));
@@ -38,11 +39,9 @@ export const ssoRoutes: FastifyPluginAsync<{ services: Services }> = async (app,
     const params = Object.fromEntries(Object.entries(query).filter((e): e is [string, string] => typeof e[1] === "string"));
     try {
       const { userId, returnTo } = await sso.finish(params, request.cookies[CSRF_COOKIE]);
-      // A fresh session id on every sign-in (no session fixation), as after a password.
-      await services.sessions.destroy(sessionToken(request));
-      const token = await services.sessions.create(userId);
-      reply.setCookie(SESSION_COOKIE, token, cookieOptions(config, services.sessions.ttlSeconds));
-      return reply.redirect(safeReturnTo(returnTo), 303);
+      // A fresh session id on every sign-in (no session fixation), then a second factor if due,
+      // as after a password.
+      return reply.redirect(await beginSession(services, request, reply, userId, safeReturnTo(returnTo), "sso"), 303);
     } catch (err) {
       if (err instanceof SsoError) return sendSsoError(reply, err, err.returnTo ?? "/oauth/authorize");
       throw err;

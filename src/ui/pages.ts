@@ -45,12 +45,17 @@ export function loginPage(opts: {
         ${opts.forgotPassword ? html`<p class="forgot"><a href="/oauth/forgot?return_to=${encodeURIComponent(opts.returnTo)}">Forgot password?</a></p>` : ""}
         <div class="actions"><button class="primary" type="submit">Sign in</button></div>
       </form>
+      <div class="passkey">
+        <p class="error" role="alert" data-passkey-error hidden></p>
+        <button type="button" class="wide" data-passkey="sign-in" data-csrf="${opts.csrf}" data-return-to="${opts.returnTo}" hidden>Sign in with a passkey</button>
+      </div>
       ${providers.length
         ? html`<div class="sso"><p class="muted or">or</p>
             ${providers.map(
               (p) => html`<form method="post" action="/oauth/sso/start">${hidden({ csrf: opts.csrf, return_to: opts.returnTo, provider: p.id })}<button class="wide" type="submit">Continue with ${p.name}</button></form>`,
             )}</div>`
         : ""}`,
+    { scripts: ["/oauth/assets/simplewebauthn-browser.js", "/oauth/assets/passkeys.js"] },
   );
 }
 

@@ -106,7 +106,7 @@ export async function signInToConsole(page: Page, serverUrl: string, who: { emai
   await page.waitForURL((u) => u.pathname === "/oauth/login");
   await page.getByLabel("Email").fill(who.email);
   await page.getByLabel("Password").fill(who.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
   const inConsole = (u: URL) => u.pathname.startsWith("/console/") && !u.pathname.startsWith("/console/callback");
   await page.waitForURL((u) => inConsole(u) || u.pathname === "/oauth/authorize");
   if (new URL(page.url()).pathname === "/oauth/authorize") {

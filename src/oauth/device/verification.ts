@@ -198,7 +198,7 @@ export const deviceVerificationRoutes: FastifyPluginAsync<{ services: Services }
       where: { id: row.id, status: "PENDING", consumedAt: null, expiresAt: { gt: new Date() } },
       data:
         decision === "approve"
-          ? { status: "APPROVED", userId: session.userId, scopes: allowed.scopes.join(" "), authTime: session.authTime, decidedAt: new Date() }
+          ? { status: "APPROVED", userId: session.userId, scopes: allowed.scopes.join(" "), authTime: session.authTime, sessionId: session.id, decidedAt: new Date() }
           : { status: "DENIED", userId: session.userId, decidedAt: new Date() },
     });
     if (decided.count !== 1) return codePage(request, reply, 400, { error: NOT_VALID });

@@ -75,6 +75,7 @@ export const authorizationCode = defineGrant({
           scopes,
           authTime: code.authTime,
           nonce: code.nonce,
+          sessionId: code.sessionId,
         });
         // Claim and link in one statement: a concurrent redemption either wins this row or, once
         // it can see the row consumed, also sees the jti and family it must revoke.

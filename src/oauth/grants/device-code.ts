@@ -70,6 +70,7 @@ export const deviceCode = defineGrant({
           userId,
           scopes,
           authTime: row.authTime ?? row.decidedAt ?? new Date(),
+          sessionId: row.sessionId,
         });
         return issued.response;
       });

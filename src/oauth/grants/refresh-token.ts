@@ -56,6 +56,7 @@ export const refreshToken = defineGrant({
           scopes,
           authTime: token.authTime,
           familyId: token.familyId,
+          sessionId: token.sessionId,
         });
         return issued.response;
       });

@@ -20,6 +20,8 @@ export interface UserGrant {
   nonce?: string | null;
   /** Continue an existing refresh-token family (refresh grant) or start one (code grant). */
   familyId?: string;
+  /** The sign-in session the grant descends from: signing it out revokes the refresh tokens. */
+  sessionId?: string | null;
 }
 
 /** OIDC Core §3.1.3.6: the left half of SHA-256 of the access token, base64url. */
@@ -69,6 +71,7 @@ export async function issueUserTokens(settings: IssuanceSettings, tx: Tx, grant:
         expiresAt: new Date(Date.now() + settings.refreshTokenTtlSeconds * 1000),
         // RFC 9449 §5: a public client's refresh token is usable only with the same key.
         dpopJkt: settings.dpop?.bindRefreshTokens ? settings.dpop.jkt : null,
+        sessionId: grant.sessionId ?? null,
       },
     });
     response.refresh_token = refresh;
