@@ -50,8 +50,8 @@ describeWithChromium("the Credentials tab: public keys and the device flow", () 
     await bootstrapAdmin(server, "Operator");
     acme = await bootstrapAdmin(server, "Acme");
     await createUser(server, acme.organizationDbId, ADA.email, ADA.password, "ADMIN", "Ada Admin");
-    keyOne = await newClientKey("ES256", "key-one");
-    keyTwo = await newClientKey("RS256", "key-two");
+    keyOne = await newClientKey("ES256", "key-one" as never);
+    keyTwo = await newClientKey("RS256", "key-two" as never);
     browser = await launchChromium();
     context = await browser!.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
