@@ -1,7 +1,7 @@
 // Issue 11 item 5: the Node versions the README promises. Every runtime dependency (what
 // `npm install --omit=dev` would install) declares an `engines.node` range that includes the
 // Node running this test, so installing prints no EBADENGINE for one. CI runs this on Node 20
-// and on Node 22. Development tools (the Prisma CLI, graphql-codegen) may want a newer Node.
+// and on Node 24. Development tools (the Prisma CLI, graphql-codegen) may want a newer Node.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";

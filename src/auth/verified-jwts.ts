@@ -15,6 +15,9 @@ import { LRUCache } from "lru-cache";
 export class VerifiedJwtCache<P extends JWTPayload = JWTPayload> {
   readonly #maxAgeMs: number;
   #entries: LRUCache<string, { payload: P; kid: string | undefined }>;
+  /** Lookups answered from the cache, and those that were not (for the metrics). */
+  hits = 0;
+  misses = 0;
 
   constructor(options: { maxAgeMs: number; max?: number }) {
     this.#maxAgeMs = options.maxAgeMs;
@@ -23,6 +26,13 @@ export class VerifiedJwtCache<P extends JWTPayload = JWTPayload> {
 
   /** The payload of a token that verified before and is still within its time window, or undefined. */
   get(key: string, clockToleranceSeconds = 0, keyTrusted: (kid: string | undefined) => boolean = () => true): P | undefined {
+    const payload = this.#lookup(key, clockToleranceSeconds, keyTrusted);
+    if (payload) this.hits++;
+    else this.misses++;
+    return payload;
+  }
+
+  #lookup(key: string, clockToleranceSeconds: number, keyTrusted: (kid: string | undefined) => boolean): P | undefined {
     const entry = this.#entries.get(key);
     if (!entry) return undefined;
     if (!keyTrusted(entry.kid)) {

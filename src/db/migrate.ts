@@ -1,5 +1,6 @@
 // Deploying, checking and authoring migrations for both providers through the wasm schema engine.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import Database from "better-sqlite3";
 import path from "node:path";
 import {
   createPostgresDatabase,
@@ -15,7 +16,7 @@ import {
   type SchemaFile,
 } from "./schema-engine.ts";
 import { PACKAGE_ROOT } from "../package-root.ts";
-import { ensureSqliteDirectory, providerOf, type Provider } from "./url.ts";
+import { ensureSqliteDirectory, providerOf, sqliteFilePath, type Provider } from "./url.ts";
 
 export type { Provider } from "./url.ts";
 
@@ -47,11 +48,11 @@ function isMissingMigrationsTable(error: unknown): boolean {
 /** Applies the pending migrations of this code's folder for the URL's provider. Idempotent. */
 export async function migrateDatabase(
   databaseUrl: string,
-  opts: { log?: (line: string) => void } = {},
+  opts: { log?: (line: string) => void; /** Another folder of migrations (tests: an earlier release's set). */ migrationsDir?: string } = {},
 ): Promise<{ applied: string[] }> {
   const provider = providerOf(databaseUrl);
   if (provider === "sqlite") ensureSqliteDirectory(databaseUrl);
-  const migrationsList = readMigrationsList(migrationsDirFor(provider));
+  const migrationsList = readMigrationsList(opts.migrationsDir ?? migrationsDirFor(provider));
   return withEngine({ databaseUrl }, async ({ engine }) => {
     // A newer release may have migrated this database; applying our older history on top of it
     // would leave a schema this code does not understand.
@@ -77,6 +78,81 @@ export async function migrateDatabase(
     for (const name of appliedMigrationNames) opts.log?.(`Applied migration ${name}`);
     return { applied: appliedMigrationNames };
   });
+}
+
+export interface MigrationStatus {
+  provider: Provider;
+  /** Migrations of this version recorded as applied, oldest first. */
+  applied: string[];
+  /** Migrations of this version the database has not had yet, oldest first. */
+  pending: string[];
+  /** Migrations that started and did not finish (or were rolled back): `migrate` will say what to do. */
+  failed: string[];
+  /** Migrations the database has that this version does not know (a newer release's). */
+  unknown: string[];
+}
+
+/**
+ * What `migrate` would do, read without the schema engine and without changing anything: the
+ * migrations folder against the database's `_prisma_migrations` table (a database without that
+ * table, or a SQLite file not made yet, has every migration pending).
+ */
+export async function migrationStatus(databaseUrl: string): Promise<MigrationStatus> {
+  const provider = providerOf(databaseUrl);
+  const known = readdirSync(migrationsDirFor(provider), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
+  const rows = provider === "sqlite" ? readSqliteHistory(databaseUrl) : await readPostgresHistory(databaseUrl);
+  const done = new Set(rows.filter((r) => r.finished && !r.rolledBack).map((r) => r.name));
+  const failed = [...new Set(rows.filter((r) => !done.has(r.name) && (!r.finished || r.rolledBack)).map((r) => r.name))].sort();
+  return {
+    provider,
+    applied: known.filter((name) => done.has(name)),
+    pending: known.filter((name) => !done.has(name) && !failed.includes(name)),
+    failed,
+    unknown: [...done].filter((name) => !known.includes(name)).sort(),
+  };
+}
+
+interface HistoryRow {
+  name: string;
+  finished: boolean;
+  rolledBack: boolean;
+}
+
+function readSqliteHistory(databaseUrl: string): HistoryRow[] {
+  const file = sqliteFilePath(databaseUrl);
+  if (file === ":memory:" || !existsSync(file)) return [];
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const table = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = '_prisma_migrations'").get();
+    if (!table) return [];
+    const rows = db.prepare("SELECT migration_name AS name, finished_at AS finished, rolled_back_at AS rolledBack FROM _prisma_migrations").all() as {
+      name: string;
+      finished: unknown;
+      rolledBack: unknown;
+    }[];
+    return rows.map((r) => ({ name: r.name, finished: r.finished !== null, rolledBack: r.rolledBack !== null }));
+  } finally {
+    db.close();
+  }
+}
+
+async function readPostgresHistory(databaseUrl: string): Promise<HistoryRow[]> {
+  const { default: pg } = await import("pg");
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    const exists = await client.query<{ found: string | null }>("SELECT to_regclass('_prisma_migrations')::text AS found");
+    if (!exists.rows[0]?.found) return [];
+    const { rows } = await client.query<{ name: string; finished: Date | null; rolled_back: Date | null }>(
+      "SELECT migration_name AS name, finished_at AS finished, rolled_back_at AS rolled_back FROM _prisma_migrations",
+    );
+    return rows.map((r) => ({ name: r.name, finished: r.finished !== null, rolledBack: r.rolled_back !== null }));
+  } finally {
+    await client.end();
+  }
 }
 
 /** A scratch main database for engine commands that must not touch a real one. */

@@ -45,6 +45,17 @@ export function createMetrics(services: Services): Metrics {
       this.inc({ result: "miss" }, services.secretVerifier.cacheMisses);
     },
   });
+  new Counter({
+    name: "scopekeeper_verified_access_token_cache_total",
+    help: "Access-token checks by cache result: hit (the signature verified before) or miss (verified now, or refused)",
+    labelNames: ["result"] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc({ result: "hit" }, services.verifiedAccessTokens.hits);
+      this.inc({ result: "miss" }, services.verifiedAccessTokens.misses);
+    },
+  });
   // Alert on any increase: a throttle store that cannot count refuses sign-ins and client logins.
   new Counter({
     name: "scopekeeper_throttle_store_failures_total",
