@@ -82,15 +82,23 @@ const viewerStatus = async (url: string, token: string) =>
     })
   ).status;
 
+/** Round trips of single polls: the resolution of every figure above under this load. */
+const pollTimes: Record<"off" | "on", number[]> = { off: [], on: [] };
+let mode: "off" | "on" = "off";
+
 /** Polls back to back until `refused` holds; the time from `since`, in ms. */
 async function timeUntil(since: number, refused: () => Promise<boolean>): Promise<number> {
   for (;;) {
-    if (await refused()) return performance.now() - since;
+    const sent = performance.now();
+    const done = await refused();
+    pollTimes[mode].push(performance.now() - sent);
+    if (done) return performance.now() - since;
     if (performance.now() - since > GIVE_UP_MS) return GIVE_UP_MS;
   }
 }
 
 async function measure(feed: "off" | "on"): Promise<ModeResult> {
+  mode = feed;
   const database = await createBenchDatabase();
   const result: ModeResult = { feed, secret: [], token: [], load: [] };
   try {
@@ -196,6 +204,7 @@ const lines = [
   "| --- | --- | ---: | ---: | ---: | ---: |",
   ...results.flatMap((r) => [row(r, "secret", "client secret revoked (GraphQL)"), row(r, "token", "access token revoked (RFC 7009)")]),
   "",
+  `One poll (a token request or an admin API request to B or C, answered under the same load) took p50 ${results.map((r) => `${fmt(percentile(pollTimes[r.feed], 50))} ms / p99 ${fmt(percentile(pollTimes[r.feed], 99))} ms with the feed ${r.feed}`).join(", ")}: a sample cannot be shorter than the poll that sees the change.`,
   `Token load meanwhile, all three processes together: ${results.map((r) => `feed ${r.feed} ${loadRps(r)} req/s`).join(", ")}.`,
   `Machine: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")} at the end (shared with other work: the figures are this run's, not the hardware's).`,
 ];
