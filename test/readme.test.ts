@@ -4,11 +4,12 @@
 // visible here: the ports (the README's 4000 and the demo identity provider's 4001 become free
 // ones), blocks marked `<!-- readme-test: skip ... -->` (installing and testing the project
 // itself), the browser step, which this test performs over HTTP before the block that sets
-// CODE, and `npx scopekeeper COMMAND` for the commands that end (bootstrap, user, pkce), which
-// runs the same entry point inside this process (src/cli/main.ts's runCli, through a small
-// loopback endpoint) instead of starting Node and Prisma each time; `npm start` and `npx
-// scopekeeper demo-idp`, which keep running, are real processes. test/cli.test.ts spawns the
-// real binary for every command family.
+// CODE, and npm's own start-up (2-3 s a command on this machine), which is skipped: `npm start`
+// runs package.json's start script directly, `npx scopekeeper COMMAND` runs bin/scopekeeper.js
+// (what npx runs) for the commands that keep running (serve, demo-idp), and the same entry point
+// inside this process (src/cli/main.ts's runCli, through a small loopback endpoint) for those
+// that end (bootstrap, user, pkce). test/cli.test.ts spawns the real binary for every command
+// family, and test/package.test.ts runs the installed package's.
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { readFileSync } from "node:fs";
 import http from "node:http";
@@ -74,13 +75,25 @@ function withExpectations(code: string): string {
   return out.join("\n");
 }
 
+const START_SCRIPT = (JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: { start: string } }).scripts.start;
+
 /**
- * `npx scopekeeper ARGS` in the README's bash: commands that end run in this process (their
- * arguments NUL-separated in the body; stdout, stderr and the exit code come back as JSON);
- * `serve` and `demo-idp`, which keep running, and everything else go to the real npx.
+ * `npm start` and `npx scopekeeper ARGS` in the README's bash, without npm's start-up. Commands
+ * that end run in this process (their arguments NUL-separated in the body; stdout, stderr and
+ * the exit code come back as JSON); `serve` and `demo-idp`, which keep running, run
+ * bin/scopekeeper.js in a new process; anything else goes to the real npm and npx.
  */
-const NPX_SHIM = `npx() {
-  if [ "$1" = scopekeeper ] && [ "$2" != serve ] && [ "$2" != demo-idp ]; then
+const NPX_SHIM = `npm() {
+  if [ "$#" = 1 ] && [ "$1" = start ]; then ${START_SCRIPT}; return; fi
+  command npm "$@"
+}
+npx() {
+  if [ "$1" = scopekeeper ] && { [ "$2" = serve ] || [ "$2" = demo-idp ]; }; then
+    shift
+    node bin/scopekeeper.js "$@"
+    return
+  fi
+  if [ "$1" = scopekeeper ]; then
     shift
     local __r
     __r=$(printf '%s\\0' "$@" | curl -sf --data-binary @- "http://127.0.0.1:$README_CLI_PORT/") || return 98
