@@ -30,7 +30,14 @@ export interface TestServer {
 }
 
 export async function startTestServer(
-  options: { env?: Record<string, string>; database?: TestDatabase; onQuery?: (sql: string) => void; logStream?: NodeJS.WritableStream } = {},
+  options: {
+    env?: Record<string, string>;
+    database?: TestDatabase;
+    onQuery?: (sql: string) => void;
+    logStream?: NodeJS.WritableStream;
+    /** The issuer's host name instead of 127.0.0.1 (WebAuthn needs a domain: "localhost"); the server still listens on 127.0.0.1. */
+    issuerHost?: string;
+  } = {},
 ): Promise<TestServer> {
   const database = options.database ?? (await createTestDatabase());
   const port = await freePort();
@@ -41,6 +48,7 @@ export async function startTestServer(
     PORT: String(port),
     DATABASE_URL: database.url,
     ...TEST_ARGON2_ENV,
+    ...(options.issuerHost ? { ISSUER: `http://${options.issuerHost}:${port}` } : {}),
     ...options.env,
   });
   const services = await createServices(config, options.onQuery ? { onQuery: options.onQuery } : {});

@@ -117,7 +117,8 @@ http://HOST:PORT, with /.well-known/openid-configuration and /jwks.json (a new E
 each start), and POST /token signs an ID token and an access token for any subject you
 name (form fields: sub, aud, and optionally email, ttl in seconds, 300 by default). It
 trusts everyone who reaches it, so it listens on a loopback address only: a demo, never
-an identity provider for real people. Needs no database. Stop it with Ctrl-C.
+an identity provider for real people (a server with NODE_ENV=production refuses it: identity
+providers must use https there). Needs no database. Stop it with Ctrl-C.
 
 Options:
   --port N      port to listen on (default 4001)
