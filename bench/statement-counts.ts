@@ -54,11 +54,12 @@ try {
     const d = await gql(`mutation ($input: AddClientSecretInput!) { addClientSecret(input: $input) { ... on AddClientSecretSuccess { plaintext } ... on Error { message } } }`, { input: { applicationId: appId } });
     if (!d.addClientSecret.plaintext) throw new Error(JSON.stringify(d));
   };
-  // create: the organization, the name's uniqueness, INSERT ... RETURNING, the audit event, COMMIT.
-  check("createConnectApplication (M2M)", 5, await fewest(create));
+  // create: the organization, the name's uniqueness, INSERT ... RETURNING, the audit event, COMMIT;
+  // on PostgreSQL the change feed's NOTIFY after the commit (src/changes/feed.ts).
+  check("createConnectApplication (M2M)", postgres ? 6 : 5, await fewest(create));
   // addClientSecret: the application, the active-secret count, INSERT, audit, COMMIT, and on
-  // PostgreSQL the application's row lock.
-  check("addClientSecret", postgres ? 6 : 5, await fewest(addSecret));
+  // PostgreSQL the application's row lock and the change feed's NOTIFY.
+  check("addClientSecret", postgres ? 7 : 5, await fewest(addSecret));
 
   const list = () => gql(`{ applications(first: 100) { edges { node { id redirectUris { uri } clientSecrets { id } scopeGrants { kind } } } } }`).then(() => undefined);
   while (n < 10) await create();

@@ -11,6 +11,8 @@ export interface LoadSpec {
   body?: string;
   /** A fresh body for every request (overrides body). */
   bodyPerRequest?: () => string;
+  /** Headers made afresh for every request (a client assertion, a DPoP proof), over `headers`. */
+  headersPerRequest?: () => Record<string, string>;
 }
 
 export interface LoadResult {
@@ -70,8 +72,18 @@ export function runLoad(spec: LoadSpec): Promise<LoadResult> {
         method: spec.method ?? "POST",
         ...(spec.headers ? { headers: spec.headers } : {}),
         ...(spec.body !== undefined ? { body: spec.body } : {}),
-        ...(spec.bodyPerRequest
-          ? { requests: [{ setupRequest: (req: { body?: string }) => ({ ...req, body: spec.bodyPerRequest!() }) }] }
+        ...(spec.bodyPerRequest || spec.headersPerRequest
+          ? {
+              requests: [
+                {
+                  setupRequest: (req: { body?: string; headers?: Record<string, string> }) => ({
+                    ...req,
+                    ...(spec.bodyPerRequest ? { body: spec.bodyPerRequest() } : {}),
+                    ...(spec.headersPerRequest ? { headers: { ...req.headers, ...spec.headersPerRequest() } } : {}),
+                  }),
+                },
+              ],
+            }
           : {}),
       },
       (err, result) => {

@@ -60,6 +60,9 @@ export const ConsoleApplicationFields = graphql(`
     applicationType
     platform
     confidential
+    tokenEndpointAuthMethod
+    jwks
+    jwksUri
     redirectUris {
       uri
       default

@@ -3,6 +3,7 @@ import { useState } from "react";
 import { useForm } from "react-hook-form";
 import { useMutation } from "urql";
 import { AddSecretMutation, RevokeSecretMutation } from "../../operations.ts";
+import { PublicKeys } from "./PublicKeys.tsx";
 import { CopyButton } from "../../components/CopyButton.tsx";
 import { Field } from "../../components/Field.tsx";
 import { Modal, CloseButton } from "../../components/Modal.tsx";
@@ -30,6 +31,14 @@ export function CredentialsTab({ app }: { app: ConsoleApplicationFieldsFragment 
             PKCE and their client ID alone.
           </p>
         </EmptyState>
+      </>
+    );
+  }
+  if (app.tokenEndpointAuthMethod === "PRIVATE_KEY_JWT") {
+    return (
+      <>
+        <Endpoints app={app} />
+        <PublicKeys app={app} />
       </>
     );
   }

@@ -11,6 +11,8 @@ interface Urls {
   authorization: string;
   token: string;
   jwks: string;
+  /** RFC 8628; absent when the server does not offer the device flow. */
+  device: string | null;
 }
 
 function useUrls(): Urls | null {
@@ -18,7 +20,14 @@ function useUrls(): Urls | null {
   useEffect(() => {
     let live = true;
     void authorizationServer().then((as) => {
-      if (live) setUrls({ issuer: as.issuer, authorization: as.authorization_endpoint ?? "", token: as.token_endpoint ?? "", jwks: as.jwks_uri ?? "" });
+      if (live)
+        setUrls({
+          issuer: as.issuer,
+          authorization: as.authorization_endpoint ?? "",
+          token: as.token_endpoint ?? "",
+          jwks: as.jwks_uri ?? "",
+          device: typeof as.device_authorization_endpoint === "string" ? as.device_authorization_endpoint : null,
+        });
     });
     return () => {
       live = false;
@@ -35,6 +44,7 @@ export function Endpoints({ app }: { app: ConsoleApplicationFieldsFragment }) {
     ["Authorization URL", urls.authorization],
     ["Token URL", urls.token],
     ["JWKS URL", urls.jwks],
+    ...(app.platform === "NATIVE" && app.applicationType === "OAUTH" && urls.device ? ([["Device authorization URL", urls.device]] as [string, string][]) : []),
     ["Client ID", app.clientId],
   ];
   return (
@@ -63,9 +73,18 @@ function QuickStart({ app, urls }: { app: ConsoleApplicationFieldsFragment; urls
   const audiences = [...new Set(granted.map((g) => g.scope.hub.audience))];
   const redirect = app.redirectUris.find((r) => r.default)?.uri ?? app.redirectUris[0]?.uri ?? "<your redirect URI>";
   const publicClient = app.applicationType === "OAUTH" && !app.confidential;
+  const privateKeyJwt = app.tokenEndpointAuthMethod === "PRIVATE_KEY_JWT";
+  const ASSERTION_NOTE = `# CLIENT_ASSERTION: a JWT signed with your private key (a key under Public keys), with
+#   iss = sub = ${app.clientId}, aud = ${urls.issuer}, exp within 5 minutes and a new jti each time.`;
+  const assertionArgs = `-d client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer -d client_assertion="$CLIENT_ASSERTION"`;
   let steps: string;
   if (app.applicationType === "M2M") {
-    steps = `# Get a token as the application itself (client credentials), with a secret from above.
+    steps = privateKeyJwt
+      ? `# Get a token as the application itself (client credentials), signing in with its private key.
+${ASSERTION_NOTE}
+curl ${urls.token} -d grant_type=client_credentials -d scope="${scope}" \\
+  ${assertionArgs}`
+      : `# Get a token as the application itself (client credentials), with a secret from above.
 curl -u "${app.clientId}:$CLIENT_SECRET" ${urls.token} \\
   -d grant_type=client_credentials -d scope="${scope}"`;
   } else {
@@ -75,12 +94,27 @@ curl -u "${app.clientId}:$CLIENT_SECRET" ${urls.token} \\
     const exchange = publicClient
       ? `curl ${urls.token} -d grant_type=authorization_code -d client_id=${app.clientId} \\
   -d code="$CODE" -d redirect_uri=${redirect} -d code_verifier="$CODE_VERIFIER"`
-      : `curl -u "${app.clientId}:$CLIENT_SECRET" ${urls.token} -d grant_type=authorization_code \\
+      : privateKeyJwt
+        ? `${ASSERTION_NOTE}
+curl ${urls.token} -d grant_type=authorization_code -d code="$CODE" -d redirect_uri=${redirect} \\
+  -d code_verifier="$CODE_VERIFIER" ${assertionArgs}`
+        : `curl -u "${app.clientId}:$CLIENT_SECRET" ${urls.token} -d grant_type=authorization_code \\
   -d code="$CODE" -d redirect_uri=${redirect} -d code_verifier="$CODE_VERIFIER"`;
     steps = `# 1. Send the person to sign in (PKCE: CODE_CHALLENGE = base64url(SHA-256(CODE_VERIFIER))).
 ${authorize}
-# 2. Back at ${redirect}?code=...&state=..., check state and exchange the code${publicClient ? " (a public client: client_id only, no secret)" : " with a secret from above"}.
+# 2. Back at ${redirect}?code=...&state=..., check state and exchange the code${publicClient ? " (a public client: client_id only, no secret)" : privateKeyJwt ? " with a client assertion" : " with a secret from above"}.
 ${exchange}`;
+    if (app.platform === "NATIVE" && urls.device) {
+      steps += `
+
+# On a device without a browser (a TV, a command line): the device flow (RFC 8628).
+# 1. Ask for a code, show the person user_code and verification_uri (or verification_uri_complete).
+curl ${urls.device} -d client_id=${app.clientId} -d scope="${scope}"
+# 2. While they approve on their phone or computer, poll every \`interval\` seconds (5) until the answer
+#    is no longer authorization_pending (slow_down: wait 5 s longer).
+curl ${urls.token} -d grant_type=urn:ietf:params:oauth:grant-type:device_code \\
+  -d client_id=${app.clientId} -d device_code="$DEVICE_CODE"`;
+    }
   }
   const platform = app.applicationType === "M2M" ? "M2M" : app.platform === "WEB" ? "web" : app.platform === "SPA" ? "single-page" : "native";
   return (
