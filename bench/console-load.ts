@@ -35,7 +35,7 @@ export async function runConsoleLoad(rounds = 9): Promise<ConsoleLoadResult | nu
     await first.waitForURL((u) => u.pathname === "/oauth/login");
     await first.getByLabel("Email").fill("bench@bench.example");
     await first.getByLabel("Password").fill("correct horse battery staple");
-    await first.getByRole("button", { name: "Sign in" }).click();
+    await first.getByRole("button", { name: "Sign in", exact: true }).click();
     await first.waitForURL((u) => u.pathname === "/oauth/authorize" || u.pathname === "/console/applications");
     if (new URL(first.url()).pathname === "/oauth/authorize") await first.getByRole("button", { name: "Allow" }).click();
     await first.getByRole("heading", { name: "Applications" }).waitFor();
@@ -75,7 +75,7 @@ export async function runConsoleLoad(rounds = 9): Promise<ConsoleLoadResult | nu
         const login = await context.newPage();
         const t = performance.now();
         await login.goto(`${server.url}/oauth/login`);
-        await login.getByRole("button", { name: "Sign in" }).waitFor();
+        await login.getByRole("button", { name: "Sign in", exact: true }).waitFor();
         peer.push(performance.now() - t);
         await login.close();
       }

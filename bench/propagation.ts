@@ -41,7 +41,16 @@ if (!(await postgresReachable())) {
 
 const log = (line: string) => console.error(`[propagation] ${line}`);
 
+const METRICS_TOKEN = randomBytes(24).toString("base64url");
+
+async function feedEvents(url: string): Promise<Record<"announced" | "received" | "reset" | "failure", number>> {
+  const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+  const count = (event: string) => Number(new RegExp(`^scopekeeper_change_feed_events_total\\{event="${event}"\\} (\\S+)$`, "m").exec(text)?.[1] ?? NaN);
+  return { announced: count("announced"), received: count("received"), reset: count("reset"), failure: count("failure") };
+}
+
 interface ModeResult {
+  notices?: string;
   feed: "off" | "on";
   secret: number[];
   token: number[];
@@ -109,6 +118,7 @@ async function measure(feed: "off" | "on"): Promise<ModeResult> {
       // would answer 429 long before the time bounds end.
       CLIENT_AUTH_MAX_FAILURES_PER_ADDRESS: "999999",
       CLIENT_AUTH_MAX_FAILURES_PER_CLIENT: "1000000",
+      METRICS_TOKEN: METRICS_TOKEN,
     };
     await cli(env, ["migrate"]);
     const admin = await bootstrap(env, "Propagation");
@@ -176,6 +186,10 @@ async function measure(feed: "off" | "on"): Promise<ModeResult> {
     loading = false;
     stopAllLoads();
     await Promise.all(loads);
+    // Did every notice arrive? A's announcements against what B and C received (their own
+    // announcements excepted: they made none but the console client's at start).
+    const events = await Promise.all(servers.map((s) => feedEvents(s.url)));
+    result.notices = `A announced ${events[0]!.announced}; B received ${events[1]!.received}, C received ${events[2]!.received}; resets ${events.map((e) => e.reset).join("/")}, failures ${events.map((e) => e.failure).join("/")}`;
   } finally {
     await stopAll();
     await database.drop();
@@ -205,6 +219,7 @@ const lines = [
   ...results.flatMap((r) => [row(r, "secret", "client secret revoked (GraphQL)"), row(r, "token", "access token revoked (RFC 7009)")]),
   "",
   `One poll (a token request or an admin API request to B or C, answered under the same load) took p50 ${results.map((r) => `${fmt(percentile(pollTimes[r.feed], 50))} ms / p99 ${fmt(percentile(pollTimes[r.feed], 99))} ms with the feed ${r.feed}`).join(", ")}: a sample cannot be shorter than the poll that sees the change.`,
+  `Change feed notices (from /metrics): ${results.map((r) => `feed ${r.feed}: ${r.notices ?? "n/a"}`).join("; ")}.`,
   `Token load meanwhile, all three processes together: ${results.map((r) => `feed ${r.feed} ${loadRps(r)} req/s`).join(", ")}.`,
   `Machine: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")} at the end (shared with other work: the figures are this run's, not the hardware's).`,
 ];

@@ -52,7 +52,8 @@ if (argv.includes("--help") || argv.includes("-h")) {
               Scopekeeper does) vs on libuv's threadpool; writes bench/results/signing.md
   --no-pg     skip the PostgreSQL targets
   --console   instead of the comparison, the console's first load in Chromium (HTML + JS + silent
-              sign-in to the rendered Applications list) and its GraphQL requests with 1 and 60 apps`);
+              sign-in to the rendered Applications list) and its GraphQL requests with 1 and 60 apps,
+              then the same first load's bytes on the wire and time by encoding (identity, gzip, br)`);
   process.exit(0);
 }
 const known = new Set(["--quick", "--profile", "--signing", "--no-pg", "--console"]);
@@ -958,7 +959,11 @@ try {
   if (CONSOLE) {
     const { runConsoleLoad, formatConsoleLoad } = await import("./console-load.ts");
     const result = await runConsoleLoad(QUICK ? 3 : 9);
-    const table = result ? formatConsoleLoad(result) : "Chromium is not installed: the console row is skipped.";
+    const { runConsoleFirstLoad, formatConsoleFirstLoad } = await import("./console-first-load.ts");
+    const byEncoding = result ? await runConsoleFirstLoad(QUICK ? 3 : 5) : null;
+    const table = result
+      ? `${formatConsoleLoad(result)}\n\n${byEncoding ? formatConsoleFirstLoad(byEncoding) : ""}`
+      : "Chromium is not installed: the console row is skipped.";
     console.log(table);
     mkdirSync(RESULTS_DIR, { recursive: true });
     writeFileSync(path.join(RESULTS_DIR, "console.md"), `# Console first load\n\n${table}\n`);

@@ -53,6 +53,7 @@ const COVERED_ELSEWHERE: Partial<Record<RuleName, string>> = {
   "publication.decide": "test/publication.test.ts",
   "organization.create": "test/organizations.test.ts (operator ADMINs only; operator_only for anyone else)",
   "account.whole": "test/one-policy.test.ts (1 HIGH)",
+  "sso.sign_in": "test/sso-sign-in-rule.test.ts (every row) and test/sso.test.ts (end to end against real providers)",
   "account.second_factor": "test/require-mfa.test.ts (password and single sign-on paths)",
   "viewer.own_organizations": "test/one-policy.test.ts (2 HIGH)",
   "oauth.authorize": "test/publication.test.ts, test/authorization.test.ts",

@@ -1,6 +1,8 @@
 // Several processes, one system (DESIGN "Several processes, one system"): a change made through
 // one server holds in the others sharing the PostgreSQL database at once, through the change
-// feed (src/changes/feed.ts), far below the caches' time bounds (1-4 s, 30 s for keys). Three
+// feed (src/changes/feed.ts), far below the caches' time bounds (1-4 s, 30 s for keys): a
+// revoked token and secret, a demotion, an unpublished app, a removed identity provider, a member
+// removed by the command line, a rotated key. Three
 // servers with their own services and caches on one database; each refusal is polled with a
 // deadline of 200 ms from the moment the change's request answered. A lost listening
 // connection empties every cache when it is back.
@@ -17,6 +19,7 @@ import { consoleToken } from "./helpers/people.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 import { createUser } from "./helpers/users.ts";
 import { metric, TEST_METRICS_TOKEN } from "./helpers/metrics.ts";
+import { runCliInProcess } from "./helpers/cli.ts";
 
 /** Far below every time bound (the shortest, revocations, is 1000 ms). */
 const DEADLINE_MS = 200;
@@ -164,6 +167,33 @@ describe.skipIf(POSTGRES_URL === undefined)("three servers on one PostgreSQL", (
     for (const s of [b, c]) await within("published", async () => (await s.services.clients.get(clientId))?.visibility, (v) => v === "PUBLIC");
     await ok(await gql(a, globex.token, `mutation ($input: UnpublishApplicationInput!) { unpublishApplication(input: $input) { __typename } }`, { input: { applicationId: id } }), "unpublishApplication");
     for (const s of [b, c]) await within("unpublished", async () => (await s.services.clients.get(clientId))?.visibility, (v) => v === "PRIVATE");
+  });
+
+  it("forgets an identity provider removed through another server at once", async () => {
+    const registered = await gql(a, acme.token, `mutation ($input: RegisterIdentityProviderInput!) { registerIdentityProvider(input: $input) { __typename ... on RegisterIdentityProviderSuccess { identityProvider { id } } } }`, {
+      input: { organizationId: acme.organizationId, name: "Okta", issuer: "https://acme.okta.example", jwksUri: "https://acme.okta.example/keys", audience: "api://scopekeeper", subjectMapping: "EMAIL" },
+    });
+    const { id } = registered.body!.data!.registerIdentityProvider.identityProvider as { id: string };
+    const names = async (s: TestServer) => (await s.services.identityProviderDirectory.ofOrganization(acme.organizationDbId)).map((p) => p.name);
+    // Token exchange on B and C reads the organization's providers from their directories (2 s).
+    for (const s of [b, c]) await within("registered", () => names(s), (n) => n.includes("Okta"));
+    const removed = await gql(a, acme.token, `mutation ($input: RemoveIdentityProviderInput!) { removeIdentityProvider(input: $input) { __typename } }`, { input: { id } });
+    expect(removed.body!.data!.removeIdentityProvider.__typename).toBe("RemoveIdentityProviderSuccess");
+    for (const s of [b, c]) await within("removed", () => names(s), (n) => !n.includes("Okta"));
+  });
+
+  it("sees a member removed with `scopekeeper user remove` (another process) at once", async () => {
+    const carol = await createUser(a, acme.organizationDbId, "carol@acme.test");
+    const carolToken = (await consoleToken(a, carol, "openid connect.applications.read")).accessToken;
+    const member = async (s: TestServer) => {
+      const res = await gql(s, carolToken, "{ viewer { memberships { organization { id } } } }");
+      return res.status === 200 && (res.body!.data!.viewer.memberships as { organization: { id: string } }[]).some((m) => m.organization.id === acme.organizationId);
+    };
+    for (const s of [b, c]) expect(await member(s)).toBe(true);
+    const removed = await runCliInProcess(["user", "remove", "--org", acme.organizationId, "--email", carol.email], { DATABASE_URL: database.url });
+    expect(removed.lines).toEqual([]);
+    expect(removed.status).toBe(0);
+    for (const s of [b, c]) await within("removal seen", () => member(s), (still) => !still);
   });
 
   it("signs with a key rotated through another server at once, and publishes it", async () => {

@@ -46,6 +46,10 @@ export const RULES = {
     who: "a person who belongs to an organization with requireMfa signs in with a second factor (adding one at their next sign-in)",
     askedAt: "sign-in after a password or an identity provider (src/oauth/sign-in-steps.ts)",
   },
+  "sso.sign_in": {
+    who: "an organization's identity provider signs in the member its subject is linked to, or the member with its verified email; a person nobody knows joins with the provider's jitRole (within its emailDomains); never anyone outside the organization",
+    askedAt: "/oauth/sso/callback (src/auth/sso.ts matchSsoPerson)",
+  },
   "oauth.authorize": {
     who: "members of a PRIVATE app's organization; anyone signed in for a PUBLIC or first-party app (outsiders get the approved revision)",
     askedAt: "/oauth/authorize, authorization_code, refresh_token, on-behalf-of",
@@ -143,6 +147,49 @@ export function administeredRowsWhere(principal: Principal): { organizationId: {
 /** account.second_factor: any organization of the person that requires a second factor makes it required. */
 export function secondFactorRequired(organizations: readonly { requireMfa: boolean }[]): boolean {
   return organizations.some((o) => o.requireMfa);
+}
+
+/** What single sign-on knows when it asks sso.sign_in (read by src/auth/sso.ts). */
+export interface SsoSignInFacts {
+  provider: { name: string; organizationName: string; jitRole: "ADMIN" | "MEMBER" | null; emailDomains: readonly string[] };
+  /** The person the provider's `sub` is linked to, and whether they are still a member. */
+  linked: { userId: string; isMember: boolean } | null;
+  /** The ID token's email, trimmed and lower-cased ("" when absent), and email_verified. */
+  email: string;
+  emailVerified: boolean;
+  /** The person with that email, when there is one (asked only without a link). */
+  existing: { userId: string; isMember: boolean } | null;
+}
+
+export type SsoSignInDecision = { userId: string } | { join: "ADMIN" | "MEMBER" } | { refused: string };
+
+/**
+ * sso.sign_in: who an identity provider of organization X may sign in.
+ * - the person its `sub` is linked to (linkExternalIdentity), while they are a member of X;
+ * - otherwise, with a verified email, the person with that email if they are a member of X
+ *   (never someone outside X: an ADMIN of X controls what X's provider asserts);
+ * - otherwise nobody has that email: when the provider has a jitRole, a new person joins X
+ *   with it, but only for an email in the provider's emailDomains when it lists any.
+ * Everyone else is refused, with the reason in words for the error page.
+ */
+export function ssoSignIn(f: SsoSignInFacts): SsoSignInDecision {
+  const { name, organizationName: org } = f.provider;
+  if (f.linked) {
+    if (f.linked.isMember) return { userId: f.linked.userId };
+    return { refused: `The account linked to you at ${name} is no longer a member of ${org}. Ask an administrator of ${org} to invite you again.` };
+  }
+  if (!f.email) return { refused: `${name} did not say which email address you use, so you cannot be matched to an account of ${org}.` };
+  if (!f.emailVerified) return { refused: `${name} has not verified the email address ${f.email}, so it cannot sign you in here. Verify it at ${name}, or sign in with your password.` };
+  if (f.existing) {
+    if (f.existing.isMember) return { userId: f.existing.userId };
+    return { refused: `The account ${f.email} is not a member of ${org}, so ${name} cannot sign it in. Sign in with your password, or ask an administrator of ${org} to invite you.` };
+  }
+  if (!f.provider.jitRole) return { refused: `${f.email} has no account in ${org}, and ${name} does not let new people join. Ask an administrator of ${org} to invite you.` };
+  const domain = f.email.slice(f.email.lastIndexOf("@") + 1);
+  if (f.provider.emailDomains.length > 0 && !f.provider.emailDomains.includes(domain)) {
+    return { refused: `${name} signs in new people of ${f.provider.emailDomains.join(", ")} only, and ${f.email} is not one of them.` };
+  }
+  return { join: f.provider.jitRole };
 }
 
 /** organization.create */

@@ -12,6 +12,7 @@ import type { Db, Prisma } from "../db/client.ts";
 import type { JitRole } from "../applications/identity-providers.ts";
 import { checkProviderUrl } from "./provider-urls.ts";
 import type { IdentityProviderRow } from "../applications/identity-provider-directory.ts";
+import { ssoSignIn } from "../access/policy.ts";
 import { audit } from "../audit/record.ts";
 import { openProviderSecret } from "../crypto/key-encryption.ts";
 import { sha256 } from "../crypto/random.ts";
@@ -72,38 +73,28 @@ interface IdClaims {
 type Match = { userId: string; joined: JitRole | null } | { refused: string };
 
 /**
- * access: sso-sign-in-match. Who an identity provider of organization X may sign in:
- * - the person its `sub` is linked to (linkExternalIdentity), while they are a member of X;
- * - otherwise, with a verified email, the person with that email if they are a member of X
- *   (never someone outside X: an ADMIN of X controls what X's provider asserts);
- * - otherwise nobody has that email: when the provider has a jitRole, a new person joins X
- *   with it, but only for an email in the provider's emailDomains when it lists any.
- * Everyone else is refused, with the reason.
+ * The facts sso.sign_in (src/access/policy.ts) decides on, read in the sign-in's transaction:
+ * the linked person and their membership, else the person with the verified email and theirs.
  */
 export async function matchSsoPerson(tx: Prisma.TransactionClient, provider: Provider & { organizationName: string; emailDomains: string[] }, claims: IdClaims): Promise<Match> {
   const isMember = async (userId: string) =>
     (await tx.membership.findUnique({ where: { organizationId_userId: { organizationId: provider.organizationId, userId } }, select: { id: true } })) !== null;
   const link = await tx.externalIdentity.findUnique({ where: { identityProviderId_subject: { identityProviderId: provider.id, subject: claims.sub } } });
-  if (link) {
-    if (await isMember(link.userId)) return { userId: link.userId, joined: null };
-    return { refused: `The account linked to you at ${provider.name} is no longer a member of ${provider.organizationName}. Ask an administrator of ${provider.organizationName} to invite you again.` };
-  }
-  const verified = claims.email_verified === true || claims.email_verified === "true";
+  const linked = link ? { userId: link.userId, isMember: await isMember(link.userId) } : null;
   const email = typeof claims.email === "string" ? claims.email.trim().toLowerCase() : "";
-  if (!email) return { refused: `${provider.name} did not say which email address you use, so you cannot be matched to an account of ${provider.organizationName}.` };
-  if (!verified) return { refused: `${provider.name} has not verified the email address ${email}, so it cannot sign you in here. Verify it at ${provider.name}, or sign in with your password.` };
-  const user = await tx.user.findUnique({ where: { email }, select: { id: true } });
-  if (user) {
-    if (await isMember(user.id)) return { userId: user.id, joined: null };
-    return { refused: `The account ${email} is not a member of ${provider.organizationName}, so ${provider.name} cannot sign it in. Sign in with your password, or ask an administrator of ${provider.organizationName} to invite you.` };
-  }
-  const role = provider.signInJitRole as JitRole | null;
-  const domain = email.slice(email.lastIndexOf("@") + 1);
-  if (!role) return { refused: `${email} has no account in ${provider.organizationName}, and ${provider.name} does not let new people join. Ask an administrator of ${provider.organizationName} to invite you.` };
-  if (provider.emailDomains.length > 0 && !provider.emailDomains.includes(domain)) {
-    return { refused: `${provider.name} signs in new people of ${provider.emailDomains.join(", ")} only, and ${email} is not one of them.` };
-  }
-  return { userId: "", joined: role };
+  const emailVerified = claims.email_verified === true || claims.email_verified === "true";
+  const user = !linked && email && emailVerified ? await tx.user.findUnique({ where: { email }, select: { id: true } }) : null;
+  const existing = user ? { userId: user.id, isMember: await isMember(user.id) } : null;
+  const decision = ssoSignIn({
+    provider: { name: provider.name, organizationName: provider.organizationName, jitRole: provider.signInJitRole as JitRole | null, emailDomains: provider.emailDomains },
+    linked,
+    email,
+    emailVerified,
+    existing,
+  });
+  if ("refused" in decision) return decision;
+  if ("join" in decision) return { userId: "", joined: decision.join };
+  return { userId: decision.userId, joined: null };
 }
 
 export class SsoSignIn {

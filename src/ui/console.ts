@@ -1,6 +1,9 @@
 // Serves the console's build (console/dist) under /console: hashed assets cached for a year,
 // index.html never cached (it names the current assets), and every other path inside the
-// console answered with index.html so the single-page app's routes survive a reload.
+// console answered with index.html so the single-page app's routes survive a reload. Assets are
+// sent as the build precompressed them (name.br, name.gz; console/vite.config.ts), chosen by the
+// request's Accept-Encoding, with Content-Encoding and Vary: Accept-Encoding; nothing is
+// compressed per request.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { PACKAGE_ROOT } from "../package-root.ts";
@@ -19,6 +22,27 @@ export const CONSOLE_SECURITY_HEADERS = {
   "x-content-type-options": "nosniff",
 };
 
+/**
+ * The precompressed encoding to send for an Accept-Encoding header (RFC 9110 §12.5.3): br or
+ * gzip, whichever has the higher q (br on a tie), never one refused with q=0; null for identity.
+ */
+export function preferredEncoding(header: string | string[] | undefined): "br" | "gzip" | null {
+  const text = Array.isArray(header) ? header.join(",") : (header ?? "");
+  const q = new Map<string, number>();
+  for (const part of text.split(",")) {
+    const [name, ...params] = part.trim().toLowerCase().split(";");
+    if (!name) continue;
+    const qParam = params.map((p) => p.trim()).find((p) => p.startsWith("q="));
+    const value = qParam ? Number(qParam.slice(2)) : 1;
+    q.set(name, Number.isFinite(value) ? value : 0);
+  }
+  const of = (name: string) => q.get(name) ?? (name === "gzip" ? q.get("x-gzip") : undefined) ?? q.get("*") ?? 0;
+  const br = of("br");
+  const gzip = of("gzip");
+  if (br <= 0 && gzip <= 0) return null;
+  return br >= gzip ? "br" : "gzip";
+}
+
 /** The console's build, in the package folder (a checkout, or an installed package without console/'s sources). */
 function consoleDist(): string {
   return process.env.CONSOLE_DIST ?? join(PACKAGE_ROOT, "console", "dist");
@@ -35,6 +59,10 @@ export const consoleRoutes: FastifyPluginAsync = async (app) => {
         .send("<!doctype html><title>Console not built</title><p>The console has not been built. Run <code>npm run console:build</code>.</p>");
     }
     // Read per request: a rebuild while the server runs is picked up, and the file is small.
+    reply.header("vary", "Accept-Encoding");
+    const encoding = preferredEncoding(reply.request.headers["accept-encoding"]);
+    const compressed = encoding ? `${indexPath}${encoding === "br" ? ".br" : ".gz"}` : null;
+    if (compressed && existsSync(compressed)) return reply.header("content-encoding", encoding).send(readFileSync(compressed));
     return reply.send(readFileSync(indexPath));
   };
 
@@ -48,6 +76,7 @@ export const consoleRoutes: FastifyPluginAsync = async (app) => {
     wildcard: true,
     maxAge: "365d",
     immutable: true,
+    preCompressed: true,
   });
   app.get("/", async (_req, reply) => sendIndex(reply));
   app.get("/*", async (req, reply) => {

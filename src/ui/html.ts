@@ -63,6 +63,7 @@ const STYLE = `
   h3{font-size:.95rem;margin:18px 0 6px}main.wide{max-width:640px}
   .notice{background:#e6f6ea;color:#1d6b34;padding:10px 12px;border-radius:8px}
   ul.list{list-style:none;padding:0;margin:0}ul.list li{display:flex;justify-content:space-between;align-items:center;gap:12px;padding:10px 0;border-bottom:1px solid #eef0f4}
+  ul.list li button,.row button{white-space:nowrap;flex-shrink:0}form.spaced{margin-top:20px}
   .row{display:flex;justify-content:space-between;align-items:center;gap:12px;flex-wrap:wrap}
   .qr{width:200px;height:200px;margin:8px auto}.qr svg{width:100%;height:100%}
   input.secret{font:1rem ui-monospace,SFMono-Regular,Menlo,monospace;letter-spacing:.05em}

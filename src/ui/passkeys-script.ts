@@ -6,6 +6,8 @@ export const PASSKEYS_SCRIPT = `"use strict";
 (function () {
   var W = window.SimpleWebAuthnBrowser;
   if (!W || !W.browserSupportsWebAuthn()) return;
+  // A relying party id must be a domain: on an address (http://127.0.0.1) passkeys cannot work.
+  if (/^[0-9.]+$|:/.test(window.location.hostname)) return;
   var errorBox = document.querySelector("[data-passkey-error]");
   function show(message) {
     if (!errorBox) return;

@@ -119,9 +119,9 @@ export function accountPage(v: SecurityView): string {
         <noscript><p class="muted">Adding a passkey needs JavaScript.</p></noscript>
         ${passkeyButton("register", "Add passkey", v.csrf, "/oauth/account")}
         <h3>Sessions</h3>
-        <ul class="list">${v.sessions.map(
+        <ul class="list">${[...v.sessions].sort((a, b) => Number(b.current) - Number(a.current)).map(
           (s) => html`<li><div id="session-${s.id}"><strong>${describeUserAgent(s.userAgent)}</strong>${s.current ? html` <span class="badge">This browser</span>` : ""}<br>
-              <span class="muted">${s.address ? html`${s.address} · ` : ""}signed in ${when(s.createdAt)} · last seen ${when(s.lastSeenAt)}</span></div>
+              <span class="muted">${s.address ? html`${s.address} · ` : ""}signed in ${when(s.createdAt)}<br>last seen ${when(s.lastSeenAt)}</span></div>
             <form class="inline" method="post" action="/oauth/account/sessions/end">${hidden({ ...csrf, id: s.id })}<button type="submit" aria-describedby="session-${s.id}">Sign out</button></form></li>`,
         )}</ul>
       </section>`,
@@ -136,8 +136,9 @@ export function enrolPage(o: { csrf: string; returnTo: string; email: string; er
     html`<h1>Add a second factor</h1>
       <p>Your organization asks everyone to sign in with a second factor. Add one to continue as <strong>${o.email}</strong>.</p>
       ${o.error ? html`<p class="error" role="alert">${o.error}</p>` : ""}
-      <form method="post" action="/oauth/account/totp">${hidden({ csrf: o.csrf, return_to: o.returnTo })}<button class="primary wide" type="submit">Add authenticator app</button></form>
-      <div class="sso">${passkeyError}${passkeyButton("register", "Add passkey", o.csrf, o.returnTo, "wide")}</div>`,
+      <form class="spaced" method="post" action="/oauth/account/totp">${hidden({ csrf: o.csrf, return_to: o.returnTo })}<button class="primary wide" type="submit">Add authenticator app</button></form>
+      <div class="passkey">${passkeyError}${passkeyButton("register", "Add passkey", o.csrf, o.returnTo, "wide")}</div>
+      <p class="muted"><a href="/oauth/login?return_to=${encodeURIComponent(o.returnTo)}">Sign in as someone else</a></p>`,
     { scripts: PASSKEY_SCRIPTS },
   );
 }
