@@ -35,6 +35,8 @@ describeWithChromium("console sign-in", () => {
         refreshes.push(new URLSearchParams(body).get("refresh_token")!);
       }
     });
+    // The page's clock is Playwright's: the test moves it instead of waiting for the timers.
+    await page.clock.install();
     await page.goto(`${server.url}/console/`);
     await page.waitForURL((u) => u.pathname === "/oauth/login");
     await page.getByLabel("Email").fill("ada@acme.example");
@@ -44,7 +46,16 @@ describeWithChromium("console sign-in", () => {
     if (new URL(page.url()).pathname === "/oauth/authorize") await page.getByRole("button", { name: "Allow" }).click();
     await page.getByRole("link", { name: "Acme admin" }).waitFor();
 
-    await expect.poll(() => refreshes.length, { timeout: 30_000, interval: 500 }).toBeGreaterThanOrEqual(2);
+    // Renewal is due 5 s into a 60 s token: each poll moves the page's clock a second on.
+    await expect
+      .poll(
+        async () => {
+          await page.clock.fastForward(1000);
+          return refreshes.length;
+        },
+        { timeout: 30_000, interval: 100 },
+      )
+      .toBeGreaterThanOrEqual(2);
     expect(new Set(refreshes).size).toBe(refreshes.length); // each refresh token is used once
     const rows = await server.services.db.refreshToken.findMany({ where: { application: { clientId: "scopekeeper-console" } } });
     expect(rows.filter((r) => r.revokedAt !== null)).toEqual([]); // no reuse was detected

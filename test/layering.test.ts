@@ -7,9 +7,9 @@ import { describe, expect, it } from "vitest";
 
 const depcruise = path.resolve("node_modules/.bin/depcruise");
 
-function cruise(target: string): { status: number; output: string } {
+function cruise(target: string, extra: string[] = []): { status: number; output: string } {
   try {
-    const output = execFileSync(depcruise, [target, "--config", ".dependency-cruiser.cjs", "--output-type", "err"], { encoding: "utf8", stdio: "pipe" });
+    const output = execFileSync(depcruise, [target, "--config", ".dependency-cruiser.cjs", "--output-type", "err", ...extra], { encoding: "utf8", stdio: "pipe" });
     return { status: 0, output };
   } catch (err) {
     const e = err as { status: number; stdout: string; stderr: string };
@@ -28,7 +28,8 @@ describe("the layering of src/", () => {
     const dir = mkdtempSync(path.join(path.resolve("src/applications"), ".layering-probe-"));
     try {
       writeFileSync(path.join(dir, "probe.ts"), 'import { grants } from "../../oauth/grants/index.ts";\nexport const probe = grants;\n');
-      const { status, output } = cruise(path.relative(process.cwd(), dir));
+      // Only the probe's own imports matter here: not following them past one step keeps this fast.
+      const { status, output } = cruise(path.relative(process.cwd(), dir), ["--max-depth", "1"]);
       expect(status).not.toBe(0);
       expect(output).toContain("layer-3-imports-upward");
     } finally {

@@ -1,24 +1,18 @@
 // The README's shell blocks run as written, in order, in one bash session, against the server
 // its first block starts. A command that fails, or a `# => VALUE` whose command prints
-// something else, fails the test. Four things differ from a person at a terminal, each
+// something else, fails the test. Three things differ from a person at a terminal, each
 // visible here: the ports (the README's 4000 and the demo identity provider's 4001 become free
 // ones), blocks marked `<!-- readme-test: skip ... -->` (installing and testing the project
-// itself), the browser step, which this test performs over HTTP before the block that sets
-// CODE, and npm's own start-up (2-3 s a command on this machine), which is skipped: `npm start`
-// runs package.json's start script directly, `npx scopekeeper COMMAND` runs bin/scopekeeper.js
-// (what npx runs) for the commands that keep running (serve, demo-idp), and the same entry point
-// inside this process (src/cli/main.ts's runCli, through a small loopback endpoint) for those
-// that end (bootstrap, user, pkce). test/cli.test.ts spawns the real binary for every command
-// family, and test/package.test.ts runs the installed package's.
+// itself), and the browser step, which this test performs over HTTP before the block that sets
+// CODE. The README runs the clone's command as `bin/scopekeeper.js` (0.6 s a command here),
+// not `npx scopekeeper`, which in a project's own clone first installs the project into npx's
+// cache (52-55 s from an empty cache, then 3-4 s a command).
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { readFileSync } from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { decodeJwt } from "jose";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { Agent, authorize } from "./helpers/agent.ts";
-import { runCliInProcess } from "./helpers/cli.ts";
 import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { freePort, TEST_ARGON2_ENV } from "./helpers/server.ts";
 
@@ -75,55 +69,8 @@ function withExpectations(code: string): string {
   return out.join("\n");
 }
 
-const START_SCRIPT = (JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: { start: string } }).scripts.start;
-
-/**
- * `npm start` and `npx scopekeeper ARGS` in the README's bash, without npm's start-up. Commands
- * that end run in this process (their arguments NUL-separated in the body; stdout, stderr and
- * the exit code come back as JSON); `serve` and `demo-idp`, which keep running, run
- * bin/scopekeeper.js in a new process; anything else goes to the real npm and npx.
- */
-const NPX_SHIM = `npm() {
-  if [ "$#" = 1 ] && [ "$1" = start ]; then ${START_SCRIPT}; return; fi
-  command npm "$@"
-}
-npx() {
-  if [ "$1" = scopekeeper ] && { [ "$2" = serve ] || [ "$2" = demo-idp ]; }; then
-    shift
-    node bin/scopekeeper.js "$@"
-    return
-  fi
-  if [ "$1" = scopekeeper ]; then
-    shift
-    local __r
-    __r=$(printf '%s\\0' "$@" | curl -sf --data-binary @- "http://127.0.0.1:$README_CLI_PORT/") || return 98
-    printf '%s' "$__r" | jq -j .stdout
-    printf '%s' "$__r" | jq -j .stderr >&2
-    return "$(printf '%s' "$__r" | jq -r .status)"
-  fi
-  command npx "$@"
-}`;
-
-/** Serves NPX_SHIM's requests: one command at a time, with the README shell's environment. */
-async function startCliEndpoint(env: Record<string, string>): Promise<http.Server> {
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const args = Buffer.concat(chunks).toString("utf8").split("\0").slice(0, -1);
-      runCliInProcess(args, env).then(
-        (r) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ status: r.status ?? 1, stdout: r.stdout, stderr: r.stderr })),
-        (err: unknown) => res.writeHead(500).end(String(err)),
-      );
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return server;
-}
-
 let database: TestDatabase;
 let bash: ChildProcessWithoutNullStreams | undefined;
-let cliEndpoint: http.Server | undefined;
 let port: number;
 let idpPort: number;
 
@@ -133,7 +80,6 @@ beforeAll(async () => {
   idpPort = await freePort();
 });
 afterAll(async () => {
-  cliEndpoint?.close();
   if (bash?.pid) {
     // The README's `npm start &` runs in bash's process group: end the whole group.
     try {
@@ -164,12 +110,7 @@ it("runs every shell block of the README in order, with the documented outputs",
     npm_config_update_notifier: "false",
     ...TEST_ARGON2_ENV,
   };
-  cliEndpoint = await startCliEndpoint(env);
-  bash = spawn("bash", ["--noprofile", "--norc"], {
-    cwd: ROOT,
-    detached: true,
-    env: { ...env, README_CLI_PORT: String((cliEndpoint.address() as AddressInfo).port) },
-  });
+  bash = spawn("bash", ["--noprofile", "--norc"], { cwd: ROOT, detached: true, env });
   let stdout = "";
   let stderr = "";
   let exited: number | null = null;
@@ -194,7 +135,6 @@ it("runs every shell block of the README in order, with the documented outputs",
     return (await until(DONE)).trim();
   };
 
-  bash.stdin.write(`${NPX_SHIM}\n`);
   for (const block of blocks) {
     let code = block.code
       .replaceAll("127.0.0.1:4000", `127.0.0.1:${port}`)

@@ -118,7 +118,12 @@ describe("a database of release 0.1.0, upgraded in place", () => {
     try {
       const orgId = randomId();
       const userId = randomId();
-      await db.organization.createMany({ data: [{ id: orgId, name: "Legacy", isOperator: true }] });
+      // Raw where this version added a column with a default (createMany would send it: requireMfa).
+      const orgSql =
+        database.provider === "sqlite"
+          ? `INSERT INTO "Organization" ("id", "name", "isOperator") VALUES (?, ?, true)`
+          : `INSERT INTO "Organization" ("id", "name", "isOperator") VALUES ($1, $2, true)`;
+      await db.$executeRawUnsafe(orgSql, orgId, "Legacy");
       await db.user.createMany({ data: [{ id: userId, email: "ada@legacy.test", passwordHash: await hashPassword("correct horse battery staple", ARGON2) }] });
       await db.membership.createMany({ data: [{ organizationId: orgId, userId, role: "ADMIN" }] });
       const app = async (name: string, shape: { applicationType: string; platform: string | null }, grants: { scope: string; kind: string }[]) => {

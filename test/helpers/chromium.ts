@@ -2,7 +2,7 @@
 // (npm never downloads a browser). Without it the tests are skipped locally, with the command
 // that installs it; under CI (CI=true), where .ci/run installs it, its absence is a failure.
 import { existsSync } from "node:fs";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { describe, it } from "vitest";
 
 /** Debian's path; CHROMIUM_PATH overrides it (e.g. to check the skip and CI paths). */
@@ -16,9 +16,9 @@ export function chromiumInstalled(): boolean {
   return existsSync(CHROMIUM_PATH);
 }
 
-/** The browser, or null when Chromium is not installed. */
-export async function launchChromium(): Promise<Browser | null> {
-  if (!chromiumInstalled()) return null;
+let shared: Promise<Browser> | undefined;
+
+function launch(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
@@ -35,6 +35,52 @@ export async function launchChromium(): Promise<Browser | null> {
       // so nothing can even be looked up in DNS.
       "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
     ],
+  });
+}
+
+/**
+ * The browser, or null when Chromium is not installed. One Chromium serves every file a test
+ * worker runs (the files of a worker share this module, vitest.config.ts): each file gets a
+ * handle whose close() ends only the contexts and pages that file opened, so cookies and
+ * storage never cross files. Playwright ends the browser when the worker exits.
+ */
+export async function launchChromium(): Promise<Browser | null> {
+  if (!chromiumInstalled()) return null;
+  shared ??= launch();
+  let browser: Browser;
+  try {
+    browser = await shared;
+    if (!browser.isConnected()) throw new Error("disconnected");
+  } catch {
+    shared = launch();
+    browser = await shared;
+  }
+  const opened = new Set<BrowserContext>();
+  return new Proxy(browser, {
+    get(target, property) {
+      if (property === "newContext") {
+        return async (...args: Parameters<Browser["newContext"]>) => {
+          const context = await target.newContext(...args);
+          opened.add(context);
+          return context;
+        };
+      }
+      if (property === "newPage") {
+        return async (...args: Parameters<Browser["newPage"]>) => {
+          const page = await target.newPage(...args);
+          opened.add(page.context());
+          return page;
+        };
+      }
+      if (property === "close") {
+        return async () => {
+          await Promise.all([...opened].map((context) => context.close().catch(() => {})));
+          opened.clear();
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
   });
 }
 
