@@ -50,15 +50,15 @@ function ProviderList({ organizationId, organizationName }: { organizationId: st
     <section>
       <h1>Identity providers</h1>
       <p className="muted">
-        External issuers {organizationName} trusts for token exchange: an application trades a token from one of them (Okta, Entra ID, Auth0…) for one of this
-        server's tokens, on behalf of the same person.
+        External issuers {organizationName} trusts. For token exchange, an application trades a token from one of them (Okta, Entra ID, Auth0…) for one of
+        this server's tokens, on behalf of the same person; with single sign-on, {organizationName}'s people sign in here through it.
       </p>
       {error && <ErrorNotice error={error} />}
       {data && providers.length === 0 && (
         <EmptyState title="No identity providers yet">
           <p>
             Register your company's identity provider, such as Okta or Entra ID, so its tokens can be exchanged here for this server's tokens without the person
-            signing in again.
+            signing in again, or so your people sign in through it.
           </p>
         </EmptyState>
       )}
@@ -263,7 +263,7 @@ function ProviderFields({ form }: { form: ProviderForm }) {
           </Field>
           <Field
             label="Client secret"
-            hint={stored ? "A secret is stored and never shown. Type a new one to replace it, or leave empty to keep it." : "Stored sealed; never shown again."}
+            hint={stored ? "A secret is stored and never shown. Type a new one to replace it, or leave empty to keep it." : "Never shown again once saved."}
             error={errors.signInClientSecret?.message}
           >
             <input type="password" autoComplete="new-password" placeholder={stored ? "•••••••• (stored)" : ""} {...register("signInClientSecret")} />
