@@ -6,7 +6,8 @@
 // accepts every other's, and no store is touched. A proof's `jti` is accepted once across
 // processes (the replay store); a store that cannot answer refuses the proof.
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import { calculateJwkThumbprint, decodeProtectedHeader, EmbeddedJWK, jwtVerify, type JWK, type JWTPayload } from "jose";
+import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, jwtVerify, type CryptoKey, type JWK, type JWTPayload } from "jose";
+import { LRUCache } from "lru-cache";
 import { ReplayStoreUnavailable, type ReplayStore } from "./replay-store.ts";
 
 /** Asymmetric algorithms only (§4.2: never `none`, never a MAC). */
@@ -71,6 +72,8 @@ export class DpopProofs {
   readonly #secret: Buffer;
   readonly #replays: ReplayStore;
   readonly #now: () => number;
+  /** Imported public keys by alg and thumbprint (which covers all of a public key's material): a client proves with one key many times. */
+  readonly #keys = new LRUCache<string, CryptoKey | Uint8Array>({ max: 10_000 });
 
   constructor(options: { secret: string; replays: ReplayStore; now?: () => number }) {
     this.#secret = createHash("sha256").update(`scopekeeper dpop nonce\u0000${options.secret}`).digest();
@@ -115,8 +118,16 @@ export class DpopProofs {
     if (!jwk || typeof jwk !== "object") throw invalid("the DPoP proof must carry its public key (jwk)");
     if (PRIVATE_MEMBERS.some((m) => m in jwk)) throw invalid("the DPoP proof's jwk must be a public key");
     let payload: JWTPayload;
+    let jkt: string;
     try {
-      ({ payload } = await jwtVerify(proof, EmbeddedJWK, { typ: "dpop+jwt", algorithms: [...DPOP_ALGS] }));
+      jkt = await calculateJwkThumbprint(jwk as JWK, "sha256");
+      const cacheKey = `${header.alg}:${jkt}`;
+      let key = this.#keys.get(cacheKey);
+      if (!key) {
+        key = await importJWK(jwk as JWK, header.alg);
+        this.#keys.set(cacheKey, key);
+      }
+      ({ payload } = await jwtVerify(proof, key, { typ: "dpop+jwt", algorithms: [...DPOP_ALGS] }));
     } catch {
       throw invalid("the DPoP proof's signature does not verify");
     }
@@ -134,7 +145,6 @@ export class DpopProofs {
     if (payload.nonce !== undefined || expect.requireNonce) {
       if (!this.#isFreshNonce(payload.nonce)) throw new DpopProofError("use_dpop_nonce", "a fresh DPoP nonce is required: use the DPoP-Nonce header's value");
     }
-    const jkt = await calculateJwkThumbprint(jwk as JWK, "sha256");
     let first: boolean;
     try {
       first = await this.#replays.firstUse(`dpop:${jkt}:${payload.jti}`, new Date((iat + DPOP_IAT_WINDOW_SECONDS + 2 * DPOP_SKEW_SECONDS) * 1000));

@@ -5,6 +5,7 @@
 // let a replay through in every process that lost its store.
 import type { Config } from "../config/index.ts";
 import type { Db } from "../db/client.ts";
+import { providerOf } from "../db/url.ts";
 
 export class ReplayStoreUnavailable extends Error {
   override name = "ReplayStoreUnavailable";
@@ -47,6 +48,82 @@ export class DatabaseReplayStore implements ReplayStore {
   async close(): Promise<void> {}
 }
 
+/**
+ * SQLite: one process per database file (a second `serve` refuses to start), so this process's
+ * memory is the whole system's memory. The live rows an earlier process left in UsedJti are
+ * read once, at the first use; from then on memory answers, and uses are written to the table in
+ * batches (one statement per flush instead of a transaction per request) so that the next
+ * process refuses them too. A crash loses at most the last flush interval's uses (50 ms).
+ */
+export class SingleProcessReplayStore implements ReplayStore {
+  readonly #db: Db;
+  readonly #seen = new Map<string, number>();
+  #pending: { key: string; expiresAt: Date }[] = [];
+  #flushing: Promise<void> | null = null;
+  #ready: Promise<void> | null = null;
+  readonly #flushMs: number;
+  #timer: NodeJS.Timeout | null = null;
+  #lastPrune = Date.now();
+
+  constructor(db: Db, options: { flushMs?: number } = {}) {
+    this.#db = db;
+    this.#flushMs = options.flushMs ?? 50;
+  }
+
+  async #load(): Promise<void> {
+    try {
+      const rows = await this.#db.usedJti.findMany({ where: { expiresAt: { gt: new Date() } }, select: { key: true, expiresAt: true } });
+      for (const row of rows) this.#seen.set(row.key, row.expiresAt.getTime());
+    } catch (err) {
+      this.#ready = null;
+      throw new ReplayStoreUnavailable("the replay store failed", { cause: err });
+    }
+  }
+
+  async firstUse(key: string, expiresAt: Date): Promise<boolean> {
+    await (this.#ready ??= this.#load());
+    const now = Date.now();
+    const expires = this.#seen.get(key);
+    if (expires !== undefined && expires > now) return false;
+    this.#seen.set(key, expiresAt.getTime());
+    this.#pending.push({ key, expiresAt });
+    if (!this.#timer) {
+      this.#timer = setTimeout(() => void this.flush(), this.#flushMs);
+      this.#timer.unref?.();
+    }
+    if (now - this.#lastPrune > 10_000) this.#prune(now);
+    return true;
+  }
+
+  /** Writes the uses remembered since the last flush (awaited on close). */
+  async flush(): Promise<void> {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    await this.#flushing;
+    // A key used again after it expired in memory is written once, with its latest expiry.
+    const batch = [...new Map(this.#pending.map((row) => [row.key, row])).values()];
+    this.#pending = [];
+    if (batch.length === 0) return;
+    this.#flushing = this.#db.usedJti
+      .createMany({ data: batch })
+      .then(() => undefined)
+      // A row left over from an expired use of the same key: write them one by one.
+      .catch(() => Promise.all(batch.map((row) => this.#db.usedJti.upsert({ where: { key: row.key }, create: row, update: { expiresAt: row.expiresAt } }))).then(() => undefined))
+      .catch(() => undefined)
+      .finally(() => (this.#flushing = null));
+    await this.#flushing;
+  }
+
+  #prune(now: number): void {
+    this.#lastPrune = now;
+    for (const [key, expires] of this.#seen) if (expires <= now) this.#seen.delete(key);
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+  }
+}
+
 interface RedisLike {
   set(key: string, value: string, px: "PX", ms: number, nx: "NX"): Promise<string | null>;
   quit(): Promise<unknown>;
@@ -76,7 +153,7 @@ export class RedisReplayStore implements ReplayStore {
 }
 
 export async function openReplayStore(config: Config, db: Db): Promise<ReplayStore> {
-  if (!config.redis.url) return new DatabaseReplayStore(db);
+  if (!config.redis.url) return providerOf(config.databaseUrl) === "sqlite" ? new SingleProcessReplayStore(db) : new DatabaseReplayStore(db);
   const { Redis } = await import("ioredis");
   // No offline queue: while Redis is away a use fails at once (and is refused) instead of waiting.
   const redis = new Redis(config.redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
