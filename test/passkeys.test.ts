@@ -8,17 +8,20 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { Agent } from "./helpers/agent.ts";
 import { CHROMIUM_PATH, describeWithChromium } from "./helpers/chromium.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
+import { startMailCatcher, type MailCatcher } from "./helpers/smtp.ts";
 import { createUser } from "./helpers/users.ts";
 
 describeWithChromium("passkeys, in Chromium with a virtual authenticator", () => {
   let server: TestServer;
+  let smtp: MailCatcher;
   let browser: Browser;
   let page: Page;
   const cspErrors: string[] = [];
   const uma = { email: "uma@example.test", password: "correct horse battery staple" };
 
   beforeAll(async () => {
-    server = await startTestServer({ issuerHost: "localhost" });
+    smtp = await startMailCatcher();
+    server = await startTestServer({ issuerHost: "localhost", env: { SMTP_URL: smtp.url } });
     await createUser(server, null, uma.email, uma.password);
     browser = await chromium.launch({
       executablePath: CHROMIUM_PATH,
@@ -41,6 +44,7 @@ describeWithChromium("passkeys, in Chromium with a virtual authenticator", () =>
   afterAll(async () => {
     await browser?.close();
     await server?.close();
+    await smtp?.close();
   });
 
   async function signOutHere() {
@@ -64,6 +68,7 @@ describeWithChromium("passkeys, in Chromium with a virtual authenticator", () =>
     const event = await server.services.db.auditEvent.findFirstOrThrow({ where: { action: "user.second_factor_added" } });
     expect(JSON.parse(event.details)).toMatchObject({ factor: "passkey" });
     expect(server.services.passkeys.rpId).toBe("localhost");
+    expect((await smtp.next(uma.email)).subject).toBe("A passkey was added to your account");
   });
 
   it("signs in with the passkey alone: no password asked", async () => {
@@ -89,8 +94,11 @@ describeWithChromium("passkeys, in Chromium with a virtual authenticator", () =>
   it("refuses a passkey this server no longer knows, with a message", async () => {
     const row = await server.services.db.passkey.findFirstOrThrow();
     await page.getByRole("button", { name: "Remove" }).first().click();
+    await expect(page.getByRole("heading", { name: "Remove Passkey 1?" }).isVisible()).resolves.toBe(true);
+    await page.getByRole("button", { name: "Remove" }).click();
     await page.waitForURL((u) => u.searchParams.get("done") === "passkey_removed");
     expect(await server.services.db.passkey.count({ where: { id: row.id } })).toBe(0);
+    expect((await smtp.next(uma.email)).subject).toBe("A passkey was removed from your account");
     await signOutHere();
     await page.getByRole("button", { name: "Sign in with a passkey" }).click();
     await expect(page.getByRole("alert").textContent()).resolves.toContain("This passkey is not known here");

@@ -195,6 +195,12 @@ describeWithChromium("an authenticator app, in Chromium", () => {
 
   it("removes the app: a factor change audited and mailed, and sign-in asks only the password again", async () => {
     await page.getByRole("button", { name: "Remove" }).first().click();
+    // A confirmation first: cancelling keeps the app.
+    await expect(page.getByRole("heading", { name: "Remove authenticator app?" }).isVisible()).resolves.toBe(true);
+    await page.getByRole("link", { name: "Cancel" }).click();
+    await expect(page.getByText("8 of 10 left").isVisible()).resolves.toBe(true);
+    await page.getByRole("button", { name: "Remove" }).first().click();
+    await page.getByRole("button", { name: "Remove" }).click();
     await expect(page.getByRole("status").textContent()).resolves.toContain("authenticator app was removed");
     expect((await smtp.next(eve.email)).subject).toBe("An authenticator app was removed from your account");
     const removed = await server.services.db.auditEvent.count({ where: { action: "user.second_factor_removed" } });

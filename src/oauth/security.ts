@@ -10,7 +10,7 @@ import { SESSION_COOKIE, type AnySession } from "../auth/sessions.ts";
 import { markThrottled } from "../observability/throttle-reasons.ts";
 import type { Services } from "../services.ts";
 import { Throttled } from "../throttles/throttled.ts";
-import { accountPage, enrolPage, recoveryCodesPage, totpSetupPage } from "../ui/security-pages.ts";
+import { accountPage, confirmRemovalPage, enrolPage, recoveryCodesPage, totpSetupPage } from "../ui/security-pages.ts";
 import { cookieOptions, csrfToken, csrfValid, formFields, sendMessage, sendPage, sessionToken } from "./browser.ts";
 import { ACCOUNT_PATH, safeReturnTo } from "./return-to.ts";
 import { tooManyAttempts } from "./sign-in-steps.ts";
@@ -120,6 +120,14 @@ export const securityRoutes: FastifyPluginAsync<{ services: Services }> = async 
     if (!has.passkey && (await secondFactors.required(session.userId))) {
       return renderAccount(request, reply, session, 400, { error: "Your organization requires a second factor: add a passkey before you remove your authenticator app." });
     }
+    if (form.confirm !== "yes") {
+      return sendPage(reply, 200, confirmRemovalPage({
+        csrf: csrfToken(request, reply, config),
+        action: "/oauth/account/totp/remove",
+        title: "Remove authenticator app?",
+        message: "Codes from the app and your recovery codes will stop working. You can add an app again later.",
+      }));
+    }
     await secondFactors.removeTotp(session.userId, session.email);
     return reply.redirect(`${ACCOUNT_PATH}?done=totp_removed`, 303);
   });
@@ -173,6 +181,17 @@ export const securityRoutes: FastifyPluginAsync<{ services: Services }> = async 
     const status = await secondFactors.status(session.userId);
     if (!has.totp && status.passkeys.length === 1 && (await secondFactors.required(session.userId))) {
       return renderAccount(request, reply, session, 400, { error: "Your organization requires a second factor: add another one before you remove your last passkey." });
+    }
+    const passkey = status.passkeys.find((p) => p.id === form.id);
+    if (!passkey) return reply.redirect(ACCOUNT_PATH, 303);
+    if (form.confirm !== "yes") {
+      return sendPage(reply, 200, confirmRemovalPage({
+        csrf: csrfToken(request, reply, config),
+        action: "/oauth/account/passkeys/remove",
+        id: passkey.id,
+        title: `Remove ${passkey.name}?`,
+        message: "You will no longer be able to sign in with this passkey. Remove it from your device or password manager too.",
+      }));
     }
     await passkeys.remove({ id: session.userId, email: session.email }, form.id ?? "");
     return reply.redirect(`${ACCOUNT_PATH}?done=passkey_removed`, 303);

@@ -69,6 +69,7 @@ const STYLE = `
   input.secret{font:1rem ui-monospace,SFMono-Regular,Menlo,monospace;letter-spacing:.05em}
   ol.steps{padding-left:20px;margin:12px 0 4px}
   ul.codes{display:grid;grid-template-columns:repeat(2,1fr);gap:8px;list-style:none;padding:0;margin:16px 0}ul.codes code{font-size:1.05rem;display:block;text-align:center;padding:6px}
+  button.primary.danger{background:#b42318;border-color:#b42318}
   a.button.primary{background:#2d5bff;border-color:#2d5bff;color:#fff}
   .sso{margin-top:20px}.passkey{margin-top:12px}.sso .or{text-align:center;margin:0 0 8px}.sso form{margin:8px 0}button.wide{width:100%}
   a.button{display:inline-block;padding:10px 18px;border-radius:8px;border:1px solid #c8ceda;color:inherit;text-decoration:none}

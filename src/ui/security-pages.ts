@@ -129,6 +129,19 @@ export function accountPage(v: SecurityView): string {
   );
 }
 
+/** Removing a factor cannot be undone: the person confirms first, on a page of its own. */
+export function confirmRemovalPage(o: { csrf: string; action: string; id?: string; title: string; message: string }): string {
+  return page(
+    o.title,
+    html`<h1>${o.title}</h1>
+      <p>${o.message}</p>
+      <form method="post" action="${o.action}">
+        ${hidden({ csrf: o.csrf, confirm: "yes", ...(o.id ? { id: o.id } : {}) })}
+        <div class="actions"><a class="button" href="/oauth/account">Cancel</a><button class="primary danger" type="submit">Remove</button></div>
+      </form>`,
+  );
+}
+
 /** An organization requires a second factor and the person has none: they add one before going on. */
 export function enrolPage(o: { csrf: string; returnTo: string; email: string; error?: string }): string {
   return page(
