@@ -169,6 +169,14 @@ describe("POST /oauth/par", () => {
     expect(noPkce.body.error).toBe("invalid_request");
   });
 
+  it("answers any method but POST with 405 and Allow: POST", async () => {
+    for (const method of ["GET", "PUT", "DELETE"]) {
+      const res = await fetch(`${server.url}/oauth/par`, { method });
+      expect(res.status, method).toBe(405);
+      expect(res.headers.get("allow")).toBe("POST");
+    }
+  });
+
   it("refuses a request_uri inside a push: invalid_request", async () => {
     const { requestUri } = await pushed();
     const res = await push({ ...authorizationParams(web.clientId).params, request_uri: requestUri }, basic(web.clientId, web.secret));

@@ -15,6 +15,14 @@ import { formParams } from "./params.ts";
 export const PAR_PATH = "/oauth/par";
 
 export const parRoute: FastifyPluginAsync<{ services: Services }> = async (app, { services }) => {
+  // RFC 9126 §2.3: any other method is 405.
+  app.route({
+    method: ["GET", "PUT", "PATCH", "DELETE"],
+    url: "/par",
+    handler: async (_request, reply) =>
+      reply.status(405).headers({ allow: "POST", "cache-control": "no-store" }).send({ error: "invalid_request", error_description: "use POST to push an authorization request" }),
+  });
+
   app.post("/par", async (request, reply) => {
     const body = formParams(request);
     const client = await authenticateClient(request, body, services, { allowPublic: true });
