@@ -153,5 +153,14 @@ describeWithChromium("the Credentials tab: public keys and the device flow", () 
     expect(device.body.user_code).toMatch(/^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/);
     const poll = await postForm(`${server.url}/oauth/token`, { grant_type: "urn:ietf:params:oauth:grant-type:device_code", client_id: app.clientId, device_code: String(device.body.device_code) });
     expect(poll.body.error).toBe("authorization_pending");
+
+    // The sign-in request it shows asks only for what was granted (openid too must be granted,
+    // and then needs a nonce): with nothing granted yet it says so instead of a request that fails.
+    expect(quickStart).toContain("&scope=knowledge.articles.read&state=$STATE&code_challenge=");
+    const bare = await create({ name: "Nothing granted", applicationType: "OAUTH", platform: "NATIVE", isFirstParty: false, redirectUris: [{ uri: "com.acme.bare:/callback" }] });
+    await page.goto(`${server.url}${credentialsOf(bare)}`);
+    const bareQuickStart = (await page.locator(".quick-start pre").textContent())!;
+    expect(bareQuickStart).toContain("&scope=<a scope granted under Permissions>&state=");
+    expect(bareQuickStart).not.toContain("scope=openid");
   }, 120_000);
 });

@@ -98,6 +98,13 @@ describe("a required second factor at the next sign-in", () => {
 
     const next = await signIn(lee);
     expect(next.location).toBe(`/oauth/login/second-factor?return_to=${encodeURIComponent(ACCOUNT)}`);
+
+    // The organization's ADMINs see the change in their audit trail; another organization's do not.
+    const AUDIT = `{ auditEvents(first: 50) { edges { node { action actorId targetId details } } } }`;
+    const seen = (await gql(acme.token, AUDIT, {})).auditEvents.edges.map((e: { node: { action: string; targetId: string } }) => e.node);
+    expect(seen).toContainEqual(expect.objectContaining({ action: "user.second_factor_added", actorId: `usr_${lee.id}`, targetId: `usr_${lee.id}`, details: JSON.stringify({ factor: "totp" }) }));
+    const elsewhere = (await gql(globex.token, AUDIT, {})).auditEvents.edges.map((e: { node: { action: string } }) => e.node.action);
+    expect(elsewhere).not.toContain("user.second_factor_added");
   });
 
   it("single sign-on path: the identity provider's answer leads to adding a factor too", async () => {

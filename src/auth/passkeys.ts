@@ -18,12 +18,11 @@ import {
   type PublicKeyCredentialRequestOptionsJSON,
   type RegistrationResponseJSON,
 } from "@simplewebauthn/server";
-import { audit } from "../audit/record.ts";
 import type { Config } from "../config/index.ts";
 import type { Db } from "../db/client.ts";
 import { publicId } from "../ids.ts";
 import { PRODUCT_NAME } from "../mail/templates.ts";
-import type { SecondFactors } from "./second-factors.ts";
+import { auditPersonFactor, type SecondFactors } from "./second-factors.ts";
 
 export const WEBAUTHN_COOKIE = "sk_webauthn";
 const CHALLENGE_TTL_MS = 5 * 60_000;
@@ -96,7 +95,7 @@ export class Passkeys {
           name,
         },
       });
-      await audit(tx, { kind: "USER", subject: publicId("User", user.id) }, null, "user.second_factor_added", user.id, { factor: "passkey", name });
+      await auditPersonFactor(tx, user.id, "user.second_factor_added", { factor: "passkey", name });
       return created;
     });
     this.#factors.notifyPasskey(user.email, "added");
@@ -152,7 +151,7 @@ export class Passkeys {
       const row = await tx.passkey.findFirst({ where: { id: passkeyId, userId: user.id }, select: { id: true, name: true } });
       if (!row) return false;
       await tx.passkey.delete({ where: { id: row.id } });
-      await audit(tx, { kind: "USER", subject: publicId("User", user.id) }, null, "user.second_factor_removed", user.id, { factor: "passkey", name: row.name });
+      await auditPersonFactor(tx, user.id, "user.second_factor_removed", { factor: "passkey", name: row.name });
       return true;
     });
     if (removed) this.#factors.notifyPasskey(user.email, "removed");

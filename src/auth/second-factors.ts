@@ -52,6 +52,16 @@ export type CodeResult = "totp" | "recovery" | null;
 
 const person = (userId: string): Actor => ({ kind: "USER", subject: publicId("User", userId) });
 
+/**
+ * A change to a person's own factors, in the audit trail of every organization they belong to
+ * (so each organization's ADMINs see it in auditEvents), or once without an organization.
+ */
+export async function auditPersonFactor(tx: Prisma.TransactionClient, userId: string, action: string, details: Record<string, unknown>): Promise<void> {
+  const memberships = await tx.membership.findMany({ where: { userId }, select: { organizationId: true } });
+  const organizations = memberships.length > 0 ? memberships.map((m) => m.organizationId) : [null];
+  for (const organizationId of organizations) await audit(tx, person(userId), organizationId, action, userId, details);
+}
+
 /** "abcde-fghij": 10 characters of an alphabet without look-alikes, 50 bits. */
 function recoveryCode(): string {
   let code = "";
@@ -141,7 +151,7 @@ export class SecondFactors {
       const won = await tx.totpFactor.updateMany({ where: { id: row.id, confirmedAt: null, secretSealed: row.secretSealed }, data: { confirmedAt: new Date(), lastTimeStep: step } });
       if (won.count !== 1) return false;
       await this.#replaceRecoveryCodes(tx, user.id, codes);
-      await audit(tx, person(user.id), null, "user.second_factor_added", user.id, { factor: "totp" });
+      await auditPersonFactor(tx, user.id, "user.second_factor_added", { factor: "totp" });
       return true;
     });
     if (!confirmed) return null;
@@ -176,7 +186,7 @@ export class SecondFactors {
         const used = await tx.recoveryCode.updateMany({ where: { userId: user.id, codeHash: sha256(code), usedAt: null }, data: { usedAt: new Date() } });
         if (used.count !== 1) return null;
         const left = await tx.recoveryCode.count({ where: { userId: user.id, usedAt: null } });
-        await audit(tx, person(user.id), null, "user.recovery_code_used", user.id, { left });
+        await auditPersonFactor(tx, user.id, "user.recovery_code_used", { left });
         return "recovery" as const;
       });
     }
@@ -202,7 +212,7 @@ export class SecondFactors {
       const gone = await tx.totpFactor.deleteMany({ where: { userId, confirmedAt: { not: null } } });
       if (gone.count === 0) return false;
       await tx.recoveryCode.deleteMany({ where: { userId } });
-      await audit(tx, person(userId), null, "user.second_factor_removed", userId, { factor: "totp" });
+      await auditPersonFactor(tx, userId, "user.second_factor_removed", { factor: "totp" });
       return true;
     });
     if (removed) this.#notify(email, "An authenticator app was removed from your account", "authenticator app", "removed");
@@ -215,7 +225,7 @@ export class SecondFactors {
     const made = await this.#db.$transaction(async (tx) => {
       if ((await tx.totpFactor.count({ where: { userId, confirmedAt: { not: null } } })) === 0) return false;
       await this.#replaceRecoveryCodes(tx, userId, codes);
-      await audit(tx, person(userId), null, "user.recovery_codes_replaced", userId, { count: codes.length });
+      await auditPersonFactor(tx, userId, "user.recovery_codes_replaced", { count: codes.length });
       return true;
     });
     if (!made) return null;

@@ -88,9 +88,11 @@ curl ${urls.token} -d grant_type=client_credentials -d scope="${scope}" \\
 curl -u "${app.clientId}:$CLIENT_SECRET" ${urls.token} \\
   -d grant_type=client_credentials -d scope="${scope}"`;
   } else {
-    const authorize = `${urls.authorization}?response_type=code&client_id=${encodeURIComponent(app.clientId)}&redirect_uri=${encodeURIComponent(redirect)}&scope=${encodeURIComponent(
-      granted.length ? scope : "openid",
-    )}&state=$STATE&code_challenge=$CODE_CHALLENGE&code_challenge_method=S256`;
+    // Only scopes granted to the app (openid too must be granted), and a nonce whenever openid is asked for.
+    const oidc = granted.some((g) => g.scope.name === "openid");
+    const authorize = `${urls.authorization}?response_type=code&client_id=${encodeURIComponent(app.clientId)}&redirect_uri=${encodeURIComponent(redirect)}&scope=${
+      granted.length ? encodeURIComponent(scope) : scope
+    }&state=$STATE${oidc ? "&nonce=$NONCE" : ""}&code_challenge=$CODE_CHALLENGE&code_challenge_method=S256`;
     const exchange = publicClient
       ? `curl ${urls.token} -d grant_type=authorization_code -d client_id=${app.clientId} \\
   -d code="$CODE" -d redirect_uri=${redirect} -d code_verifier="$CODE_VERIFIER"`
