@@ -211,6 +211,10 @@ describe("GET /oauth/authorize?client_id&request_uri", () => {
     const again = await agent.request(authorizePath({ client_id: web.clientId, request_uri: requestUri }));
     expect(again.status).toBe(400);
     expect(errorOnPage(again.text)).toBe("invalid_request_uri");
+    // The person is told the link is spent, not that it is wrong.
+    expect(again.text).toContain("has expired or was already used");
+    expect(again.text).toContain("sign in again from there");
+    expect(again.text).not.toContain("the link that brought you here is wrong");
     expect(await server.services.db.pushedAuthorizationRequest.findUnique({ where: { requestUriHash: sha256(requestUri.slice(PREFIX.length)) } })).toBeNull();
   });
 

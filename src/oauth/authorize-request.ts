@@ -15,6 +15,9 @@ export const PUSHED_REQUEST_TTL_SECONDS = 60;
 /** Once a browser brings the request_uri to /oauth/authorize, the person has this long to sign in and decide. */
 export const PUSHED_SIGN_IN_WINDOW_MS = 10 * 60_000;
 
+/** What a person does when a pushed request is gone: the link is not wrong, only spent. */
+export const REQUEST_URI_GONE_HINT = "Go back to the application and sign in again from there: it will make a new link.";
+
 /** The stored key of a request_uri (its random part hashed), or null when it is not one of ours. */
 export function requestUriKey(requestUri: string): string | null {
   if (!requestUri.startsWith(REQUEST_URI_PREFIX)) return null;
@@ -58,7 +61,7 @@ export interface AuthorizationRequest {
 }
 
 export type AuthorizationCheck =
-  | { kind: "page"; status: number; title: string; message: string; error: string; parameter?: string; value?: string }
+  | { kind: "page"; status: number; title: string; message: string; error: string; parameter?: string; value?: string; hint?: string }
   | { kind: "redirect"; redirectUri: string; error: string; description: string; state: string | undefined }
   | { kind: "ok"; request: AuthorizationRequest };
 
@@ -68,7 +71,7 @@ export const AUTHORIZATION_PARAMETERS = ["client_id", "redirect_uri", "response_
 const PARAMETERS = AUTHORIZATION_PARAMETERS;
 
 // The parameter's value is shown only for client_id and redirect_uri: neither is a secret.
-const page = (message: string, error: string, parameter: string, value?: string): AuthorizationCheck => ({
+const page = (message: string, error: string, parameter: string, value?: string): Extract<AuthorizationCheck, { kind: "page" }> => ({
   kind: "page",
   status: 400,
   title: "This sign-in link is not valid",
@@ -119,7 +122,7 @@ async function checkPushedReference(raw: Record<string, unknown>, services: Serv
     ? await services.db.pushedAuthorizationRequest.findUnique({ where: { requestUriHash: key }, include: { application: { select: { clientId: true } } } })
     : null;
   if (!key || !row || row.expiresAt <= now || row.application.clientId !== clientId) {
-    return page("This sign-in link has expired or was already used. Go back to the application and start again.", "invalid_request_uri", "request_uri");
+    return { ...page("This sign-in link has expired or was already used.", "invalid_request_uri", "request_uri"), hint: REQUEST_URI_GONE_HINT };
   }
   if (!row.startedAt) {
     await services.db.pushedAuthorizationRequest.updateMany({

@@ -9,7 +9,7 @@ import type { ActiveSession } from "../auth/sessions.ts";
 import { sha256 } from "../crypto/random.ts";
 import type { Services } from "../services.ts";
 import { authorizationErrorPage, consentPage, privateApplicationPage } from "../ui/pages.ts";
-import { checkAuthorizationRequest, redirectWith, type AuthorizationRequest } from "./authorize-request.ts";
+import { checkAuthorizationRequest, redirectWith, REQUEST_URI_GONE_HINT, type AuthorizationRequest } from "./authorize-request.ts";
 import { describeSafely } from "./errors.ts";
 import { csrfToken, csrfValid, formFields, sendMessage, sendPage, sessionToken } from "./browser.ts";
 
@@ -54,9 +54,10 @@ export const authorizeRoutes: FastifyPluginAsync<{ services: Services }> = async
           400,
           authorizationErrorPage({
             title: "This sign-in link is not valid",
-            message: "This sign-in link has expired or was already used. Go back to the application and start again.",
+            message: "This sign-in link has expired or was already used.",
             error: "invalid_request_uri",
             parameter: "request_uri",
+            hint: REQUEST_URI_GONE_HINT,
           }),
         );
       }

@@ -153,6 +153,8 @@ export function authorizationErrorPage(opts: {
   parameter?: string | undefined;
   value?: string | undefined;
   back?: BackToApp | undefined;
+  /** What to do next, instead of the default (which blames the link). */
+  hint?: string | undefined;
 }): string {
   const shown = opts.value !== undefined && opts.value.length > 200 ? `${opts.value.slice(0, 200)}…` : opts.value;
   return page(
@@ -162,7 +164,7 @@ export function authorizationErrorPage(opts: {
         <dt>Error</dt><dd><code>${opts.error}</code></dd>
         ${opts.parameter ? html`<dt>Parameter</dt><dd><code>${opts.parameter}</code>${shown !== undefined ? html` = <code>${shown}</code>` : ""}</dd>` : ""}
       </dl>
-      ${opts.back ? backLink(opts.back) : html`<p class="muted">Go back to the application and try again, or tell its developers: the link that brought you here is wrong.</p>`}`,
+      ${opts.back ? backLink(opts.back) : html`<p class="muted">${opts.hint ?? "Go back to the application and try again, or tell its developers: the link that brought you here is wrong."}</p>`}`,
   );
 }
 
