@@ -20,6 +20,9 @@ export interface ReplayStore {
   close(): Promise<void>;
 }
 
+/** Rows per statement when the SQLite store writes its batch (2 parameters a row). */
+const FLUSH_CHUNK = 200;
+
 /** Prisma's unique-constraint violation. */
 const isDuplicate = (err: unknown) => (err as { code?: string } | null)?.code === "P2002";
 
@@ -104,14 +107,28 @@ export class SingleProcessReplayStore implements ReplayStore {
     const batch = [...new Map(this.#pending.map((row) => [row.key, row])).values()];
     this.#pending = [];
     if (batch.length === 0) return;
-    this.#flushing = this.#db.usedJti
-      .createMany({ data: batch })
-      .then(() => undefined)
-      // A row left over from an expired use of the same key: write them one by one.
-      .catch(() => Promise.all(batch.map((row) => this.#db.usedJti.upsert({ where: { key: row.key }, create: row, update: { expiresAt: row.expiresAt } }))).then(() => undefined))
+    this.#flushing = this.#write(batch)
       .catch(() => undefined)
       .finally(() => (this.#flushing = null));
     await this.#flushing;
+  }
+
+  /**
+   * One upsert per chunk of rows (a row left from an expired use of the same key takes the new
+   * expiry). Raw rather than createMany: Prisma's createMany cost 40-65 µs of CPU per row here,
+   * as much as a third of a private_key_jwt or DPoP token request (bench/client-auth.ts, 2026-12-07:
+   * with the writes left out, 0.213 to 0.172 ms and 0.272 to 0.207 ms a request). Full chunks
+   * share one statement text, so SQLite compiles it once (src/db/sqlite-statements.ts).
+   */
+  async #write(batch: { key: string; expiresAt: Date }[]): Promise<void> {
+    for (let i = 0; i < batch.length; i += FLUSH_CHUNK) {
+      const rows = batch.slice(i, i + FLUSH_CHUNK);
+      const values = rows.map(() => "(?, ?)").join(", ");
+      await this.#db.$executeRawUnsafe(
+        `INSERT INTO "UsedJti" ("key", "expiresAt") VALUES ${values} ON CONFLICT ("key") DO UPDATE SET "expiresAt" = excluded."expiresAt"`,
+        ...rows.flatMap((row) => [row.key, row.expiresAt]),
+      );
+    }
   }
 
   #prune(now: number): void {
