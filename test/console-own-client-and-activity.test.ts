@@ -12,6 +12,7 @@ import { describeWithChromium, launchChromium, signInToConsole } from "./helpers
 import { consoleToken } from "./helpers/people.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 import { createUser } from "./helpers/users.ts";
+import { graphqlData } from "./helpers/http.ts";
 
 const olga = { email: "olga@operator.example", password: "correct horse battery staple" };
 const ada = { email: "ada@acme.example", password: "correct horse battery staple" };
@@ -24,16 +25,7 @@ let adaToken: string;
 let consoleAppId: string;
 let browser: Browser | null = null;
 
-async function gql(token: string, query: string, variables: Record<string, unknown> = {}) {
-  const res = await fetch(`${server.url}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: Record<string, any>; errors?: unknown };
-  if (!body.data) throw new Error(JSON.stringify(body));
-  return body.data;
-}
+const gql = (token: string, query: string, variables: Record<string, unknown> = {}) => graphqlData(server.url, token, query, variables);
 
 const CREATE = `mutation ($input: CreateConnectApplicationInput!) {
   createConnectApplication(input: $input) {

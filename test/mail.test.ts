@@ -12,6 +12,7 @@ import { describeWithChromium, launchChromium } from "./helpers/chromium.ts";
 import { freePort, startTestServer, type TestServer } from "./helpers/server.ts";
 import { linkIn, startMailCatcher, type MailCatcher } from "./helpers/smtp.ts";
 import { createUser } from "./helpers/users.ts";
+import { graphqlData } from "./helpers/http.ts";
 
 const OUTPUT = fileURLToPath(new URL("../test-output/", import.meta.url));
 const PASSWORD = "correct horse battery staple";
@@ -20,16 +21,7 @@ let smtp: MailCatcher;
 let server: TestServer;
 let acme: Admin;
 
-async function gql(token: string, query: string, variables: Record<string, unknown>) {
-  const res = await fetch(`${server.url}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data: Record<string, any>; errors?: unknown[] };
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
+const gql = (token: string, query: string, variables: Record<string, unknown> = {}) => graphqlData(server.url, token, query, variables);
 const INVITE = `mutation ($input: InviteMemberInput!) { inviteMember(input: $input) { __typename ... on InviteMemberSuccess { invitationUrl } } }`;
 const RESET = `mutation ($input: CreatePasswordResetLinkInput!) { createPasswordResetLink(input: $input) { __typename ... on CreatePasswordResetLinkSuccess { resetUrl } } }`;
 

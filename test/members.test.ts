@@ -7,7 +7,7 @@ import { publicId } from "../src/ids.ts";
 import { CONSOLE_CLIENT_ID } from "../src/applications/console-client.ts";
 import { bootstrapAdmin, type Admin } from "./helpers/admin.ts";
 import { Agent, authorize, pkcePair } from "./helpers/agent.ts";
-import { postForm } from "./helpers/http.ts";
+import { postForm, graphqlData } from "./helpers/http.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 import { createUser } from "./helpers/users.ts";
 
@@ -45,16 +45,7 @@ async function consoleToken(email: string, password = PASSWORD): Promise<string>
   return String(token.body.access_token);
 }
 
-async function gql(token: string, query: string, variables: Record<string, unknown> = {}) {
-  const res = await fetch(`${server.url}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data: Record<string, any>; errors?: unknown[] };
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
+const gql = (token: string, query: string, variables: Record<string, unknown> = {}) => graphqlData(server.url, token, query, variables);
 
 const RESULT = `__typename ... on Error { message } ... on ValidationError { fieldErrors { path message } }`;
 const INVITE = `mutation ($input: InviteMemberInput!) { inviteMember(input: $input) { ${RESULT} ... on InviteMemberSuccess { invitationUrl } } }`;

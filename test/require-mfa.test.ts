@@ -9,6 +9,7 @@ import { Agent } from "./helpers/agent.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 import { startScriptedUpstream, type ScriptedUpstream } from "./helpers/upstream-oidc.ts";
 import { createUser } from "./helpers/users.ts";
+import { graphqlData } from "./helpers/http.ts";
 
 let server: TestServer;
 let acme: Admin;
@@ -16,16 +17,7 @@ let globex: Admin;
 let upstream: ScriptedUpstream;
 let providerId = "";
 
-async function gql(token: string, query: string, variables: Record<string, unknown>) {
-  const res = await fetch(`${server.url}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data: Record<string, any>; errors?: unknown[] };
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
+const gql = (token: string, query: string, variables: Record<string, unknown> = {}) => graphqlData(server.url, token, query, variables);
 const UPDATE_ORG = `mutation ($input: UpdateOrganizationInput!) { updateOrganization(input: $input) {
   __typename ... on UpdateOrganizationSuccess { organization { id name requireMfa } } } }`;
 const REGISTER = `mutation ($input: RegisterIdentityProviderInput!) { registerIdentityProvider(input: $input) {

@@ -11,7 +11,7 @@ import { CreateApplicationDocument, GrantScopesDocument } from "./gql/graphql.ts
 import { bootstrapAdmin, type Admin } from "./helpers/admin.ts";
 import { Agent, authorizePath, pkcePair } from "./helpers/agent.ts";
 import { confineToLocalhost, describeWithChromium, launchChromium } from "./helpers/chromium.ts";
-import { graphql } from "./helpers/http.ts";
+import { graphql, graphqlData } from "./helpers/http.ts";
 import { freePort, startTestServer, type TestServer } from "./helpers/server.ts";
 import { startOidcProvider, startScriptedUpstream, type ScriptedUpstream, type Upstream } from "./helpers/upstream-oidc.ts";
 import { createUser } from "./helpers/users.ts";
@@ -30,16 +30,7 @@ let globexClientId: string;
 let oktaId: string;
 let scriptedId: string;
 
-async function gql(token: string, query: string, variables: Record<string, unknown>) {
-  const res = await fetch(`${server.url}/graphql`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data: Record<string, any>; errors?: unknown[] };
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data;
-}
+const gql = (token: string, query: string, variables: Record<string, unknown> = {}) => graphqlData(server.url, token, query, variables);
 
 const PROVIDER_FIELDS = `id name signIn { enabled clientId emailDomains jitRole }`;
 const REGISTER = `mutation ($input: RegisterIdentityProviderInput!) { registerIdentityProvider(input: $input) {

@@ -50,3 +50,15 @@ export async function graphql<TResult, TVariables>(
   const json = (await res.json()) as { data: TResult; errors?: GraphQLResult<TResult>["errors"] };
   return { status: res.status, data: json.data, errors: json.errors, headers: res.headers };
 }
+
+/** An untyped GraphQL request's `data`; any error fails the test with the whole answer. */
+export async function graphqlData(baseUrl: string, token: string, query: string, variables: Record<string, unknown> = {}): Promise<Record<string, any>> {
+  const res = await fetch(`${baseUrl}/graphql`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as { data?: Record<string, any> | null; errors?: unknown[] };
+  if (body.errors || !body.data) throw new Error(JSON.stringify(body));
+  return body.data;
+}
