@@ -24,6 +24,12 @@ import { createTestDatabase, type TestDatabase } from "./helpers/database.ts";
 import { basic, postForm } from "./helpers/http.ts";
 import { startTestServer, TEST_ARGON2_ENV, type TestServer } from "./helpers/server.ts";
 
+/**
+ * An id as 0.1.0 made them (Prisma's cuid(): letters and digits). A base64url id would hold "_"
+ * about one time in three, which no public id (`usr_...`) may contain.
+ */
+const cuidLike = () => `c${randomBytes(12).toString("hex")}`;
+
 /** The last migration of release 0.1.0 (CHANGELOG.md). */
 const PREVIOUS_RELEASE_LAST_MIGRATION = "20261130055207_publication";
 const KEY_SECRET = "upgrade-test-key-encryption-secret-0123456789";
@@ -116,8 +122,8 @@ describe("a database of release 0.1.0, upgraded in place", () => {
     // Rows as 0.1.0 wrote them: only its columns (createMany sends no RETURNING of newer ones).
     const { db } = await createDb(database.url);
     try {
-      const orgId = randomId();
-      const userId = randomId();
+      const orgId = cuidLike();
+      const userId = cuidLike();
       // Raw where this version added a column with a default (createMany would send it: requireMfa).
       const orgSql =
         database.provider === "sqlite"
@@ -127,7 +133,7 @@ describe("a database of release 0.1.0, upgraded in place", () => {
       await db.user.createMany({ data: [{ id: userId, email: "ada@legacy.test", passwordHash: await hashPassword("correct horse battery staple", ARGON2) }] });
       await db.membership.createMany({ data: [{ organizationId: orgId, userId, role: "ADMIN" }] });
       const app = async (name: string, shape: { applicationType: string; platform: string | null }, grants: { scope: string; kind: string }[]) => {
-        const id = randomId();
+        const id = cuidLike();
         const clientId = randomId();
         // Raw: the client would send this version's columns with their defaults (requireDpop, ...).
         const sql =
@@ -216,7 +222,7 @@ describe("a database of release 0.1.0, upgraded in place", () => {
     expect(String(refreshed.body.scope).split(" ").sort()).toEqual(["email", "offline_access", "openid"]);
     expect(typeof refreshed.body.refresh_token).toBe("string");
     const userinfo = await fetch(`${server.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${refreshed.body.access_token}` } });
-    expect(userinfo.status).toBe(200);
+    expect(userinfo.status, `${userinfo.headers.get("www-authenticate")} ${await userinfo.clone().text()}`).toBe(200);
     expect(((await userinfo.json()) as { email?: string }).email).toBe("ada@legacy.test");
 
     // A token signed before the upgrade verifies against the JWKS served after it.
