@@ -22,7 +22,7 @@ async function waitFor(url: string, timeoutMs: number): Promise<Response> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const res = await fetch(url);
+      const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
       if (res.ok) return res;
     } catch {
       // not listening yet
@@ -32,18 +32,27 @@ async function waitFor(url: string, timeoutMs: number): Promise<Response> {
   }
 }
 
+/** A document's JSON, or an error naming the request that got no answer within 10 s. */
+async function getJson(url: string): Promise<any> {
+  try {
+    return await (await fetch(url, { signal: AbortSignal.timeout(10_000) })).json();
+  } catch (err) {
+    throw new Error(`GET ${url}: ${(err as Error).message}`);
+  }
+}
+
 async function expectServedDocuments(url: string) {
-  expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: "ok" });
-  expect(await (await fetch(`${url}/readyz`)).json()).toEqual({ status: "ready" });
-  const metadata = (await (await fetch(`${url}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
+  expect(await getJson(`${url}/healthz`)).toEqual({ status: "ok" });
+  expect(await getJson(`${url}/readyz`)).toEqual({ status: "ready" });
+  const metadata = (await getJson(`${url}/.well-known/oauth-authorization-server`)) as Record<string, unknown>;
   expect(metadata.issuer).toBe(url);
   expect(metadata.token_endpoint).toBe(`${url}/oauth/token`);
   expect(metadata.jwks_uri).toBe(`${url}/.well-known/jwks.json`);
   expect(metadata.grant_types_supported).toContain("client_credentials");
-  const oidc = (await (await fetch(`${url}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+  const oidc = (await getJson(`${url}/.well-known/openid-configuration`)) as Record<string, unknown>;
   expect(oidc.issuer).toBe(url);
   expect(oidc.id_token_signing_alg_values_supported).toEqual(["ES256"]);
-  const jwks = (await (await fetch(`${url}/.well-known/jwks.json`)).json()) as JSONWebKeySet;
+  const jwks = (await getJson(`${url}/.well-known/jwks.json`)) as JSONWebKeySet;
   expect(jwks.keys.length).toBeGreaterThanOrEqual(1);
   for (const key of jwks.keys) {
     expect(key).toMatchObject({ kty: "EC", crv: "P-256", alg: "ES256", use: "sig" });
@@ -72,17 +81,25 @@ describe("scopekeeper serve over a fresh SQLite file", () => {
         throw new Error(`${e.message}\n${stderr}`);
       });
       console.log(`scopekeeper serve: ready in ${Date.now() - started} ms`);
-      await expectServedDocuments(`http://127.0.0.1:${port}`);
+      await expectServedDocuments(`http://127.0.0.1:${port}`).catch((e: Error) => {
+        throw new Error(`${e.message}\nthe server's stderr:\n${stderr}`);
+      });
       expect(readFileSync(dbFile).subarray(0, 15).toString()).toBe("SQLite format 3");
       // GraphiQL is served to browsers outside production.
-      const page = await fetch(`http://127.0.0.1:${port}/graphql`, { headers: { accept: "text/html" } });
+      const page = await fetch(`http://127.0.0.1:${port}/graphql`, { headers: { accept: "text/html" }, signal: AbortSignal.timeout(10_000) });
       expect(page.status).toBe(200);
       expect(await page.text()).toContain("GraphiQL");
     } finally {
+      // SIGTERM drains for up to SHUTDOWN_TIMEOUT_MS (10 s); a process still there after 15 s
+      // is ended, and the test says so rather than timing out without a word.
+      const exited = new Promise((r) => child.once("exit", r));
       child.kill("SIGTERM");
-      await new Promise((r) => child.once("exit", r));
+      const kill = setTimeout(() => child.kill("SIGKILL"), 15_000);
+      await exited;
+      clearTimeout(kill);
+      expect(child.signalCode, `serve did not exit on SIGTERM within 15 s\n${stderr}`).not.toBe("SIGKILL");
     }
-  });
+  }, 60_000);
 });
 
 describe.runIf(POSTGRES_URL)("server over PostgreSQL", () => {
