@@ -4,9 +4,8 @@ import { useForm } from "react-hook-form";
 import { useMutation, useQuery } from "urql";
 import { InviteMemberMutation, MembersQuery, PasswordResetLinkMutation, RemoveMemberMutation, UpdateMemberRoleMutation } from "../operations.ts";
 import { useSession } from "../session.tsx";
-import { CopyButton } from "../components/CopyButton.tsx";
 import { Field } from "../components/Field.tsx";
-import { CloseButton, Modal } from "../components/Modal.tsx";
+import { OneTimeLinkDialog } from "../components/OneTimeLinkDialog.tsx";
 import { ConfirmDialog, failureOf } from "../components/ConfirmDialog.tsx";
 import { EmptyState, ErrorNotice } from "../components/Notice.tsx";
 import { formatDate } from "../labels.ts";
@@ -131,26 +130,7 @@ function MemberList({ organizationId, organizationName }: { organizationId: stri
           </tbody>
         </table>
       )}
-      <Modal open={link !== null} onOpenChange={(open) => !open && setLink(null)} title={link?.title ?? ""} description={link?.note}>
-        {link && (
-          <>
-            <div className="field">
-              <label htmlFor="one-time-link">{link.label}</label>
-              <div className="copy-row">
-                <input id="one-time-link" type="text" readOnly value={link.url} onFocus={(e) => e.currentTarget.select()} />
-                <CopyButton value={link.url} />
-              </div>
-            </div>
-            <div className="actions">
-              <CloseButton asChild>
-                <button type="button" className="primary">
-                  Done
-                </button>
-              </CloseButton>
-            </div>
-          </>
-        )}
-      </Modal>
+      <OneTimeLinkDialog inputId="one-time-link" onClose={() => setLink(null)} link={link && { title: link.title, description: link.note, label: link.label, url: link.url }} />
       <RemoveDialog organizationId={organizationId} member={removing} onClose={() => setRemoving(null)} onRemoved={(email) => setStatus(`${email} removed.`)} />
     </section>
   );

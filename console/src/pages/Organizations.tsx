@@ -6,9 +6,8 @@ import { useState } from "react";
 import { useForm } from "react-hook-form";
 import { useMutation } from "urql";
 import { organizationForm as schema, type OrganizationFormValues as Values } from "../rules.ts";
-import { CopyButton } from "../components/CopyButton.tsx";
 import { Field } from "../components/Field.tsx";
-import { CloseButton, Modal } from "../components/Modal.tsx";
+import { OneTimeLinkDialog } from "../components/OneTimeLinkDialog.tsx";
 import { CreateOrganizationMutation } from "../operations.ts";
 import { useSession } from "../session.tsx";
 import { EmptyState } from "../components/Notice.tsx";
@@ -80,26 +79,18 @@ export function OrganizationsPage() {
           </button>
         </div>
       </form>
-      <Modal open={created !== null} onOpenChange={(open) => !open && setCreated(null)} title={created ? `${created.name} created` : ""} description={created ? `Send this link to ${created.email}. It works once, for 7 days: they choose a password and join as ADMIN.` : undefined}>
-        {created && (
-          <>
-            <div className="field">
-              <label htmlFor="organization-invitation">Invitation link</label>
-              <div className="copy-row">
-                <input id="organization-invitation" type="text" readOnly value={created.url} onFocus={(e) => e.currentTarget.select()} />
-                <CopyButton value={created.url} />
-              </div>
-            </div>
-            <div className="actions">
-              <CloseButton asChild>
-                <button type="button" className="primary">
-                  Done
-                </button>
-              </CloseButton>
-            </div>
-          </>
-        )}
-      </Modal>
+      <OneTimeLinkDialog
+        inputId="organization-invitation"
+        onClose={() => setCreated(null)}
+        link={
+          created && {
+            title: `${created.name} created`,
+            description: `Send this link to ${created.email}. It works once, for 7 days: they choose a password and join as ADMIN.`,
+            label: "Invitation link",
+            url: created.url,
+          }
+        }
+      />
     </section>
   );
 }
