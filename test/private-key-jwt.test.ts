@@ -52,7 +52,9 @@ function jwksServer() {
 }
 
 beforeAll(async () => {
-  server = await startTestServer();
+  // This file refuses many assertions on purpose, all from 127.0.0.1: the per-address throttle
+  // (test/throttles.test.ts) must not turn its later 401s into 429s.
+  server = await startTestServer({ env: { CLIENT_AUTH_MAX_FAILURES_PER_ADDRESS: "200", CLIENT_AUTH_MAX_FAILURES_PER_CLIENT: "400" } });
   admin = await bootstrapAdmin(server, "Keys Inc");
   key = await newClientKey("ES256");
   const r = await create({ name: "Signer", tokenEndpointAuthMethod: "PRIVATE_KEY_JWT", jwks: JSON.stringify(jwksOf(key)) });
@@ -89,6 +91,62 @@ describe("registering public keys (GraphQL)", () => {
     expect(await codes({ tokenEndpointAuthMethod: "PRIVATE_KEY_JWT", jwksUri: "http://keys.example.com/jwks" })).toEqual(["jwks_uri_invalid"]);
     expect(await codes({ jwks: JSON.stringify(jwksOf(key)) })).toEqual(["jwks_needs_private_key_jwt"]);
     expect(await codes({ tokenEndpointAuthMethod: "NONE" })).toEqual(["auth_method_needs_public_client"]);
+  });
+});
+
+describe("switching an application between secrets and public keys (GraphQL)", () => {
+  const UPDATE = `mutation($input: UpdateConnectApplicationInput!) { updateConnectApplication(input: $input) {
+    __typename
+    ... on UpdateConnectApplicationSuccess { application { tokenEndpointAuthMethod jwks jwksUri clientSecrets { id active revokedAt } } }
+    ... on ValidationError { fieldErrors { path code } } } }`;
+  const ADD = `mutation($input: AddClientSecretInput!) { addClientSecret(input: $input) { __typename ... on AddClientSecretSuccess { plaintext clientSecret { id } } } }`;
+  const gql = async (query: string, input: Record<string, unknown>) =>
+    (await rawGraphql(server.url, query, { input }, { authorization: `Bearer ${admin.token}` })).body.data!;
+  const addSecret = async (applicationId: string) =>
+    (await gql(ADD, { applicationId, description: "worker" })).addClientSecret as { __typename: string; plaintext: string; clientSecret: { id: string } };
+
+  it("revokes the secrets when the method becomes PRIVATE_KEY_JWT, at once, audited, and never revives them", async () => {
+    const r = await create({ name: "Switcher" });
+    const app = r.application!;
+    const old = await addSecret(app.id);
+    expect((await token({}, basic(app.clientId, old.plaintext))).status).toBe(200);
+
+    const k = await newClientKey("ES256");
+    const toKeys = await gql(UPDATE, { id: app.id, tokenEndpointAuthMethod: "PRIVATE_KEY_JWT", jwks: JSON.stringify(jwksOf(k)) });
+    expect(toKeys.updateConnectApplication).toMatchObject({
+      __typename: "UpdateConnectApplicationSuccess",
+      application: { tokenEndpointAuthMethod: "PRIVATE_KEY_JWT", clientSecrets: [{ id: old.clientSecret.id, active: false, revokedAt: expect.any(String) }] },
+    });
+    // At once: the secret verified a moment ago (and cached as verified) is refused on the next request.
+    const refused = await token({}, basic(app.clientId, old.plaintext));
+    expect(refused.status).toBe(401);
+    expect(refused.body.error).toBe("invalid_client");
+    expect((await withAssertion(await clientAssertion(k, app.clientId, server.url))).status).toBe(200);
+    const events = await server.services.db.auditEvent.findMany({ where: { action: "client_secret.revoked", targetId: old.clientSecret.id } });
+    expect(events).toHaveLength(1);
+    expect(JSON.parse(events[0]!.details)).toMatchObject({ applicationId: app.id, reason: "token_endpoint_auth_method_private_key_jwt" });
+
+    // Back to secrets: the old one stays refused, a new one works.
+    const back = await gql(UPDATE, { id: app.id, tokenEndpointAuthMethod: "CLIENT_SECRET_BASIC", jwks: null, jwksUri: null });
+    expect(back.updateConnectApplication).toMatchObject({ application: { tokenEndpointAuthMethod: "CLIENT_SECRET_BASIC", jwks: null, jwksUri: null } });
+    expect((await token({}, basic(app.clientId, old.plaintext))).status).toBe(401);
+    expect((await withAssertion(await clientAssertion(k, app.clientId, server.url))).status).toBe(401);
+    const fresh = await addSecret(app.id);
+    expect(fresh.__typename).toBe("AddClientSecretSuccess");
+    expect((await token({}, basic(app.clientId, fresh.plaintext))).status).toBe(200);
+    expect((await token({}, basic(app.clientId, old.plaintext))).status).toBe(401);
+  });
+
+  it("revokes nothing when the switch is refused, and keeps keys out of a secret app", async () => {
+    const app = (await create({ name: "Refused switch" })).application!;
+    const secret = await addSecret(app.id);
+    const refused = await gql(UPDATE, { id: app.id, tokenEndpointAuthMethod: "PRIVATE_KEY_JWT" });
+    expect(refused.updateConnectApplication).toEqual({ __typename: "ValidationError", fieldErrors: [{ path: ["jwks"], code: "jwks_required" }] });
+    expect((await token({}, basic(app.clientId, secret.plaintext))).status).toBe(200);
+    // Leaving PRIVATE_KEY_JWT with the keys still set is refused: the keys go with the method.
+    await gql(UPDATE, { id: app.id, tokenEndpointAuthMethod: "PRIVATE_KEY_JWT", jwksUri: "https://keys.example.com/jwks" });
+    const keep = await gql(UPDATE, { id: app.id, tokenEndpointAuthMethod: "CLIENT_SECRET_BASIC" });
+    expect(keep.updateConnectApplication).toEqual({ __typename: "ValidationError", fieldErrors: [{ path: ["jwksUri"], code: "jwks_needs_private_key_jwt" }] });
   });
 });
 

@@ -133,6 +133,8 @@ interface FieldOptions {
   default?: unknown;
   /** Documentation of the create input field: what creation requires of it. */
   createNote?: string;
+  /** Documentation of the update input field: what a change of it does. */
+  updateNote?: string;
 }
 
 function field<S extends z.ZodType, const O extends FieldOptions>(schema: S, options: O): { schema: S } & O {
@@ -202,7 +204,14 @@ export const APPLICATION_FIELDS = {
     z
       .enum(TOKEN_ENDPOINT_AUTH_METHODS, { error: "must be CLIENT_SECRET_BASIC, CLIENT_SECRET_POST, PRIVATE_KEY_JWT or NONE" })
       .meta({ title: "TokenEndpointAuthMethod", description: "How it authenticates at the token endpoint; by default a secret for confidential apps and NONE for public ones. PRIVATE_KEY_JWT (RFC 7523) needs jwks or jwksUri." }),
-    { create: "optional", update: true, column: true, default: null },
+    {
+      create: "optional",
+      update: true,
+      column: true,
+      default: null,
+      updateNote:
+        "How it authenticates at the token endpoint. PRIVATE_KEY_JWT (RFC 7523) needs jwks or jwksUri, and switching to it revokes every active client secret in the same change: they stop working at once and do not come back if the method later returns to CLIENT_SECRET_BASIC or CLIENT_SECRET_POST (add a new secret then). Switching away from PRIVATE_KEY_JWT needs jwks and jwksUri set to null.",
+    },
   ),
   jwks: field(rule(z.string(), checkJwks).meta({ description: "PRIVATE_KEY_JWT: the public keys, a JWK Set as JSON text. Not with jwksUri." }), {
     create: "optional",

@@ -148,6 +148,9 @@ export class ApplicationService {
         await tx.redirectUri.createMany({ data: this.#uriRows(shape).map((r) => ({ ...r, applicationId: id })) });
       }
       const updated = await tx.connectApplication.update({ where: { id }, data: this.#columns(shape) });
+      if (shape.tokenEndpointAuthMethod === "PRIVATE_KEY_JWT" && base.tokenEndpointAuthMethod !== "PRIVATE_KEY_JWT") {
+        await this.#revokeSecretsForKeys(tx, principal, updated);
+      }
       await audit(tx, principal, updated.organizationId, options.auditAction ?? "application.updated", id, {
         fields: Object.keys(input).filter((k) => (input as Record<string, unknown>)[k] !== undefined),
       });
@@ -241,6 +244,30 @@ export class ApplicationService {
     });
     await this.#changes.announce("application", secret.application.clientId);
     return revoked;
+  }
+
+  /**
+   * An application that now proves itself with its private key keeps no secret alive: left
+   * active, a secret would work again the moment the method went back to CLIENT_SECRET_BASIC,
+   * even one leaked long ago. Each is revoked and audited as revokeSecret does; the caller's
+   * announcement after the commit makes every process's client directory (and with it the
+   * secret verifier, which reads it) forget them.
+   */
+  async #revokeSecretsForKeys(tx: Tx, principal: Principal, app: { id: string; organizationId: string | null }): Promise<void> {
+    const now = new Date();
+    const active = await tx.clientSecret.findMany({
+      where: { applicationId: app.id, revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] },
+      select: { id: true, hint: true },
+    });
+    if (active.length === 0) return;
+    await tx.clientSecret.updateMany({ where: { id: { in: active.map((s) => s.id) }, revokedAt: null }, data: { revokedAt: now } });
+    for (const secret of active) {
+      await audit(tx, principal, app.organizationId, "client_secret.revoked", secret.id, {
+        applicationId: publicId("ConnectApplication", app.id),
+        hint: secret.hint,
+        reason: "token_endpoint_auth_method_private_key_jwt",
+      });
+    }
   }
 
   async grantScopes(principal: Principal, applicationId: string, scopes: string[], kindInput?: PermissionKind | null) {

@@ -35,6 +35,7 @@ export interface FieldDeclaration {
   create?: "required" | "optional";
   update?: boolean;
   createNote?: string;
+  updateNote?: string;
 }
 
 export class ZodInputTypes {
@@ -51,7 +52,7 @@ export class ZodInputTypes {
     const fields: Record<string, InputFieldRef<Types, unknown>> = {};
     for (const [name, declaration] of Object.entries(declarations)) {
       if (use === "create" ? !declaration.create : !declaration.update) continue;
-      const description = use === "create" ? (declaration.createNote ?? describe(declaration.schema)) : describe(declaration.schema);
+      const description = use === "create" ? (declaration.createNote ?? describe(declaration.schema)) : (declaration.updateNote ?? describe(declaration.schema));
       fields[name] = this.#field(t, declaration.schema, use === "create" && declaration.create === "required", description);
     }
     return fields;
