@@ -3,6 +3,8 @@
 //     secrets: its registered keys by kid and algorithm, edited through updateConnectApplication's
 //     jwks / jwksUri (one or the other), a private key refused at its field; the key added in the
 //     console then signs a client assertion that earns a token;
+//   - an application that uses secrets switches to public keys in the console, which says first
+//     that its active secrets will be revoked (issue 24), and back to secrets after a confirmation;
 //   - a NATIVE application's quick start shows the device flow, with the server's
 //     device_authorization_endpoint, and the request it shows works as shown.
 import { mkdir } from "node:fs/promises";
@@ -12,7 +14,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { bootstrapAdmin, type Admin } from "./helpers/admin.ts";
 import { confineToLocalhost, describeWithChromium, launchChromium, signInToConsole } from "./helpers/chromium.ts";
 import { ASSERTION_TYPE, clientAssertion, jwksOf, newClientKey, rawGraphql, type ClientKey } from "./helpers/client-keys.ts";
-import { postForm } from "./helpers/http.ts";
+import { basic, postForm } from "./helpers/http.ts";
 import { startTestServer, type TestServer } from "./helpers/server.ts";
 import { createUser } from "./helpers/users.ts";
 
@@ -42,6 +44,35 @@ async function create(input: Record<string, unknown>): Promise<{ id: string; cli
 }
 
 const credentialsOf = (app: { id: string }) => `/console/applications/${encodeURIComponent(app.id)}/credentials`;
+
+async function addSecret(app: { id: string }): Promise<string> {
+  const res = await rawGraphql(
+    server.url,
+    `mutation($input: AddClientSecretInput!) { addClientSecret(input: $input) { __typename ... on AddClientSecretSuccess { plaintext } } }`,
+    { input: { applicationId: app.id, description: "Nightly sync" } },
+    { authorization: `Bearer ${acme.token}` },
+  );
+  return (res.body.data!.addClientSecret as { plaintext: string }).plaintext;
+}
+
+const withSecret = (clientId: string, secret: string) => postForm(`${server.url}/oauth/token`, { grant_type: "client_credentials", scope: SCOPE }, basic(clientId, secret));
+const withKey = async (key: ClientKey, clientId: string) =>
+  postForm(`${server.url}/oauth/token`, {
+    grant_type: "client_credentials",
+    scope: SCOPE,
+    client_assertion_type: ASSERTION_TYPE,
+    client_assertion: await clientAssertion(key, clientId, server.url),
+  });
+
+/** The page at 1280 and at 390 px wide (no sideways scrolling there), then back; a dialog as the viewport shows it. */
+async function shots(name: string, fullPage = true): Promise<void> {
+  await page.screenshot({ path: `${OUT}${name}-1280.png`, fullPage });
+  await page.setViewportSize({ width: 390, height: 844 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow, name).toBeLessThanOrEqual(0);
+  await page.screenshot({ path: `${OUT}${name}-390.png`, fullPage });
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
 
 describeWithChromium("the Credentials tab: public keys and the device flow", () => {
   beforeAll(async () => {
@@ -128,6 +159,102 @@ describeWithChromium("the Credentials tab: public keys and the device flow", () 
     const stored = await server.services.db.connectApplication.findUniqueOrThrow({ where: { clientId: app.clientId } });
     expect({ jwks: stored.jwks, jwksUri: stored.jwksUri }).toEqual({ jwks: null, jwksUri: "https://keys.acme.example/jwks.json" });
     await page.screenshot({ path: `${OUT}console-public-keys-uri.png`, fullPage: true });
+  }, 120_000);
+
+  it("switches an M2M app from secrets to public keys, revoking its secrets, and back to a new secret", async () => {
+    const app = await create({ name: "Key switcher", applicationType: "M2M", scopes: [SCOPE] });
+    const oldSecret = await addSecret(app);
+    expect((await withSecret(app.clientId, oldSecret)).status).toBe(200);
+    const key = await newClientKey("ES256", "switch-key" as never);
+
+    await page.goto(`${server.url}${credentialsOf(app)}`);
+    await page.getByRole("row", { name: /Nightly sync/ }).waitFor();
+    const toKeys = page.getByRole("button", { name: "Use public keys instead", exact: true });
+    await shots("keyswitch-secrets");
+
+    await toKeys.click();
+    const form = page.getByRole("form", { name: "Switch to public keys" });
+    await form.waitFor();
+    expect(await toKeys.count()).toBe(0);
+    const warning = form.locator(".notice.warning");
+    expect(await warning.textContent()).toContain("The active client secret will be revoked when you save.");
+    expect(await warning.isVisible()).toBe(true);
+    const save = form.getByRole("button", { name: "Revoke secrets and switch" });
+    // The server's rule lands at its field, and nothing is revoked by a refused switch.
+    const field = form.getByLabel("JWK Set", { exact: true });
+    await field.fill(JSON.stringify({ keys: [{ ...key.publicJwk, d: "c2VjcmV0" }] }));
+    await save.click();
+    await form.getByText("Must hold public keys only: a private key was sent").waitFor();
+    expect(await field.getAttribute("aria-invalid")).toBe("true");
+    expect((await withSecret(app.clientId, oldSecret)).status).toBe(200);
+    await field.fill(JSON.stringify(jwksOf(key), null, 2));
+    await shots("keyswitch-form");
+
+    await save.click();
+    const section = page.locator("section", { has: page.getByRole("heading", { name: "Public keys" }) });
+    await section.getByRole("row", { name: /switch-key/ }).waitFor();
+    await page.getByRole("status").filter({ hasText: "Public keys saved. The active client secret was revoked." }).waitFor();
+    expect(await page.getByRole("heading", { name: "Client secrets" }).count()).toBe(0);
+    const signed = await withKey(key, app.clientId);
+    expect(signed.status, JSON.stringify(signed.body)).toBe(200);
+    const refused = await withSecret(app.clientId, oldSecret);
+    expect(refused.status).toBe(401);
+    expect(refused.body.error).toBe("invalid_client");
+    await shots("keyswitch-keys");
+
+    await section.getByRole("button", { name: "Use client secrets instead", exact: true }).click();
+    const dialog = page.getByRole("dialog", { name: "Use client secrets instead?" });
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain("The registered public keys will be removed");
+    await shots("keyswitch-confirm", false);
+    await dialog.getByRole("button", { name: "Remove keys" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await page.getByRole("heading", { name: "Client secrets" }).waitFor();
+    await page.getByRole("status").filter({ hasText: "Public keys removed." }).waitFor();
+    expect(await page.getByRole("heading", { name: "Public keys" }).count()).toBe(0);
+    const stored = await server.services.db.connectApplication.findUniqueOrThrow({ where: { clientId: app.clientId } });
+    expect({ method: stored.tokenEndpointAuthMethod, jwks: stored.jwks, jwksUri: stored.jwksUri }).toEqual({ method: "CLIENT_SECRET_BASIC", jwks: null, jwksUri: null });
+    expect((await withKey(key, app.clientId)).status).toBe(401);
+    expect((await withSecret(app.clientId, oldSecret)).status).toBe(401);
+    expect(await page.getByRole("row", { name: /Nightly sync/ }).textContent()).toContain("Revoked");
+    await shots("keyswitch-back");
+
+    await page.getByRole("button", { name: "Add secret" }).click();
+    const add = page.getByRole("dialog");
+    await add.getByLabel("Description").fill("After the switch");
+    await add.getByRole("button", { name: "Create secret" }).click();
+    const newSecret = await add.getByLabel("Client secret").inputValue();
+    await add.getByRole("button", { name: "Done" }).click();
+    await add.waitFor({ state: "detached" });
+    expect((await withSecret(app.clientId, newSecret)).status).toBe(200);
+    expect((await withSecret(app.clientId, oldSecret)).status).toBe(401);
+  }, 120_000);
+
+  it("walks an OAuth Web app from secrets to a JWKS URL and back", async () => {
+    const app = await create({ name: "Web switcher", applicationType: "OAUTH", platform: "WEB", isFirstParty: false, redirectUris: [{ uri: "https://web.acme.example/callback" }] });
+    await page.goto(`${server.url}${credentialsOf(app)}`);
+    await page.getByRole("button", { name: "Use public keys instead", exact: true }).click();
+    const form = page.getByRole("form", { name: "Switch to public keys" });
+    // No secret yet: nothing to revoke, and the form does not pretend otherwise.
+    expect(await form.locator(".notice.warning").count()).toBe(0);
+    await form.getByLabel("A URL where the application publishes them").check();
+    await form.getByLabel("JWKS URL").fill("http://keys.acme.example/jwks.json");
+    await form.getByRole("button", { name: "Switch to public keys" }).click();
+    await form.getByText("Must use https").waitFor();
+    await form.getByLabel("JWKS URL").fill("https://keys.acme.example/jwks.json");
+    await form.getByRole("button", { name: "Switch to public keys" }).click();
+    const section = page.locator("section", { has: page.getByRole("heading", { name: "Public keys" }) });
+    await section.getByText("https://keys.acme.example/jwks.json").waitFor();
+    await page.getByRole("status").filter({ hasText: "Public keys saved." }).waitFor();
+
+    await section.getByRole("button", { name: "Use client secrets instead", exact: true }).click();
+    const dialog = page.getByRole("dialog", { name: "Use client secrets instead?" });
+    expect(await dialog.textContent()).toContain("https://keys.acme.example/jwks.json");
+    await dialog.getByRole("button", { name: "Remove keys" }).click();
+    await page.getByRole("button", { name: "Add secret" }).waitFor();
+    await page.getByText("No secrets yet").waitFor();
+    const stored = await server.services.db.connectApplication.findUniqueOrThrow({ where: { clientId: app.clientId } });
+    expect({ method: stored.tokenEndpointAuthMethod, jwksUri: stored.jwksUri }).toEqual({ method: "CLIENT_SECRET_BASIC", jwksUri: null });
   }, 120_000);
 
   it("shows a NATIVE app the device flow, whose first request works as shown", async () => {

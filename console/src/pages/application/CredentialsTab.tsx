@@ -3,7 +3,7 @@ import { useState } from "react";
 import { useForm } from "react-hook-form";
 import { useMutation } from "urql";
 import { AddSecretMutation, RevokeSecretMutation } from "../../operations.ts";
-import { PublicKeys } from "./PublicKeys.tsx";
+import { PublicKeys, PublicKeysForm } from "./PublicKeys.tsx";
 import { CopyButton } from "../../components/CopyButton.tsx";
 import { Field } from "../../components/Field.tsx";
 import { Modal, CloseButton } from "../../components/Modal.tsx";
@@ -20,6 +20,9 @@ type Secret = ConsoleApplicationFieldsFragment["clientSecrets"][number];
 export function CredentialsTab({ app }: { app: ConsoleApplicationFieldsFragment }) {
   const [adding, setAdding] = useState(false);
   const [revoking, setRevoking] = useState<Secret | null>(null);
+  const [switching, setSwitching] = useState(false);
+  /** What the last switch between secrets and public keys did, for the view it led to. */
+  const [switched, setSwitched] = useState("");
   if (!app.confidential) {
     return (
       <>
@@ -38,7 +41,7 @@ export function CredentialsTab({ app }: { app: ConsoleApplicationFieldsFragment 
     return (
       <>
         <Endpoints app={app} />
-        <PublicKeys app={app} />
+        <PublicKeys app={app} initialStatus={switched} onSwitchedToSecrets={setSwitched} />
       </>
     );
   }
@@ -48,10 +51,13 @@ export function CredentialsTab({ app }: { app: ConsoleApplicationFieldsFragment 
       <Endpoints app={app} />
       <div className="section-head">
         <h2>Client secrets</h2>
-        <button type="button" className="primary" onClick={() => setAdding(true)}>
+        <button type="button" className="primary" onClick={() => (setAdding(true), setSwitched(""))}>
           Add secret
         </button>
       </div>
+      <p role="status" className="saved">
+        {switched}
+      </p>
       {secrets.length === 0 ? (
         <EmptyState title="No secrets yet">
           <p>Add a secret to let this application authenticate at the token endpoint. You will see it once.</p>
@@ -101,6 +107,26 @@ export function CredentialsTab({ app }: { app: ConsoleApplicationFieldsFragment 
             ))}
           </tbody>
         </table>
+      )}
+      {switching ? (
+        <PublicKeysForm
+          app={app}
+          switchFrom={{ activeSecrets: secrets.filter((s) => s.active).length }}
+          onDone={(message) => {
+            setSwitching(false);
+            setSwitched(message ?? "");
+          }}
+        />
+      ) : (
+        <div className="auth-switch">
+          <p>
+            Or let the application prove itself with its own key pair (<code>private_key_jwt</code>, RFC 7523): it registers public keys and keeps no
+            secret.
+          </p>
+          <button type="button" onClick={() => (setSwitching(true), setSwitched(""))}>
+            Use public keys instead
+          </button>
+        </div>
       )}
       <AddSecretDialog applicationId={app.id} open={adding} onOpenChange={setAdding} />
       <RevokeSecretDialog secret={revoking} onClose={() => setRevoking(null)} />
