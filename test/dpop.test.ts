@@ -96,6 +96,32 @@ describe("the token endpoint", () => {
     }
   });
 
+  it("refuses a crit header, a jwk that is not a key for the alg, an expired exp and a future nbf", async () => {
+    const { KeyObject, sign } = await import("node:crypto");
+    const now = Math.floor(Date.now() / 1000);
+    const jwk = { kty: key.publicJwk.kty, crv: key.publicJwk.crv, x: key.publicJwk.x, y: key.publicJwk.y };
+    const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+    // Signed by hand with the proof key: jose would not sign some of these.
+    const proof = (header: Record<string, unknown>, claims: Record<string, unknown> = {}) => {
+      const input = `${part({ alg: "ES256", typ: "dpop+jwt", jwk, ...header })}.${part({ htm: "POST", htu: tokenUrl, jti: crypto.randomUUID(), iat: now, nonce: nonce(), ...claims })}`;
+      return `${input}.${sign("sha256", Buffer.from(input), { key: KeyObject.from(key.privateKey), dsaEncoding: "ieee-p1363" }).toString("base64url")}`;
+    };
+    expect((await postForm(tokenUrl, ccForm, { ...adminAuth(), dpop: proof({}) })).status).toBe(200);
+    const refused: [string, string][] = [
+      [proof({ crit: ["exp"] }), "not a JWT"],
+      [proof({ alg: "RS256" }), "not a key for RS256"],
+      [proof({ alg: "EdDSA" }), "not a key for EdDSA"],
+      [proof({}, { exp: now - 60 }), "expired"],
+      [proof({}, { nbf: now + 600 }), "not valid yet"],
+    ];
+    for (const [bad, why] of refused) {
+      const res = await postForm(tokenUrl, ccForm, { ...adminAuth(), dpop: bad });
+      expect(res.status, why).toBe(400);
+      expect(res.body.error).toBe("invalid_dpop_proof");
+      expect(res.body.error_description).toContain(why);
+    }
+  });
+
   it("requireDpop: the application gets no token without a proof", async () => {
     const made = (await gql(CREATE, { input: { name: "Bound only", applicationType: "M2M", organizationId: admin.organizationId, requireDpop: true, scopes: ["knowledge.portalmgr.read"] } })).createConnectApplication;
     expect(made.application.requireDpop).toBe(true);
