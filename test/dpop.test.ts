@@ -227,3 +227,76 @@ describe("a public client", () => {
     expect(decodeJwt(owner.body.access_token as string).cnf).toEqual({ jkt: key.jkt });
   });
 });
+
+describe("codes bound to a key at authorization (RFC 9449 §10)", () => {
+  const callback = "https://client.example.test/bound";
+  let app: { id: string; clientId: string };
+  let user: { email: string; password: string };
+  const parUrl = () => `${server.url}/oauth/par`;
+
+  beforeAll(async () => {
+    app = (
+      await gql(CREATE, {
+        input: { name: "Bound codes", applicationType: "OAUTH", platform: "NATIVE", isFirstParty: false, organizationId: admin.organizationId, redirectUris: [{ uri: callback }] },
+      })
+    ).createConnectApplication.application as { id: string; clientId: string };
+    await gql(GRANT, { input: { applicationId: app.id, scopes: ["openid"], kind: "DELEGATED" } });
+    user = await createUser(server, admin.organizationDbId, "bound@proof.test");
+  });
+
+  async function codeFor(extra: Record<string, string>) {
+    const { verifier, challenge } = pkcePair();
+    const url = await authorize(
+      new Agent(server.url),
+      { response_type: "code", client_id: app.clientId, redirect_uri: callback, scope: "openid", nonce: "n", code_challenge: challenge, code_challenge_method: "S256", ...extra },
+      user,
+    );
+    const form = { grant_type: "authorization_code", code: url.searchParams.get("code")!, redirect_uri: callback, code_verifier: verifier, client_id: app.clientId };
+    return { url, form };
+  }
+
+  it("dpop_jkt: only a proof made with that key redeems the code; a thief's key or no proof does not spend it", async () => {
+    const { form } = await codeFor({ dpop_jkt: key.jkt });
+    const bare = await postForm(tokenUrl, form);
+    expect(bare.status).toBe(400);
+    expect(bare.body.error).toBe("invalid_grant");
+    expect(bare.body.error_description).toContain("dpop_jkt");
+    const thief = await dpopToken(await newClientKey("ES256"), form, {});
+    expect(thief.status).toBe(400);
+    expect(thief.body.error).toBe("invalid_grant");
+    const owner = await dpopToken(key, form, {});
+    expect(owner.status, JSON.stringify(owner.body)).toBe(200);
+    expect(decodeJwt(owner.body.access_token as string).cnf).toEqual({ jkt: key.jkt });
+  });
+
+  it("refuses a dpop_jkt that is no SHA-256 thumbprint", async () => {
+    const { challenge } = pkcePair();
+    const res = await new Agent(server.url).request(
+      `/oauth/authorize?${new URLSearchParams({ response_type: "code", client_id: app.clientId, redirect_uri: callback, scope: "openid", nonce: "n", code_challenge: challenge, code_challenge_method: "S256", dpop_jkt: "short" })}`,
+    );
+    expect(res.status).toBe(303);
+    const back = new URL(res.location!);
+    expect(back.searchParams.get("error")).toBe("invalid_request");
+    expect(back.searchParams.get("error_description")).toContain("dpop_jkt");
+  });
+
+  it("a DPoP proof sent with the push binds the code to its key; a dpop_jkt that differs from it is refused", async () => {
+    const { verifier, challenge } = pkcePair();
+    const params = { client_id: app.clientId, response_type: "code", redirect_uri: callback, scope: "openid", nonce: "n", code_challenge: challenge, code_challenge_method: "S256" };
+    const other = await newClientKey("ES256");
+    const mismatch = await postForm(parUrl(), { ...params, dpop_jkt: other.jkt }, { dpop: await dpopProof(key, "POST", parUrl()) });
+    expect(mismatch.status).toBe(400);
+    expect(mismatch.body.error).toBe("invalid_dpop_proof");
+    const forged = await postForm(parUrl(), params, { dpop: await dpopProof(key, "POST", tokenUrl) });
+    expect(forged.body.error).toBe("invalid_dpop_proof");
+
+    const pushed = await postForm(parUrl(), params, { dpop: await dpopProof(key, "POST", parUrl()) });
+    expect(pushed.status, JSON.stringify(pushed.body)).toBe(201);
+    const url = await authorize(new Agent(server.url), { client_id: app.clientId, request_uri: pushed.body.request_uri as string }, user);
+    const form = { grant_type: "authorization_code", code: url.searchParams.get("code")!, redirect_uri: callback, code_verifier: verifier, client_id: app.clientId };
+    expect((await dpopToken(other, form, {})).body.error).toBe("invalid_grant");
+    const owner = await dpopToken(key, form, {});
+    expect(owner.status, JSON.stringify(owner.body)).toBe(200);
+    expect(decodeJwt(owner.body.access_token as string).cnf).toEqual({ jkt: key.jkt });
+  });
+});
