@@ -96,6 +96,32 @@ describe("the token endpoint", () => {
     }
   });
 
+  it("refuses a crit header, a jwk that is not a key for the alg, an expired exp and a future nbf", async () => {
+    const { KeyObject, sign } = await import("node:crypto");
+    const now = Math.floor(Date.now() / 1000);
+    const jwk = { kty: key.publicJwk.kty, crv: key.publicJwk.crv, x: key.publicJwk.x, y: key.publicJwk.y };
+    const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+    // Signed by hand with the proof key: jose would not sign some of these.
+    const proof = (header: Record<string, unknown>, claims: Record<string, unknown> = {}) => {
+      const input = `${part({ alg: "ES256", typ: "dpop+jwt", jwk, ...header })}.${part({ htm: "POST", htu: tokenUrl, jti: crypto.randomUUID(), iat: now, nonce: nonce(), ...claims })}`;
+      return `${input}.${sign("sha256", Buffer.from(input), { key: KeyObject.from(key.privateKey), dsaEncoding: "ieee-p1363" }).toString("base64url")}`;
+    };
+    expect((await postForm(tokenUrl, ccForm, { ...adminAuth(), dpop: proof({}) })).status).toBe(200);
+    const refused: [string, string][] = [
+      [proof({ crit: ["exp"] }), "not a JWT"],
+      [proof({ alg: "RS256" }), "not a key for RS256"],
+      [proof({ alg: "EdDSA" }), "not a key for EdDSA"],
+      [proof({}, { exp: now - 60 }), "expired"],
+      [proof({}, { nbf: now + 600 }), "not valid yet"],
+    ];
+    for (const [bad, why] of refused) {
+      const res = await postForm(tokenUrl, ccForm, { ...adminAuth(), dpop: bad });
+      expect(res.status, why).toBe(400);
+      expect(res.body.error).toBe("invalid_dpop_proof");
+      expect(res.body.error_description).toContain(why);
+    }
+  });
+
   it("requireDpop: the application gets no token without a proof", async () => {
     const made = (await gql(CREATE, { input: { name: "Bound only", applicationType: "M2M", organizationId: admin.organizationId, requireDpop: true, scopes: ["knowledge.portalmgr.read"] } })).createConnectApplication;
     expect(made.application.requireDpop).toBe(true);
@@ -196,6 +222,79 @@ describe("a public client", () => {
     const thief = await dpopToken(await newClientKey("ES256"), form, {});
     expect(thief.status).toBe(400);
     expect(thief.body.error).toBe("invalid_grant");
+    const owner = await dpopToken(key, form, {});
+    expect(owner.status, JSON.stringify(owner.body)).toBe(200);
+    expect(decodeJwt(owner.body.access_token as string).cnf).toEqual({ jkt: key.jkt });
+  });
+});
+
+describe("codes bound to a key at authorization (RFC 9449 §10)", () => {
+  const callback = "https://client.example.test/bound";
+  let app: { id: string; clientId: string };
+  let user: { email: string; password: string };
+  const parUrl = () => `${server.url}/oauth/par`;
+
+  beforeAll(async () => {
+    app = (
+      await gql(CREATE, {
+        input: { name: "Bound codes", applicationType: "OAUTH", platform: "NATIVE", isFirstParty: false, organizationId: admin.organizationId, redirectUris: [{ uri: callback }] },
+      })
+    ).createConnectApplication.application as { id: string; clientId: string };
+    await gql(GRANT, { input: { applicationId: app.id, scopes: ["openid"], kind: "DELEGATED" } });
+    user = await createUser(server, admin.organizationDbId, "bound@proof.test");
+  });
+
+  async function codeFor(extra: Record<string, string>) {
+    const { verifier, challenge } = pkcePair();
+    const url = await authorize(
+      new Agent(server.url),
+      { response_type: "code", client_id: app.clientId, redirect_uri: callback, scope: "openid", nonce: "n", code_challenge: challenge, code_challenge_method: "S256", ...extra },
+      user,
+    );
+    const form = { grant_type: "authorization_code", code: url.searchParams.get("code")!, redirect_uri: callback, code_verifier: verifier, client_id: app.clientId };
+    return { url, form };
+  }
+
+  it("dpop_jkt: only a proof made with that key redeems the code; a thief's key or no proof does not spend it", async () => {
+    const { form } = await codeFor({ dpop_jkt: key.jkt });
+    const bare = await postForm(tokenUrl, form);
+    expect(bare.status).toBe(400);
+    expect(bare.body.error).toBe("invalid_grant");
+    expect(bare.body.error_description).toContain("dpop_jkt");
+    const thief = await dpopToken(await newClientKey("ES256"), form, {});
+    expect(thief.status).toBe(400);
+    expect(thief.body.error).toBe("invalid_grant");
+    const owner = await dpopToken(key, form, {});
+    expect(owner.status, JSON.stringify(owner.body)).toBe(200);
+    expect(decodeJwt(owner.body.access_token as string).cnf).toEqual({ jkt: key.jkt });
+  });
+
+  it("refuses a dpop_jkt that is no SHA-256 thumbprint", async () => {
+    const { challenge } = pkcePair();
+    const res = await new Agent(server.url).request(
+      `/oauth/authorize?${new URLSearchParams({ response_type: "code", client_id: app.clientId, redirect_uri: callback, scope: "openid", nonce: "n", code_challenge: challenge, code_challenge_method: "S256", dpop_jkt: "short" })}`,
+    );
+    expect(res.status).toBe(303);
+    const back = new URL(res.location!);
+    expect(back.searchParams.get("error")).toBe("invalid_request");
+    expect(back.searchParams.get("error_description")).toContain("dpop_jkt");
+  });
+
+  it("a DPoP proof sent with the push binds the code to its key; a dpop_jkt that differs from it is refused", async () => {
+    const { verifier, challenge } = pkcePair();
+    const params = { client_id: app.clientId, response_type: "code", redirect_uri: callback, scope: "openid", nonce: "n", code_challenge: challenge, code_challenge_method: "S256" };
+    const other = await newClientKey("ES256");
+    const mismatch = await postForm(parUrl(), { ...params, dpop_jkt: other.jkt }, { dpop: await dpopProof(key, "POST", parUrl()) });
+    expect(mismatch.status).toBe(400);
+    expect(mismatch.body.error).toBe("invalid_dpop_proof");
+    const forged = await postForm(parUrl(), params, { dpop: await dpopProof(key, "POST", tokenUrl) });
+    expect(forged.body.error).toBe("invalid_dpop_proof");
+
+    const pushed = await postForm(parUrl(), params, { dpop: await dpopProof(key, "POST", parUrl()) });
+    expect(pushed.status, JSON.stringify(pushed.body)).toBe(201);
+    const url = await authorize(new Agent(server.url), { client_id: app.clientId, request_uri: pushed.body.request_uri as string }, user);
+    const form = { grant_type: "authorization_code", code: url.searchParams.get("code")!, redirect_uri: callback, code_verifier: verifier, client_id: app.clientId };
+    expect((await dpopToken(other, form, {})).body.error).toBe("invalid_grant");
     const owner = await dpopToken(key, form, {});
     expect(owner.status, JSON.stringify(owner.body)).toBe(200);
     expect(decodeJwt(owner.body.access_token as string).cnf).toEqual({ jkt: key.jkt });

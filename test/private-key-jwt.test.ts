@@ -190,6 +190,21 @@ describe("client assertions at the token endpoint", () => {
     }
   });
 
+  it("with several registered keys under one kid, accepts the one that signed; refuses a future nbf", async () => {
+    const [a, b] = [await newClientKey("ES256", "shared"), await newClientKey("ES256", "shared")];
+    const r = await create({ name: "Two keys, one kid", tokenEndpointAuthMethod: "PRIVATE_KEY_JWT", jwks: JSON.stringify(jwksOf(a, b)) });
+    const twoKeys = r.application!.clientId;
+    for (const k of [a, b]) expect((await withAssertion(await clientAssertion(k, twoKeys, server.url))).status).toBe(200);
+    const stranger = await newClientKey("ES256", "shared");
+    expect((await withAssertion(await clientAssertion(stranger, twoKeys, server.url))).body.error_description).toContain("no registered key verifies its signature");
+    const { SignJWT } = await import("jose");
+    const now = Math.floor(Date.now() / 1000);
+    const early = await new SignJWT({ iss: clientId, sub: clientId, aud: server.url, jti: "nbf1", exp: now + 120, nbf: now + 90 }).setProtectedHeader({ alg: "ES256", kid: key.kid }).sign(key.privateKey);
+    const res = await withAssertion(early);
+    expect(res.status).toBe(401);
+    expect(res.body.error_description).toContain("nbf");
+  });
+
   it("refuses a wrong client_assertion_type, a client_id that differs, and two methods at once", async () => {
     expect((await token({ client_assertion_type: "urn:other", client_assertion: await clientAssertion(key, clientId, server.url) })).body.error).toBe("invalid_client");
     expect((await withAssertion(await clientAssertion(key, clientId, server.url), { client_id: "other" })).body.error).toBe("invalid_client");

@@ -5,9 +5,10 @@
 // and rotate: an HMAC of the current time window, so every process that shares the secret
 // accepts every other's, and no store is touched. A proof's `jti` is accepted once across
 // processes (the replay store); a store that cannot answer refuses the proof.
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import { calculateJwkThumbprint, decodeProtectedHeader, importJWK, jwtVerify, type CryptoKey, type JWK, type JWTPayload } from "jose";
+import { createHash, createHmac, type KeyObject } from "node:crypto";
+import type { JWK } from "jose";
 import { LRUCache } from "lru-cache";
+import { isAsymmetricAlg, JwsError, jwkThumbprint, keyFitsAlg, parseCompactJws, parseHeaderPart, publicKeyFromJwk, verifyJwsSignature, type AsymmetricAlg, type ParsedJws } from "../crypto/jws.ts";
 import { ReplayStoreUnavailable, type ReplayStore } from "./replay-store.ts";
 
 /** Asymmetric algorithms only (§4.2: never `none`, never a MAC). */
@@ -19,6 +20,17 @@ export const DPOP_SKEW_SECONDS = 5;
 export const DPOP_NONCE_WINDOW_SECONDS = 60;
 const MAX_PROOF_LENGTH = 8192;
 const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+/** Proof headers kept parsed, by their first part as sent (a client proves with one key many times). */
+const PROOF_HEADER_CACHE_BYTES = 8 * 1024 * 1024;
+
+/** What a proof's header says, checked once per distinct header. */
+interface ProofHeader {
+  header: Record<string, unknown>;
+  alg: AsymmetricAlg;
+  jwk: JWK;
+  jkt: string;
+  key: KeyObject;
+}
 
 /** Why a proof was refused; `code` is the RFC 9449 error (invalid_dpop_proof or use_dpop_nonce). */
 export class DpopProofError extends Error {
@@ -72,8 +84,9 @@ export class DpopProofs {
   readonly #secret: Buffer;
   readonly #replays: ReplayStore;
   readonly #now: () => number;
-  /** Imported public keys by alg and thumbprint (which covers all of a public key's material): a client proves with one key many times. */
-  readonly #keys = new LRUCache<string, CryptoKey | Uint8Array>({ max: 10_000 });
+  readonly #headers = new LRUCache<string, ProofHeader>({ maxSize: PROOF_HEADER_CACHE_BYTES, sizeCalculation: (_, part) => part.length });
+  /** The nonces of the current window and the one before, computed once a window. */
+  #nonces: { window: number; current: string; previous: string } | null = null;
 
   constructor(options: { secret: string; replays: ReplayStore; now?: () => number }) {
     this.#secret = createHash("sha256").update(`scopekeeper dpop nonce\u0000${options.secret}`).digest();
@@ -83,7 +96,13 @@ export class DpopProofs {
 
   /** The nonce to hand out now (`DPoP-Nonce`). */
   nonce(): string {
-    return this.#nonceFor(Math.floor(this.#now() / 1000 / DPOP_NONCE_WINDOW_SECONDS));
+    return this.#currentNonces().current;
+  }
+
+  #currentNonces(): { current: string; previous: string } {
+    const window = Math.floor(this.#now() / 1000 / DPOP_NONCE_WINDOW_SECONDS);
+    if (this.#nonces?.window !== window) this.#nonces = { window, current: this.#nonceFor(window), previous: this.#nonceFor(window - 1) };
+    return this.#nonces;
   }
 
   #nonceFor(window: number): string {
@@ -93,48 +112,65 @@ export class DpopProofs {
     return `${w.toString("base64url")}.${mac.toString("base64url")}`;
   }
 
-  /** Issued in this window or the one before: a nonce lives one to two windows. */
+  /**
+   * Issued in this window or the one before: a nonce lives one to two windows. A plain
+   * comparison: a nonce is no secret (every client is handed it), only unforgeable.
+   */
   #isFreshNonce(nonce: unknown): boolean {
-    if (typeof nonce !== "string" || nonce.length > 64) return false;
-    const current = Math.floor(this.#now() / 1000 / DPOP_NONCE_WINDOW_SECONDS);
-    const given = Buffer.from(nonce);
-    return [current, current - 1].some((w) => {
-      const expected = Buffer.from(this.#nonceFor(w));
-      return expected.length === given.length && timingSafeEqual(expected, given);
-    });
+    const { current, previous } = this.#currentNonces();
+    return nonce === current || nonce === previous;
   }
 
-  async verify(proof: string, expect: ProofExpectation): Promise<VerifiedProof> {
-    if (proof.length > MAX_PROOF_LENGTH) throw invalid("the DPoP proof is too long");
-    let header: ReturnType<typeof decodeProtectedHeader>;
+  /** The checks that depend only on the header, made once per distinct header. */
+  #proofHeader(headerPart: string): ProofHeader {
+    const cached = this.#headers.get(headerPart);
+    if (cached) return cached;
+    let header: Record<string, unknown>;
     try {
-      header = decodeProtectedHeader(proof);
+      header = parseHeaderPart(headerPart);
     } catch {
       throw invalid("the DPoP proof is not a JWT");
     }
     if (header.typ !== "dpop+jwt") throw invalid("the DPoP proof's typ must be dpop+jwt");
-    if (!(DPOP_ALGS as readonly string[]).includes(header.alg ?? "")) throw invalid(`the DPoP proof's alg must be one of ${DPOP_ALGS.join(", ")}`);
+    const alg = header.alg;
+    if (!isAsymmetricAlg(alg)) throw invalid(`the DPoP proof's alg must be one of ${DPOP_ALGS.join(", ")}`);
     const jwk = header.jwk;
-    if (!jwk || typeof jwk !== "object") throw invalid("the DPoP proof must carry its public key (jwk)");
+    if (!jwk || typeof jwk !== "object" || Array.isArray(jwk)) throw invalid("the DPoP proof must carry its public key (jwk)");
     if (PRIVATE_MEMBERS.some((m) => m in jwk)) throw invalid("the DPoP proof's jwk must be a public key");
-    let payload: JWTPayload;
     let jkt: string;
+    let key: KeyObject;
     try {
-      jkt = await calculateJwkThumbprint(jwk as JWK, "sha256");
-      const cacheKey = `${header.alg}:${jkt}`;
-      let key = this.#keys.get(cacheKey);
-      if (!key) {
-        key = await importJWK(jwk as JWK, header.alg);
-        this.#keys.set(cacheKey, key);
-      }
-      ({ payload } = await jwtVerify(proof, key, { typ: "dpop+jwt", algorithms: [...DPOP_ALGS] }));
+      jkt = jwkThumbprint(jwk as Record<string, unknown>);
+      key = publicKeyFromJwk(jwk as Record<string, unknown>);
     } catch {
-      throw invalid("the DPoP proof's signature does not verify");
+      throw invalid("the DPoP proof's jwk is not a usable public key");
     }
+    if (!keyFitsAlg(key, alg)) throw invalid(`the DPoP proof's jwk is not a key for ${alg}`);
+    const entry: ProofHeader = { header, alg, jwk: jwk as JWK, jkt, key };
+    this.#headers.set(headerPart, entry);
+    return entry;
+  }
+
+  async verify(proof: string, expect: ProofExpectation): Promise<VerifiedProof> {
+    if (proof.length > MAX_PROOF_LENGTH) throw invalid("the DPoP proof is too long");
+    const headerPart = proof.slice(0, Math.max(0, proof.indexOf(".")));
+    const { header, alg, jwk, jkt, key } = this.#proofHeader(headerPart);
+    let jws: ParsedJws;
+    try {
+      jws = parseCompactJws(proof, () => header);
+    } catch (err) {
+      if (err instanceof DpopProofError) throw err;
+      throw invalid(`the DPoP proof is not a JWT: ${(err as JwsError).message}`);
+    }
+    if (!(await verifyJwsSignature(jws, key, alg))) throw invalid("the DPoP proof's signature does not verify");
+    const payload = jws.payload;
+    const now = Math.floor(this.#now() / 1000);
+    // Registered claims a proof may carry are honoured, as jose's jwtVerify did.
+    if (payload.exp !== undefined && (typeof payload.exp !== "number" || payload.exp <= now - DPOP_SKEW_SECONDS)) throw invalid("the DPoP proof has expired");
+    if (payload.nbf !== undefined && (typeof payload.nbf !== "number" || payload.nbf > now + DPOP_SKEW_SECONDS)) throw invalid("the DPoP proof is not valid yet");
     if (typeof payload.jti !== "string" || payload.jti.length === 0 || payload.jti.length > 256) throw invalid("the DPoP proof needs a jti");
     if (payload.htm !== expect.htm) throw invalid(`the DPoP proof's htm must be ${expect.htm}`);
-    if (typeof payload.htu !== "string" || normalizedUrl(payload.htu) !== normalizedUrl(expect.htu)) throw invalid(`the DPoP proof's htu must be ${expect.htu}`);
-    const now = Math.floor(this.#now() / 1000);
+    if (typeof payload.htu !== "string" || (payload.htu !== expect.htu && normalizedUrl(payload.htu) !== normalizedUrl(expect.htu))) throw invalid(`the DPoP proof's htu must be ${expect.htu}`);
     const iat = payload.iat;
     if (typeof iat !== "number" || iat > now + DPOP_SKEW_SECONDS || iat < now - DPOP_IAT_WINDOW_SECONDS - DPOP_SKEW_SECONDS) {
       throw invalid("the DPoP proof's iat is outside the accepted window");
@@ -153,6 +189,6 @@ export class DpopProofs {
       throw err;
     }
     if (!first) throw invalid("the DPoP proof was already used (jti)");
-    return { jkt, jwk: jwk as JWK };
+    return { jkt, jwk };
   }
 }

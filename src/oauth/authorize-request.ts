@@ -53,6 +53,8 @@ export interface AuthorizationRequest {
   state: string | undefined;
   codeChallenge: string | undefined;
   nonce: string | undefined;
+  /** RFC 9449 §10: the code will be redeemable only with a DPoP proof made with this key. */
+  dpopJkt: string | undefined;
   prompt: Set<string>;
   /** The request's own parameters, to carry it across login and consent unchanged (for a pushed request: client_id and request_uri). */
   params: Record<string, string>;
@@ -67,7 +69,9 @@ export type AuthorizationCheck =
 
 const CODE_CHALLENGE = /^[A-Za-z0-9._~-]{43,128}$/;
 /** The authorization parameters this server reads; a push keeps only these. */
-export const AUTHORIZATION_PARAMETERS = ["client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge", "code_challenge_method", "nonce", "prompt", "login_hint"];
+export const AUTHORIZATION_PARAMETERS = ["client_id", "redirect_uri", "response_type", "scope", "state", "code_challenge", "code_challenge_method", "nonce", "prompt", "login_hint", "dpop_jkt"];
+/** RFC 9449 §10: a SHA-256 JWK thumbprint, base64url without padding. */
+const DPOP_JKT = /^[A-Za-z0-9_-]{43}$/;
 const PARAMETERS = AUTHORIZATION_PARAMETERS;
 
 // The parameter's value is shown only for client_id and redirect_uri: neither is a secret.
@@ -219,6 +223,10 @@ async function checkParameters(
     return fail("invalid_request", "this application must use PKCE: send code_challenge and code_challenge_method=S256");
   }
 
+  if (params.dpop_jkt !== undefined && !DPOP_JKT.test(params.dpop_jkt)) {
+    return fail("invalid_request", "dpop_jkt must be the SHA-256 thumbprint of the DPoP key (RFC 7638), 43 characters of base64url");
+  }
+
   const scopes = [...new Set((params.scope ?? "").split(" ").filter(Boolean))];
   if (scopes.length === 0) return fail("invalid_scope", "scope is required");
   const delegated = new Set(view.delegatedScopes);
@@ -257,6 +265,7 @@ async function checkParameters(
       state,
       codeChallenge: params.code_challenge,
       nonce: params.nonce,
+      dpopJkt: params.dpop_jkt,
       prompt,
       // A pushed request travels across sign-in and consent as its reference only.
       params: pushed ? { client_id: app.clientId, request_uri: pushed.requestUri } : params,

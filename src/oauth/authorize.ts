@@ -73,6 +73,7 @@ export const authorizeRoutes: FastifyPluginAsync<{ services: Services }> = async
         scopes: req.scopes.join(" "),
         codeChallenge: req.codeChallenge ?? null,
         nonce: req.nonce ?? null,
+        dpopJkt: req.dpopJkt ?? null,
         authTime: session.authTime,
         sessionId: session.id,
         expiresAt: new Date(Date.now() + CODE_TTL_MS),

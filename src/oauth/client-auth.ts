@@ -8,7 +8,7 @@ import type { Reservation } from "../throttles/failure-throttle.ts";
 import { markThrottled } from "../observability/throttle-reasons.ts";
 import { throttleAddress } from "../throttles/addresses.ts";
 import { Throttled } from "../throttles/throttled.ts";
-import { assertedClientId, CLIENT_ASSERTION_TYPE, verifyClientAssertion } from "./client-assertion.ts";
+import { CLIENT_ASSERTION_TYPE, readClientAssertion, verifyClientAssertion } from "./client-assertion.ts";
 import { InvalidClient, InvalidRequest, TooManyRequests } from "./errors.ts";
 import { hasControlCharacter } from "./params.ts";
 
@@ -105,7 +105,8 @@ export async function authenticateClient(
 async function authenticateWithAssertion(request: FastifyRequest, body: Record<string, string>, services: Services): Promise<AuthenticatedClient> {
   if (body.client_assertion_type !== CLIENT_ASSERTION_TYPE) throw new InvalidClient(`client_assertion_type must be ${CLIENT_ASSERTION_TYPE}`);
   if (!body.client_assertion) throw new InvalidClient("client_assertion is required");
-  const clientId = assertedClientId(body.client_assertion);
+  const asserted = readClientAssertion(body.client_assertion);
+  const { clientId } = asserted;
   if (body.client_id !== undefined && body.client_id !== clientId) throw new InvalidClient("client_id differs from the assertion's sub");
   const view = await services.clients.get(clientId);
   const throttle = services.throttles.clientAuthentication;
@@ -117,7 +118,7 @@ async function authenticateWithAssertion(request: FastifyRequest, body: Record<s
       throw authFailure();
     }
     try {
-      await verifyClientAssertion({ issuer: services.config.issuer, clients: services.clients, clientKeys: services.clientKeys, replays: services.replays }, view, body.client_assertion);
+      await verifyClientAssertion({ issuer: services.config.issuer, clients: services.clients, clientKeys: services.clientKeys, replays: services.replays }, view, asserted);
     } catch (err) {
       if (err instanceof InvalidClient) await throttle.recordFailure(keys(), attempt);
       throw err;

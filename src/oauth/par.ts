@@ -9,7 +9,8 @@ import { sha256 } from "../crypto/random.ts";
 import type { Services } from "../services.ts";
 import { AUTHORIZATION_PARAMETERS, checkAuthorizationRequest, PUSHED_REQUEST_TTL_SECONDS, REQUEST_URI_PREFIX } from "./authorize-request.ts";
 import { authenticateClient } from "./client-auth.ts";
-import { AuthorizationRequestRefused, UnauthorizedClient } from "./errors.ts";
+import { DpopProofError, DpopStoreUnavailable } from "../auth/dpop.ts";
+import { AuthorizationRequestRefused, InvalidDpopProof, TemporarilyUnavailable, UnauthorizedClient } from "./errors.ts";
 import { formParams } from "./params.ts";
 
 export const PAR_PATH = "/oauth/par";
@@ -30,6 +31,12 @@ export const parRoute: FastifyPluginAsync<{ services: Services }> = async (app, 
     const raw: Record<string, unknown> = { client_id: client.view.clientId };
     for (const name of AUTHORIZATION_PARAMETERS) if (name !== "client_id" && body[name] !== undefined) raw[name] = body[name];
     if (body.request_uri !== undefined) raw.request_uri = body.request_uri;
+    // RFC 9449 §10.1: a DPoP proof sent with the push binds the code to its key, as dpop_jkt does.
+    const proofJkt = await pushedProofKey(request.headers.dpop, services);
+    if (proofJkt) {
+      if (body.dpop_jkt !== undefined && body.dpop_jkt !== proofJkt) throw new InvalidDpopProof("dpop_jkt is not the thumbprint of the DPoP proof's key");
+      raw.dpop_jkt = proofJkt;
+    }
 
     const check = await checkAuthorizationRequest(raw, services, "either", "push");
     if (check.kind === "page") {
@@ -55,3 +62,16 @@ export const parRoute: FastifyPluginAsync<{ services: Services }> = async (app, 
       .send({ request_uri: `${REQUEST_URI_PREFIX}${reference}`, expires_in: PUSHED_REQUEST_TTL_SECONDS });
   });
 };
+
+/** The thumbprint of the key of a valid DPoP proof sent with a push, or null without one. */
+async function pushedProofKey(proof: string | string[] | undefined, services: Services): Promise<string | null> {
+  if (proof === undefined) return null;
+  if (typeof proof !== "string") throw new InvalidDpopProof("send one DPoP header");
+  try {
+    return (await services.dpop.verify(proof, { htm: "POST", htu: `${services.config.issuer}${PAR_PATH}` })).jkt;
+  } catch (err) {
+    if (err instanceof DpopProofError) throw new InvalidDpopProof(err.message, err.code, services.dpop.nonce());
+    if (err instanceof DpopStoreUnavailable) throw new TemporarilyUnavailable(err.message);
+    throw err;
+  }
+}

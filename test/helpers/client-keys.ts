@@ -11,7 +11,7 @@ export interface ClientKey {
   jkt: string;
 }
 
-export async function newClientKey(alg = "ES256", kid = randomUUID()): Promise<ClientKey> {
+export async function newClientKey(alg = "ES256", kid: string = randomUUID()): Promise<ClientKey> {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
   const publicJwk = { ...(await exportJWK(publicKey)), kid, alg, use: "sig" };
   const jkt = await calculateJwkThumbprint(await exportJWK(publicKey), "sha256");

@@ -57,6 +57,11 @@ export const authorizationCode = defineGrant({
     } else if (params.code_verifier) {
       throw new InvalidGrant("code_verifier given for a code issued without code_challenge");
     }
+    // RFC 9449 §10: a code bound at authorization is redeemed only with a proof by that key.
+    if (code.dpopJkt) {
+      if (!client.dpopJkt) throw new InvalidGrant("the authorization code is bound to a DPoP key (dpop_jkt): send a DPoP proof made with that key");
+      if (client.dpopJkt !== code.dpopJkt) throw new InvalidGrant("the DPoP proof's key is not the one the authorization code is bound to (dpop_jkt)");
+    }
 
     // Scopes revoked from the app since the code was issued do not reach the token; outside a
     // PUBLIC app's organization, only the approved revision's scopes do; and the policy is asked
