@@ -32,6 +32,19 @@ async function dpopToken(k: ClientKey, form: Record<string, string>, auth: Recor
 }
 
 const ccForm = { grant_type: "client_credentials", scope: "connect.applications.read" };
+/** Without a proof, or with another key, the form is refused (invalid_grant) and not spent; with `key` it is bound to it. */
+async function expectOnlyKeyRedeems(form: Record<string, string>) {
+  const bare = await postForm(tokenUrl, form);
+  expect(bare.status).toBe(400);
+  expect(bare.body.error).toBe("invalid_grant");
+  const thief = await dpopToken(await newClientKey("ES256"), form, {});
+  expect(thief.status).toBe(400);
+  expect(thief.body.error).toBe("invalid_grant");
+  const owner = await dpopToken(key, form, {});
+  expect(owner.status, JSON.stringify(owner.body)).toBe(200);
+  expect(decodeJwt(owner.body.access_token as string).cnf).toEqual({ jkt: key.jkt });
+  return bare;
+}
 const adminAuth = () => basic(admin.clientId, admin.clientSecret);
 
 beforeAll(async () => {
@@ -215,16 +228,7 @@ describe("a public client", () => {
     expect(asDpop.status).toBe(200);
 
     // Without a proof, or with another key: refused, and the token is not spent.
-    const form = { grant_type: "refresh_token", refresh_token: refresh, client_id: app.clientId };
-    const bare = await postForm(tokenUrl, form);
-    expect(bare.status).toBe(400);
-    expect(bare.body.error).toBe("invalid_grant");
-    const thief = await dpopToken(await newClientKey("ES256"), form, {});
-    expect(thief.status).toBe(400);
-    expect(thief.body.error).toBe("invalid_grant");
-    const owner = await dpopToken(key, form, {});
-    expect(owner.status, JSON.stringify(owner.body)).toBe(200);
-    expect(decodeJwt(owner.body.access_token as string).cnf).toEqual({ jkt: key.jkt });
+    await expectOnlyKeyRedeems({ grant_type: "refresh_token", refresh_token: refresh, client_id: app.clientId });
   });
 });
 
@@ -257,16 +261,8 @@ describe("codes bound to a key at authorization (RFC 9449 §10)", () => {
 
   it("dpop_jkt: only a proof made with that key redeems the code; a thief's key or no proof does not spend it", async () => {
     const { form } = await codeFor({ dpop_jkt: key.jkt });
-    const bare = await postForm(tokenUrl, form);
-    expect(bare.status).toBe(400);
-    expect(bare.body.error).toBe("invalid_grant");
+    const bare = await expectOnlyKeyRedeems(form);
     expect(bare.body.error_description).toContain("dpop_jkt");
-    const thief = await dpopToken(await newClientKey("ES256"), form, {});
-    expect(thief.status).toBe(400);
-    expect(thief.body.error).toBe("invalid_grant");
-    const owner = await dpopToken(key, form, {});
-    expect(owner.status, JSON.stringify(owner.body)).toBe(200);
-    expect(decodeJwt(owner.body.access_token as string).cnf).toEqual({ jkt: key.jkt });
   });
 
   it("refuses a dpop_jkt that is no SHA-256 thumbprint", async () => {

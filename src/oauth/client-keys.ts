@@ -72,7 +72,7 @@ export class ClientKeySets {
     this.settings = { ...CLIENT_KEY_DEFAULTS, ...settings };
   }
 
-  /** The key resolver for jwtVerify; throws ClientKeyError when the app has no usable keys. */
+  /** The app's key resolver (jose's JWK Set lookup by kid and alg); throws ClientKeyError when it has no usable keys. */
   resolver(app: { jwks: string | null; jwksUri: string | null }): JWTVerifyGetKey {
     if (app.jwks) {
       let keys = this.#local.get(app.jwks);
